@@ -1,0 +1,1 @@
+"""The JSON API (/api/v1/): thin DRF views over ``workflows.services``."""

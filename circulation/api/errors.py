@@ -1,0 +1,118 @@
+"""Every API error is JSON with a code and a message in zh-hans and English, per field.
+
+Body: ``{"code", "detail", "detail_en", "errors": [{"field", "code", "message", "message_en"}]}``
+plus any extra keys of the domain error (e.g. ``existing_id`` on a duplicate).
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from workflows.services.errors import DomainError
+
+# DRF's error codes with an English text; the Chinese text is DRF's own (zh-hans is active).
+CODE_MESSAGES_EN = {
+    "required": "This field is required",
+    "blank": "This field may not be blank",
+    "null": "This field may not be null",
+    "invalid": "Invalid value",
+    "invalid_choice": "Not one of the allowed choices",
+    "max_length": "Too long",
+    "min_length": "Too short",
+    "max_value": "Too large",
+    "min_value": "Too small",
+    "not_a_list": "Expected a list",
+    "empty": "May not be empty",
+    "max_string_length": "Too long",
+    "not_a_dict": "Expected an object",
+    "date": "Expected a date (YYYY-MM-DD)",
+    "datetime": "Expected a date and time (ISO 8601)",
+    "no_name": "No file name",
+    "invalid_image": "Not a valid image",
+    "does_not_exist": "Does not exist",
+    "incorrect_type": "Wrong type",
+    "parse_error": "Malformed request body",
+    "not_authenticated": "Authentication credentials were not provided",
+    "authentication_failed": "Incorrect authentication credentials",
+    "permission_denied": "You do not have permission to perform this action",
+    "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "unsupported_media_type": "Unsupported media type",
+    "throttled": "Too many requests; try again later",
+    "not_acceptable": "Not acceptable",
+}
+NON_FIELD = "non_field_errors"
+
+
+def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    if isinstance(detail, dict):
+        rows: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            field = None if key == NON_FIELD else (f"{prefix}.{key}" if prefix else str(key))
+            rows.extend(_flatten(value, field if key != NON_FIELD else prefix))
+        return rows
+    if isinstance(detail, list):
+        rows = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            rows.extend(_flatten(value, f"{prefix}.{index}" if nested and prefix else prefix))
+        return rows
+    code = getattr(detail, "code", "invalid") or "invalid"
+    return [
+        {
+            "field": prefix,
+            "code": code,
+            "message": str(detail),
+            "message_en": CODE_MESSAGES_EN.get(code, str(detail)),
+        }
+    ]
+
+
+def _body(code: str, message: str, message_en: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"code": code, "detail": message, "detail_en": message_en, "errors": errors}
+
+
+def _domain_response(exc: DomainError) -> Response:
+    body = _body(
+        exc.code,
+        exc.message,
+        exc.message_en,
+        [{"field": exc.field, "code": exc.code, "message": exc.message, "message_en": exc.message_en}],
+    )
+    body.update(exc.extra)
+    return Response(body, status=exc.status)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return _domain_response(exc)
+    if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
+        set_rollback()
+        return Response(
+            _body("conflict", "状态已变化，请刷新后重试", "The state changed; reload and retry", []),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    set_rollback()
+    headers: dict[str, str] = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        body = _body("invalid", "提交的数据有误", "Invalid input", errors)
+    else:
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        message = str(exc.detail)
+        body = _body(str(code), message, CODE_MESSAGES_EN.get(str(code), message), [])
+    return Response(body, status=exc.status_code, headers=headers)

@@ -1,0 +1,47 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from circulation.records.models import Acknowledgement
+
+
+class AcknowledgementSerializer(serializers.ModelSerializer[Acknowledgement]):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    doc_number = serializers.CharField(source="notice.doc_number", read_only=True)
+    title = serializers.CharField(source="notice.title", read_only=True)
+    urgency = serializers.CharField(source="notice.urgency", read_only=True)
+    urgency_label = serializers.CharField(source="notice.get_urgency_display", read_only=True)
+    instruction = serializers.CharField(source="round.instruction", read_only=True)
+    unit = serializers.CharField(source="unit.code", default=None, read_only=True)
+
+    class Meta:
+        model = Acknowledgement
+        fields = [
+            "id",
+            "notice",
+            "doc_number",
+            "title",
+            "urgency",
+            "urgency_label",
+            "instruction",
+            "unit",
+            "due_at",
+            "state",
+            "state_label",
+            "opened_at",
+            "confirmed_at",
+            "comment",
+            "confirm_method",
+            "returned_at",
+            "return_reason",
+            "cancelled_at",
+            "reminders_sent",
+        ]
+        read_only_fields = fields
+
+
+class ConfirmSerializer(serializers.Serializer[Any]):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    password = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False, max_length=256
+    )

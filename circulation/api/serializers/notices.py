@@ -1,0 +1,157 @@
+"""Notice input and output. Enum fields answer with the code and the Chinese label."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from circulation.api.fields import LabeledChoiceField
+from circulation.records.models import Attachment, Handling, Notice, Urgency
+from circulation.records.selectors import PROGRESS_KEYS
+from workflows.services.registration import CLASSIFIED_LEVELS, refuse_classified
+
+SECRECY_INPUT = {"public": "public", "公开": "public", "internal": "internal", "内部": "internal"}
+
+
+class SecrecyField(serializers.CharField):
+    """公开/内部 accepted; 秘密/机密/绝密 refused with the reason."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = str(super().to_internal_value(data)).strip()
+        if text in CLASSIFIED_LEVELS:
+            refuse_classified(text)
+        value = SECRECY_INPUT.get(text, text)
+        refuse_classified(value)
+        return value
+
+
+class NoticeCreateSerializer(serializers.Serializer[Any]):
+    doc_number = serializers.CharField(max_length=200, trim_whitespace=True)
+    title = serializers.CharField(max_length=300)
+    issuer = serializers.CharField(max_length=200)
+    doc_type = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    issued_on = serializers.DateField(required=False, allow_null=True, default=None)
+    secrecy = SecrecyField(max_length=20)
+    urgency = LabeledChoiceField(Urgency, required=False, default=Urgency.NORMAL)
+    handling = LabeledChoiceField(Handling, required=False, default=Handling.READ)
+    instruction = serializers.CharField(required=False, allow_blank=True, default="")
+    body = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200_000, trim_whitespace=False
+    )
+    forwards = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list, max_length=20
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # ``forwards`` may arrive as one title instead of a list.
+        if hasattr(data, "get") and isinstance(data.get("forwards"), str):
+            data = {**data, "forwards": [data["forwards"]]}
+        return super().to_internal_value(data)
+
+
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    name = serializers.CharField(source="original_name")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "sha256", "content_type", "extension", "uploaded_at"]
+
+
+class NoticeSerializer(serializers.ModelSerializer[Notice]):
+    corrections = serializers.JSONField(source="doc_number_corrections", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    secrecy_label = serializers.CharField(source="get_secrecy_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    handling_label = serializers.CharField(source="get_handling_display", read_only=True)
+    received_by = serializers.CharField(source="received_by.username", read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "doc_number",
+            "doc_number_original",
+            "corrections",
+            "issuer_code",
+            "year",
+            "serial",
+            "title",
+            "issuer",
+            "doc_type",
+            "issued_on",
+            "secrecy",
+            "secrecy_label",
+            "urgency",
+            "urgency_label",
+            "handling",
+            "handling_label",
+            "forwards",
+            "instruction",
+            "due_at",
+            "state",
+            "state_label",
+            "received_at",
+            "received_by",
+            "registration_no",
+            "registered_at",
+            "completed_at",
+            "closing_reason",
+            "progress",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, notice: Notice) -> dict[str, int] | None:
+        if not hasattr(notice, "p_total"):
+            return None
+        return {key: getattr(notice, f"p_{key}") for key in PROGRESS_KEYS}
+
+
+class NoticeDetailSerializer(NoticeSerializer):
+    body = serializers.CharField(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    progress_by_unit = serializers.SerializerMethodField()
+    my_acknowledgement = serializers.SerializerMethodField()
+
+    class Meta(NoticeSerializer.Meta):
+        fields = [
+            *NoticeSerializer.Meta.fields,
+            "body",
+            "attachments",
+            "progress_by_unit",
+            "my_acknowledgement",
+        ]
+        read_only_fields = fields
+
+    def get_progress_by_unit(self, notice: Notice) -> list[dict[str, Any]]:
+        return list(self.context.get("progress_by_unit", []))
+
+    def get_my_acknowledgement(self, notice: Notice) -> dict[str, Any] | None:
+        return self.context.get("my_acknowledgement")
+
+
+class ForwardSerializer(serializers.Serializer[Any]):
+    units = serializers.ListField(
+        child=serializers.CharField(max_length=16), required=False, default=list, max_length=500
+    )
+    people = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        default=list,
+        max_length=20_000,
+    )
+    instruction = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    due_working_days = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+
+
+class ForwardResponseSerializer(serializers.Serializer[Any]):
+    state = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    recipients_added = serializers.IntegerField()
+    round = serializers.IntegerField(allow_null=True)
+    calendar_note = serializers.CharField(allow_null=True)

@@ -1,0 +1,22 @@
+"""/api/v1/ routes (design.md §6)."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from circulation.api.views.acknowledgements import AcknowledgementViewSet
+from circulation.api.views.audit import AuditVerifyView
+from circulation.api.views.auth import TokenView
+from circulation.api.views.notices import NoticeViewSet
+from circulation.api.views.organisation import PersonViewSet, UnitViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("units", UnitViewSet, basename="unit")
+router.register("people", PersonViewSet, basename="person")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("acknowledgements", AcknowledgementViewSet, basename="acknowledgement")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
+    path("", include(router.urls)),
+]

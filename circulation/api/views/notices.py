@@ -1,0 +1,186 @@
+"""收文 endpoints: register, list/detail with progress, attachments, forward, withdraw, return,
+history. Thin: every change goes through a service in ``workflows.services``."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet, prefetch_related_objects
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from circulation.api.actor import actor_from
+from circulation.api.serializers.audit import AuditEventSerializer
+from circulation.api.serializers.notices import (
+    AttachmentSerializer,
+    ForwardResponseSerializer,
+    ForwardSerializer,
+    NoticeCreateSerializer,
+    NoticeDetailSerializer,
+    NoticeSerializer,
+    ReasonSerializer,
+)
+from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
+from circulation.records.selectors import (
+    headed_unit_ids,
+    progress_annotations,
+    progress_by_unit,
+    sees_all_notices,
+    visible_notices,
+)
+from workflows.machines import NoticeState
+from workflows.services import attachments, forwarding, registration, withdrawal
+from workflows.services.errors import InvalidInput
+from workflows.services.permissions import require_perm
+
+
+class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = NoticeSerializer
+    lookup_value_regex = r"\d+"
+
+    def _user(self) -> Person:
+        user = self.request.user
+        assert isinstance(user, Person)
+        return user
+
+    def get_queryset(self) -> QuerySet[Notice]:
+        notices = (
+            visible_notices(self._user())
+            .select_related("received_by")
+            .annotate(**progress_annotations())
+        )
+        params = self.request.query_params
+        if params.get("state") in NoticeState.values:
+            notices = notices.filter(state=params["state"])
+        if params.get("year", "").isdigit():
+            notices = notices.filter(year=int(params["year"]))
+        if params.get("q"):
+            term = params["q"].strip()[:100]
+            notices = notices.filter(
+                Q(title__icontains=term) | Q(doc_number__icontains=term) | Q(issuer__icontains=term)
+            )
+        return notices.order_by("-received_at", "-id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", enum=NoticeState.values, required=False),
+            OpenApiParameter("year", int, required=False),
+            OpenApiParameter("q", str, required=False, description="标题/文号/发文机关"),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses=NoticeDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        notice = self.get_object()
+        return Response(self._detail(notice))
+
+    def _detail(self, notice: Notice) -> dict[str, Any]:
+        user = self._user()
+        by_unit = progress_by_unit(notice)
+        if not sees_all_notices(user):
+            headed = set(headed_unit_ids(user))
+            by_unit = [row for row in by_unit if row["unit_id"] in headed]
+        mine = (
+            Acknowledgement.objects.filter(notice=notice, person=user)
+            .values("id", "state", "due_at")
+            .first()
+        )
+        prefetch_related_objects([notice], "attachments")
+        context = {"progress_by_unit": by_unit, "my_acknowledgement": mine}
+        return dict(NoticeDetailSerializer(notice, context=context).data)
+
+    def _fresh(self, pk: int) -> dict[str, Any]:
+        return self._detail(self.get_queryset().get(pk=pk))
+
+    @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """签收并登记: the 发文字号 is normalised (GB/T 9704) and checked for duplicates."""
+        require_perm(self._user(), "register_notice", "登记收文", "register notices")
+        body = NoticeCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = registration.register_notice(
+            actor_from(request), registration.NoticeInput(**body.validated_data)
+        )
+        return Response(self._fresh(result.notice.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        responses={201: AttachmentSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request: Request, pk: str) -> Response:
+        """上传附件 (checked by content and size; stored under a generated name)."""
+        notice = self.get_object()
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput("请选择要上传的文件", "No file was sent", code="required", field="file")
+        attachment = attachments.add_attachment(
+            actor_from(request), notice.pk, upload.name or "", upload.file, upload.size or 0
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ForwardSerializer, responses=ForwardResponseSerializer)
+    @action(detail=True, methods=["post"])
+    def forward(self, request: Request, pk: str) -> Response:
+        """传阅/补发 to units and people; only new recipients are added."""
+        notice = self.get_object()
+        body = ForwardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result = forwarding.forward_notice(
+            actor_from(request),
+            notice.pk,
+            forwarding.ForwardRequest(
+                unit_codes=data["units"],
+                usernames=data["people"],
+                instruction=data["instruction"],
+                due_at=data["due_at"],
+                due_working_days=data["due_working_days"],
+            ),
+        )
+        answer: dict[str, Any] = {
+            "id": result.notice.pk,
+            "state": result.notice.state,
+            "due_at": result.due_at,
+            "recipients_added": result.recipients_added,
+            "round": result.round.number if result.round else None,
+        }
+        if result.calendar_note:
+            answer["calendar_note"] = result.calendar_note
+        return Response(ForwardResponseSerializer(answer).data | {"id": result.notice.pk})
+
+    @extend_schema(request=ReasonSerializer, responses=NoticeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        """撤回: open acknowledgements are cancelled."""
+        notice = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        withdrawal.withdraw_notice(actor_from(request), notice.pk, body.validated_data["reason"])
+        return Response(self._fresh(notice.pk))
+
+    @extend_schema(request=ReasonSerializer, responses=NoticeDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_sender(self, request: Request, pk: str) -> Response:
+        """初审退回 to the sender, with the reason."""
+        notice = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        registration.return_to_sender(actor_from(request), notice.pk, body.validated_data["reason"])
+        return Response(self._fresh(notice.pk))
+
+    @extend_schema(responses=AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        """The notice's audit events, oldest first."""
+        notice = self.get_object()
+        require_perm(self._user(), "view_all_notices", "查看办理记录", "see the handling history")
+        events = AuditEvent.objects.filter(notice=notice).order_by("seq")
+        page = self.paginate_queryset(events)
+        if page is not None:
+            return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+        return Response(AuditEventSerializer(events, many=True).data)

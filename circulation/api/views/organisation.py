@@ -1,0 +1,34 @@
+from django.db.models import QuerySet
+from rest_framework import mixins, viewsets
+
+from circulation.api.serializers.organisation import PersonSerializer, UnitSerializer
+from circulation.records.models import Person, Unit
+
+
+class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Units of the caller's organisation (领导班子/股室/二级机构)."""
+
+    serializer_class = UnitSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Unit]:
+        return Unit.objects.filter(
+            organisation_id=self.request.user.organisation_id,  # type: ignore[union-attr]
+            is_active=True,
+        ).select_related("parent", "head")
+
+
+class PersonViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """People of the caller's organisation; ``?unit=BGS`` for one unit's members."""
+
+    serializer_class = PersonSerializer
+
+    def get_queryset(self) -> QuerySet[Person]:
+        people = Person.objects.filter(
+            organisation_id=self.request.user.organisation_id,  # type: ignore[union-attr]
+            is_active=True,
+        ).prefetch_related("units")
+        unit = self.request.query_params.get("unit")
+        if unit:
+            people = people.filter(units__code=unit.strip().upper())
+        return people.order_by("username")

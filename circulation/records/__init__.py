@@ -1,0 +1,1 @@
+"""The records: organisation, units, people, notices, acknowledgements, attachments, audit."""

@@ -1,0 +1,31 @@
+from circulation.records.models.acknowledgement import Acknowledgement, ConfirmMethod
+from circulation.records.models.attachment import Attachment
+from circulation.records.models.audit import AuditChainHead, AuditEvent
+from circulation.records.models.notice import (
+    CirculationRound,
+    Handling,
+    Notice,
+    RegistrationCounter,
+    Secrecy,
+    Urgency,
+)
+from circulation.records.models.organisation import Membership, Organisation, Person, Unit, UnitKind
+
+__all__ = [
+    "Acknowledgement",
+    "Attachment",
+    "AuditChainHead",
+    "AuditEvent",
+    "CirculationRound",
+    "ConfirmMethod",
+    "Handling",
+    "Membership",
+    "Notice",
+    "Organisation",
+    "Person",
+    "RegistrationCounter",
+    "Secrecy",
+    "Unit",
+    "UnitKind",
+    "Urgency",
+]

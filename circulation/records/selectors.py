@@ -1,0 +1,81 @@
+"""Read-side queries: which notices a person may see, and circulation progress counts."""
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from circulation.records.models import Acknowledgement, Notice, Person, Unit
+from workflows.machines import ACK_OPEN_STATES, AckState
+
+
+def sees_all_notices(user: Person) -> bool:
+    return user.is_superuser or user.has_perm("records.view_all_notices")
+
+
+def visible_notices(user: Person) -> QuerySet[Notice]:
+    """收发员/档案员/管理员 see their organisation's notices; others see what was sent to them
+    or, as a unit head, to their unit."""
+    base = Notice.objects.filter(organisation_id=user.organisation_id)
+    if sees_all_notices(user):
+        return base
+    own = Acknowledgement.objects.filter(notice=OuterRef("pk"), person=user)
+    headed = Acknowledgement.objects.filter(notice=OuterRef("pk"), unit__head=user)
+    return base.filter(Q(Exists(own)) | Q(Exists(headed)))
+
+
+def headed_unit_ids(user: Person) -> list[int]:
+    return list(Unit.objects.filter(head=user).values_list("id", flat=True))
+
+
+def progress_annotations() -> dict[str, Any]:
+    """Count expressions over ``acknowledgements`` for one query per list (no N+1)."""
+    now = timezone.now()
+    prefix = "acknowledgements__"
+    return {
+        "p_total": Count(f"{prefix}id"),
+        "p_pending": Count(f"{prefix}id", filter=Q(**{f"{prefix}state": AckState.PENDING})),
+        "p_read": Count(f"{prefix}id", filter=Q(**{f"{prefix}state": AckState.READ})),
+        "p_confirmed": Count(f"{prefix}id", filter=Q(**{f"{prefix}state": AckState.CONFIRMED})),
+        "p_returned": Count(f"{prefix}id", filter=Q(**{f"{prefix}state": AckState.RETURNED})),
+        "p_cancelled": Count(f"{prefix}id", filter=Q(**{f"{prefix}state": AckState.CANCELLED})),
+        "p_overdue": Count(
+            f"{prefix}id",
+            filter=Q(**{f"{prefix}state__in": ACK_OPEN_STATES, f"{prefix}due_at__lt": now}),
+        ),
+    }
+
+
+PROGRESS_KEYS = ("total", "pending", "read", "confirmed", "returned", "cancelled", "overdue")
+
+
+def progress_from_annotations(notice: Notice) -> dict[str, int]:
+    return {key: getattr(notice, f"p_{key}") for key in PROGRESS_KEYS}
+
+
+def progress_by_unit(notice: Notice) -> list[dict[str, Any]]:
+    """Per-unit counts for one notice, in unit order (one query)."""
+    now = timezone.now()
+    rows = (
+        Acknowledgement.objects.filter(notice=notice)
+        .values("unit_id", "unit__code", "unit__name", "unit__sort_order")
+        .annotate(
+            total=Count("id"),
+            pending=Count("id", filter=Q(state=AckState.PENDING)),
+            read=Count("id", filter=Q(state=AckState.READ)),
+            confirmed=Count("id", filter=Q(state=AckState.CONFIRMED)),
+            returned=Count("id", filter=Q(state=AckState.RETURNED)),
+            cancelled=Count("id", filter=Q(state=AckState.CANCELLED)),
+            overdue=Count("id", filter=Q(state__in=ACK_OPEN_STATES, due_at__lt=now)),
+        )
+        .order_by("unit__sort_order", "unit__code")
+    )
+    return [
+        {
+            "unit_id": row["unit_id"],
+            "unit": row["unit__code"],
+            "unit_name": row["unit__name"],
+            **{key: row[key] for key in PROGRESS_KEYS},
+        }
+        for row in rows
+    ]

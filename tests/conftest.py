@@ -1,0 +1,86 @@
+"""Shared fixtures: a small bureau (clerk, archivist, three units of a head and three staff),
+API clients authenticated with real tokens, and the sample notice's registration payload."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from circulation.records.models import Organisation, Person, Unit, UnitKind
+from circulation.records.roles import ARCHIVIST, CLERK, STAFF
+from tests.factories import OrganisationFactory, PersonFactory, member, unit_with_staff
+
+SAMPLE = {
+    "doc_number": "舞工信〔2022〕25号",
+    "title": "舞阳县工业和信息化局关于转发《国务院关于加强数字政府建设的指导意见》的通知",
+    "issuer": "舞阳县工业和信息化局",
+    "doc_type": "通知",
+    "issued_on": "2022-09-29",
+    "secrecy": "public",
+    "urgency": "normal",
+    "handling": "read",
+    "instruction": "请各股室认真学习",
+    "forwards": ["国务院关于加强数字政府建设的指导意见"],
+}
+
+
+@dataclass
+class Bureau:
+    org: Organisation
+    clerk: Person
+    archivist: Person
+    units: dict[str, Unit]
+
+    def person(self, username: str) -> Person:
+        return Person.objects.get(username=username)
+
+
+@pytest.fixture
+def bureau(db: Any) -> Bureau:
+    org = OrganisationFactory()
+    units = {
+        "BGS": unit_with_staff(org, "BGS", name="办公室", sort_order=1),
+        "GYG": unit_with_staff(org, "GYG", name="工业股", sort_order=2),
+        "ZXFW": unit_with_staff(
+            org, "ZXFW", name="县中小企业服务中心", kind=UnitKind.INSTITUTION, sort_order=3
+        ),
+    }
+    clerk = member(
+        PersonFactory(username="clerk", display_name="王收发", organisation=org, roles=[CLERK]),
+        units["BGS"],
+    )
+    archivist = member(
+        PersonFactory(username="archivist", display_name="李档案", organisation=org, roles=[ARCHIVIST]),
+        units["BGS"],
+    )
+    org.filing_unit = units["BGS"]
+    org.save()
+    return Bureau(org=org, clerk=clerk, archivist=archivist, units=units)
+
+
+@pytest.fixture
+def api() -> Callable[[Person | None], APIClient]:
+    """``api(user)`` → an APIClient that sends ``Authorization: Token …`` for that user."""
+
+    def make(user: Person | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def sample_payload() -> dict[str, Any]:
+    return dict(SAMPLE)
+
+
+@pytest.fixture
+def outsider(bureau: Bureau) -> Person:
+    """Staff of the organisation who is not a recipient of anything."""
+    return PersonFactory(username="outsider", organisation=bureau.org, roles=[STAFF])

@@ -1,0 +1,1 @@
+"""workflows — the state machines, the services that move them, and the clockwork."""

@@ -1,0 +1,172 @@
+"""阅知确认: open (已阅), confirm (已确认) and return (退回) one's own acknowledgement.
+
+Only the recipient acts on an acknowledgement; anyone else gets "not found". Repeating an action
+that already happened returns the acknowledgement unchanged and records nothing.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from circulation.records.models import Acknowledgement, ConfirmMethod, Notice
+from workflows.machines import AckState
+from workflows.services.audit import record_event
+from workflows.services.completion import complete_if_done
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.permissions import not_found
+
+MAX_COMMENT = 2000
+MAX_REASON = 500
+
+
+def _own_notice_id(actor: Actor, ack_id: int) -> int:
+    notice_id = (
+        Acknowledgement.objects.filter(pk=ack_id, person=actor.user)
+        .values_list("notice_id", flat=True)
+        .first()
+    )
+    if notice_id is None:
+        raise not_found()
+    return notice_id
+
+
+def _lock(actor: Actor, ack_id: int, notice_id: int) -> tuple[Notice, Acknowledgement]:
+    """Lock order everywhere: notice, then acknowledgement, then the audit chain head."""
+    notice = Notice.objects.select_for_update().get(pk=notice_id)
+    ack = Acknowledgement.objects.select_for_update().get(pk=ack_id, person=actor.user)
+    return notice, ack
+
+
+def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
+    """已阅: the recipient opened the notice. Only the first opening is recorded."""
+    notice_id = _own_notice_id(actor, ack_id)
+    with transaction.atomic(durable=True):
+        ack = Acknowledgement.objects.select_for_update().get(pk=ack_id, person=actor.user)
+        if ack.state != AckState.PENDING:
+            return ack
+        ack.mark_read()
+        ack.opened_at = timezone.now()
+        ack.save(update_fields=["state", "opened_at"])
+        record_event(
+            actor,
+            "ack.read",
+            ack,
+            notice_id=notice_id,
+            from_state=AckState.PENDING,
+            to_state=AckState.READ,
+        )
+    return ack
+
+
+def confirm_acknowledgement(
+    actor: Actor, ack_id: int, *, comment: str = "", password: str | None = None
+) -> Acknowledgement:
+    """已确认 (read and studied), with an optional 学习体会 and password re-entry."""
+    notice_id = _own_notice_id(actor, ack_id)
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(
+            f"学习体会不能超过 {MAX_COMMENT} 字",
+            f"The comment may have at most {MAX_COMMENT} characters",
+            code="max_length",
+            field="comment",
+        )
+    method = _confirm_method(actor, password)
+    with transaction.atomic(durable=True):
+        notice, ack = _lock(actor, ack_id, notice_id)
+        if ack.state == AckState.CONFIRMED:
+            return ack
+        if ack.state == AckState.PENDING:
+            raise Conflict(
+                "请先打开并阅读通知，再确认已阅知",
+                "Open and read the notice before confirming",
+                code="not_opened",
+                extra={"state": ack.state},
+            )
+        if ack.state != AckState.READ:
+            raise Conflict(
+                f"该阅知记录已{ack.get_state_display()}，不能确认",
+                f"This acknowledgement is {ack.state} and cannot be confirmed",
+                code="invalid_state",
+                extra={"state": ack.state},
+            )
+        ack.confirm()
+        ack.confirmed_at = timezone.now()
+        ack.comment = comment
+        ack.confirm_method = method
+        ack.confirm_ip = actor.ip
+        ack.save(
+            update_fields=["state", "confirmed_at", "comment", "confirm_method", "confirm_ip"]
+        )
+        record_event(
+            actor,
+            "ack.confirmed",
+            ack,
+            notice_id=notice.pk,
+            from_state=AckState.READ,
+            to_state=AckState.CONFIRMED,
+            data={"method": method, "comment": comment},
+        )
+        complete_if_done(actor, notice)
+    return ack
+
+
+def _confirm_method(actor: Actor, password: str | None) -> str:
+    organisation = actor.user.organisation
+    required = organisation is not None and organisation.require_password_on_confirm
+    if password:
+        if not actor.user.check_password(password):
+            raise InvalidInput(
+                "密码不正确", "The password is not correct", code="invalid_password", field="password"
+            )
+        return ConfirmMethod.PASSWORD
+    if required:
+        raise InvalidInput(
+            "本机关要求确认时重新输入登录密码",
+            "Your organisation requires you to re-enter your password to confirm",
+            code="password_required",
+            field="password",
+        )
+    return actor.method
+
+
+def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledgement:
+    """退回 (e.g. 误发: sent to the wrong person), with a reason."""
+    notice_id = _own_notice_id(actor, ack_id)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("请填写退回原因", "A reason is required", code="required", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"退回原因不能超过 {MAX_REASON} 字",
+            f"The reason may have at most {MAX_REASON} characters",
+            code="max_length",
+            field="reason",
+        )
+    with transaction.atomic(durable=True):
+        notice, ack = _lock(actor, ack_id, notice_id)
+        if ack.state == AckState.RETURNED:
+            return ack
+        if ack.state not in (AckState.PENDING, AckState.READ):
+            raise Conflict(
+                f"该阅知记录已{ack.get_state_display()}，不能退回",
+                f"This acknowledgement is {ack.state} and cannot be returned",
+                code="invalid_state",
+                extra={"state": ack.state},
+            )
+        from_state = ack.state
+        ack.return_notice()
+        ack.returned_at = timezone.now()
+        ack.return_reason = reason
+        ack.save(update_fields=["state", "returned_at", "return_reason"])
+        record_event(
+            actor,
+            "ack.returned",
+            ack,
+            notice_id=notice.pk,
+            from_state=from_state,
+            to_state=AckState.RETURNED,
+            data={"reason": reason},
+        )
+        complete_if_done(actor, notice)
+    return ack

@@ -1,0 +1,75 @@
+"""附件: store an uploaded file under a generated name after checking its content and size."""
+
+import hashlib
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from circulation.records.models import Attachment, Notice
+from circulation.records.sniffing import RejectedUpload, sniff_upload
+from workflows.machines import NoticeState
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.permissions import not_found, require_perm, require_same_organisation
+
+ATTACHABLE = (NoticeState.RECEIVED, NoticeState.REGISTERED)
+
+
+def _sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def add_attachment(
+    actor: Actor, notice_id: int, name: str, stream: BinaryIO, size: int
+) -> Attachment:
+    """Attach a file before the notice is forwarded (what recipients confirm does not change)."""
+    require_perm(actor.user, "add_attachment", "上传附件", "add attachments")
+    try:
+        sniffed = sniff_upload(name, stream, size, settings.ATTACHMENT_MAX_BYTES)
+    except RejectedUpload as exc:
+        raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
+    sha256 = _sha256(stream)
+    with transaction.atomic(durable=True):
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            raise not_found()
+        require_same_organisation(actor.user, notice)
+        if notice.state not in ATTACHABLE:
+            raise Conflict(
+                "收文已开始传阅，不能再添加附件",
+                "Attachments can only be added before the notice is forwarded",
+                code="invalid_state",
+                extra={"state": notice.state},
+            )
+        attachment = Attachment(
+            notice=notice,
+            original_name=name[:255],
+            extension=sniffed.extension,
+            content_type=sniffed.content_type,
+            size=size,
+            sha256=sha256,
+            uploaded_by=actor.user,
+        )
+        # The file is written inside the transaction; if anything below fails it is removed.
+        attachment.file.save("upload", File(stream), save=False)
+        try:
+            attachment.save(force_insert=True)
+            record_event(
+                actor,
+                "notice.attachment_added",
+                attachment,
+                notice_id=notice.pk,
+                data={"name": attachment.original_name, "sha256": sha256, "size": size},
+            )
+        except BaseException:
+            attachment.file.delete(save=False)
+            raise
+    return attachment

@@ -1,0 +1,233 @@
+"""传阅 / 补发: forward a notice to units (expanded to their members) and people.
+
+A constant number of queries whatever the number of recipients: the recipients are resolved with
+set-based queries and the acknowledgements are written with one multi-row INSERT.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from circulation.records.models import (
+    Acknowledgement,
+    CirculationRound,
+    Membership,
+    Notice,
+    Person,
+    Unit,
+)
+from workflows.calendar import add_working_days
+from workflows.machines import NoticeState
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.permissions import not_found, require_perm, require_same_organisation
+
+FORWARDABLE = (NoticeState.REGISTERED, NoticeState.CIRCULATING, NoticeState.COMPLETED)
+MAX_WORKING_DAYS = 250
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    unit_codes: Sequence[str] = ()
+    usernames: Sequence[str] = ()
+    instruction: str = ""
+    due_at: datetime | None = None
+    due_working_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    notice: Notice
+    round: CirculationRound | None
+    recipients_added: int
+    due_at: datetime | None
+    calendar_note: str | None
+
+
+def _validate(request: ForwardRequest) -> None:
+    if not request.unit_codes and not request.usernames:
+        raise InvalidInput(
+            "请至少选择一个机构或人员",
+            "Choose at least one unit or person",
+            code="no_recipients",
+            field="units",
+        )
+    if request.due_at is not None and request.due_working_days is not None:
+        raise InvalidInput(
+            "办理时限只能填写具体时间或工作日天数之一",
+            "Give either due_at or due_working_days, not both",
+            code="ambiguous_deadline",
+            field="due_working_days",
+        )
+    if request.due_working_days is not None and not (
+        1 <= request.due_working_days <= MAX_WORKING_DAYS
+    ):
+        raise InvalidInput(
+            f"工作日天数须在 1 到 {MAX_WORKING_DAYS} 之间",
+            f"due_working_days must be between 1 and {MAX_WORKING_DAYS}",
+            code="out_of_range",
+            field="due_working_days",
+        )
+    if request.due_at is not None and request.due_at <= timezone.now():
+        raise InvalidInput(
+            "办理时限不能早于当前时间",
+            "The deadline must be in the future",
+            code="in_the_past",
+            field="due_at",
+        )
+
+
+def _resolve_units(organisation_id: int, codes: Sequence[str]) -> list[Unit]:
+    wanted = list(dict.fromkeys(code.strip().upper() for code in codes))
+    units = list(
+        Unit.objects.filter(organisation_id=organisation_id, code__in=wanted, is_active=True)
+    )
+    unknown = sorted(set(wanted) - {unit.code for unit in units})
+    if unknown:
+        names = "、".join(unknown)
+        raise InvalidInput(
+            f"以下机构不存在或已停用：{names}；本次传阅未执行",
+            f"Unknown or inactive units: {', '.join(unknown)}; nothing was forwarded",
+            code="unknown_unit",
+            field="units",
+            extra={"unknown": unknown},
+        )
+    return sorted(units, key=lambda unit: (unit.sort_order, unit.code))
+
+
+def _resolve_people(organisation_id: int, usernames: Sequence[str]) -> list[Person]:
+    wanted = list(dict.fromkeys(name.strip() for name in usernames))
+    people = list(
+        Person.objects.filter(
+            organisation_id=organisation_id, username__in=wanted, is_active=True
+        ).only("id", "username")
+    )
+    unknown = sorted(set(wanted) - {person.username for person in people})
+    if unknown:
+        raise InvalidInput(
+            f"以下人员不存在或已停用：{'、'.join(unknown)}；本次传阅未执行",
+            f"Unknown or inactive people: {', '.join(unknown)}; nothing was forwarded",
+            code="unknown_person",
+            field="people",
+            extra={"unknown": unknown},
+        )
+    return people
+
+
+def _recipients(units: list[Unit], people: list[Person]) -> dict[int, int | None]:
+    """person id → the unit they are reached through (snapshot kept on the acknowledgement)."""
+    recipients: dict[int, int | None] = {}
+    if units:
+        order = {unit.id: index for index, unit in enumerate(units)}
+        rows = Membership.objects.filter(unit__in=units, person__is_active=True).values_list(
+            "person_id", "unit_id"
+        )
+        for person_id, unit_id in sorted(rows, key=lambda row: (order[row[1]], row[0])):
+            recipients.setdefault(person_id, unit_id)
+    if people:
+        direct = [person.id for person in people if person.id not in recipients]
+        primary: dict[int, int] = {}
+        rows = (
+            Membership.objects.filter(person_id__in=direct)
+            .order_by("-is_primary", "unit__sort_order")
+            .values_list("person_id", "unit_id")
+        )
+        for person_id, unit_id in rows:
+            primary.setdefault(person_id, unit_id)
+        for person_id in direct:
+            recipients.setdefault(person_id, primary.get(person_id))
+    return recipients
+
+
+def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> ForwardResult:
+    """Forward to units and people; a second forward adds only new recipients.
+
+    Nothing new to add is a no-op: no round, no audit event, the notice unchanged.
+    """
+    require_perm(actor.user, "forward_notice", "传阅收文", "forward notices")
+    _validate(request)
+    with transaction.atomic(durable=True):
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            raise not_found()
+        require_same_organisation(actor.user, notice)
+        if notice.state not in FORWARDABLE:
+            raise Conflict(
+                f"收文当前状态为“{notice.get_state_display()}”，不能传阅",
+                f"A notice in state {notice.state} cannot be forwarded",
+                code="invalid_state",
+                extra={"state": notice.state},
+            )
+        units = _resolve_units(notice.organisation_id, request.unit_codes)
+        people = _resolve_people(notice.organisation_id, request.usernames)
+        recipients = _recipients(units, people)
+        existing = set(
+            Acknowledgement.objects.filter(notice=notice).values_list("person_id", flat=True)
+        )
+        new = {pid: uid for pid, uid in recipients.items() if pid not in existing}
+
+        due_at, note = request.due_at, None
+        if request.due_working_days is not None:
+            deadline = add_working_days(timezone.now(), request.due_working_days)
+            due_at, note = deadline.due_at, deadline.calendar_note
+        if not new:
+            return ForwardResult(notice, None, 0, due_at or notice.due_at, note)
+        due_at = due_at or notice.due_at
+        now = timezone.now()
+        number = (notice.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+        circulation_round = CirculationRound.objects.create(
+            notice_id=notice.pk,
+            number=number,
+            forwarded_by=actor.user,
+            forwarded_at=now,
+            instruction=request.instruction.strip() or notice.instruction,
+            due_at=due_at,
+            calendar_note=note or "",
+            recipients_added=len(new),
+        )
+        if units:
+            circulation_round.units.set(units)
+        if people:
+            circulation_round.people.set(people)
+        Acknowledgement.objects.bulk_create(
+            [
+                Acknowledgement(
+                    notice_id=notice.pk,
+                    person_id=person_id,
+                    unit_id=unit_id,
+                    round=circulation_round,
+                    due_at=due_at,
+                )
+                for person_id, unit_id in new.items()
+            ]
+        )
+        from_state = notice.state
+        if notice.state != NoticeState.CIRCULATING:
+            notice.circulate()
+        if notice.due_at is None:
+            notice.due_at = due_at
+        if request.instruction.strip() and not notice.instruction:
+            notice.instruction = request.instruction.strip()
+        notice.save()
+        record_event(
+            actor,
+            "notice.forwarded",
+            notice,
+            notice_id=notice.pk,
+            from_state=from_state,
+            to_state=notice.state,
+            data={
+                "round": number,
+                "units": [unit.code for unit in units],
+                "people": [person.username for person in people],
+                "recipients_added": len(new),
+                "due_at": due_at.isoformat() if due_at else None,
+                "calendar_note": note,
+            },
+        )
+    return ForwardResult(notice, circulation_round, len(new), due_at, note)
