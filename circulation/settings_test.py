@@ -9,3 +9,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 from circulation.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
+
+# One test database per pytest process, so that parallel runs on one machine do not collide.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.environ.get("TEST_DATABASE_NAME", f"test_circulation_{os.getpid()}")
+}

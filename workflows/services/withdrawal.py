@@ -32,9 +32,9 @@ def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
             )
         now = timezone.now()
         open_acks = list(
-            Acknowledgement.objects.select_for_update().filter(
-                notice=notice, state__in=ACK_OPEN_STATES
-            )
+            Acknowledgement.objects.select_for_update()
+            .filter(notice=notice, state__in=ACK_OPEN_STATES)
+            .order_by("pk")
         )
         for ack in open_acks:
             ack.cancel()  # the machine checks each source state; written in one statement below

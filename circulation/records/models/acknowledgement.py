@@ -52,7 +52,7 @@ class Acknowledgement(AcknowledgementMachine):
     class Meta:
         verbose_name = _("阅知确认")
         verbose_name_plural = _("阅知确认")
-        ordering = ["notice", "unit__sort_order", "person__username"]
+        ordering = ["notice", "id"]
         constraints = [
             models.UniqueConstraint(fields=["notice", "person"], name="ack_one_per_person"),
         ]

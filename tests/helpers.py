@@ -1,0 +1,31 @@
+"""Helpers that drive the services directly (for setup), as the clerk would through the API."""
+
+from circulation.records.models import Acknowledgement, Notice, Person
+from tests.conftest import SAMPLE
+from workflows.services.acknowledging import open_acknowledgement
+from workflows.services.context import Actor
+from workflows.services.forwarding import ForwardRequest, forward_notice
+from workflows.services.registration import NoticeInput, register_notice
+
+
+def registered_notice(clerk: Person, doc_number: str = SAMPLE["doc_number"]) -> Notice:
+    fields = {k: v for k, v in SAMPLE.items() if k not in {"issued_on", "doc_number"}}
+    return register_notice(Actor(clerk), NoticeInput(doc_number=doc_number, **fields)).notice
+
+
+def circulating_notice(
+    clerk: Person, units: tuple[str, ...] = ("GYG",), people: tuple[str, ...] = ()
+) -> Notice:
+    notice = registered_notice(clerk)
+    forward_notice(Actor(clerk), notice.pk, ForwardRequest(unit_codes=units, usernames=people))
+    notice.refresh_from_db()
+    return notice
+
+
+def ack_of(notice: Notice, username: str) -> Acknowledgement:
+    return Acknowledgement.objects.get(notice=notice, person__username=username)
+
+
+def opened_ack(notice: Notice, username: str) -> Acknowledgement:
+    ack = ack_of(notice, username)
+    return open_acknowledgement(Actor(ack.person), ack.pk)

@@ -1,0 +1,132 @@
+"""Concurrent clicks with real transactions: one transition, one audit event, never a 5xx."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from circulation.records.models import Acknowledgement, AuditEvent, Notice
+from tests.conftest import Bureau
+from tests.helpers import circulating_notice, opened_ack, registered_notice
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads released together; each thread has its own DB connection."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = calls[index]()
+        except Exception as exc:  # recorded, asserted by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_double_confirm_records_one_transition(bureau: Bureau, api: Any) -> None:
+    notice = circulating_notice(bureau.clerk)
+    ack = opened_ack(notice, "gyg_1")
+    url = f"/api/v1/acknowledgements/{ack.pk}/confirm/"
+    clients = [api(ack.person), api(ack.person), api(ack.person)]
+    responses = race([lambda c=c: c.post(url, {"comment": "已学习"}, format="json") for c in clients])
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert {r.json()["state"] for r in responses} == {"confirmed"}
+    assert AuditEvent.objects.filter(action="ack.confirmed", object_id=str(ack.pk)).count() == 1
+    ack.refresh_from_db()
+    assert ack.state == "confirmed"
+
+
+def test_concurrent_forwards_add_each_recipient_once(bureau: Bureau, api: Any) -> None:
+    notice = registered_notice(bureau.clerk)
+    url = f"/api/v1/notices/{notice.pk}/forward/"
+    body = {"units": ["GYG", "ZXFW"], "due_working_days": 3}
+    clients = [api(bureau.clerk) for _ in range(3)]
+    responses = race([lambda c=c: c.post(url, body, format="json") for c in clients])
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert sorted(r.json()["recipients_added"] for r in responses) == [0, 0, 8]
+    assert Acknowledgement.objects.filter(notice=notice).count() == 8
+    assert AuditEvent.objects.filter(notice=notice, action="notice.forwarded").count() == 1
+    assert Notice.objects.get(pk=notice.pk).state == "circulating"
+
+
+def test_last_two_confirms_at_once_complete_the_notice(bureau: Bureau, api: Any) -> None:
+    notice = circulating_notice(bureau.clerk, units=(), people=("gyg_1", "gyg_2"))
+    first, second = opened_ack(notice, "gyg_1"), opened_ack(notice, "gyg_2")
+    responses = race(
+        [
+            lambda: api(first.person).post(f"/api/v1/acknowledgements/{first.pk}/confirm/"),
+            lambda: api(second.person).post(f"/api/v1/acknowledgements/{second.pk}/confirm/"),
+        ]
+    )
+    assert [r.status_code for r in responses] == [200, 200]
+    assert Notice.objects.get(pk=notice.pk).state == "completed"
+    assert AuditEvent.objects.filter(notice=notice, action="notice.completed").count() == 1
+
+
+def test_confirm_racing_withdraw_never_loses_the_confirmation(bureau: Bureau, api: Any) -> None:
+    notice = circulating_notice(bureau.clerk)
+    ack = opened_ack(notice, "gyg_1")
+    responses = race(
+        [
+            lambda: api(ack.person).post(f"/api/v1/acknowledgements/{ack.pk}/confirm/"),
+            lambda: api(bureau.clerk).post(
+                f"/api/v1/notices/{notice.pk}/withdraw/", {"reason": "发错范围"}, format="json"
+            ),
+        ]
+    )
+    confirm, withdraw = responses
+    assert withdraw.status_code == 200
+    assert confirm.status_code in (200, 409)
+    ack.refresh_from_db()
+    # Whichever came first, the outcome is consistent with the responses the users saw.
+    if confirm.status_code == 200:
+        assert ack.state == "confirmed"
+    else:
+        assert ack.state == "cancelled"
+    assert Notice.objects.get(pk=notice.pk).state == "withdrawn"
+
+
+def test_concurrent_registrations_are_numbered_without_gaps(bureau: Bureau, api: Any) -> None:
+    from tests.conftest import SAMPLE
+
+    clients = [api(bureau.clerk) for _ in range(6)]
+    responses = race(
+        [
+            lambda c=c, i=i: c.post(
+                "/api/v1/notices/", {**SAMPLE, "doc_number": f"舞工信〔2022〕{i + 30}号"}, format="json"
+            )
+            for i, c in enumerate(clients)
+        ]
+    )
+    assert [r.status_code for r in responses] == [201] * 6
+    seqs = sorted(Notice.objects.values_list("registration_seq", flat=True))
+    assert seqs == [1, 2, 3, 4, 5, 6]
+
+
+def test_same_number_registered_twice_at_once_is_one_record(bureau: Bureau, api: Any) -> None:
+    from tests.conftest import SAMPLE
+
+    variants = ["舞工信〔2022〕25号", "舞工信[2022]25号", "舞工信（2022）025号"]
+    responses = race(
+        [lambda v=v: api(bureau.clerk).post("/api/v1/notices/", {**SAMPLE, "doc_number": v}, format="json") for v in variants]
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201, 409, 409]
+    winner = next(r for r in responses if r.status_code == 201).json()["id"]
+    assert {r.json()["existing_id"] for r in responses if r.status_code == 409} == {winner}
+    assert Notice.objects.count() == 1
