@@ -1,7 +1,7 @@
 """Django settings for circulation, read from the environment (django-environ).
 
-Every variable is documented in the README's configuration table. Production secrets have no
-defaults: with ``DEBUG`` off a missing ``SECRET_KEY`` stops start-up.
+Every variable is documented in docs/configuration.md (summarised in the README). Production
+secrets have no defaults: with ``DEBUG`` off a missing ``SECRET_KEY`` stops start-up.
 """
 
 from pathlib import Path
@@ -19,7 +19,9 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off / 生产环境必须设置 SECRET_KEY")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off / 生产环境必须设置 SECRET_KEY"
+        )
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - DEBUG only
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -73,9 +75,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'circulation.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'circulation.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -189,6 +189,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "NoticeStateEnum": "workflows.machines.NoticeState",
+        "AcknowledgementStateEnum": "workflows.machines.AckState",
+    },
 }
 
 LOGGING = {

@@ -1,4 +1,4 @@
-"""Settings for the test suite: the real PostgreSQL on loopback unless DATABASE_URL says otherwise."""
+"""Test settings: the real PostgreSQL on loopback unless DATABASE_URL says otherwise."""
 
 import os
 
@@ -6,7 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 60)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/circulation")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from circulation.settings import *  # noqa: E402,F403
+from circulation.settings import *  # noqa: F403
+from circulation.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 

@@ -53,7 +53,9 @@ def bureau(db: Any) -> Bureau:
         units["BGS"],
     )
     archivist = member(
-        PersonFactory(username="archivist", display_name="李档案", organisation=org, roles=[ARCHIVIST]),
+        PersonFactory(
+            username="archivist", display_name="李档案", organisation=org, roles=[ARCHIVIST]
+        ),
         units["BGS"],
     )
     org.filing_unit = units["BGS"]

@@ -1,4 +1,4 @@
-"""The whole circulation of 舞工信〔2022〕25号 through the API, as the clerk and recipients see it."""
+"""The circulation of 舞工信〔2022〕25号 through the API, as clerk and recipients see it."""
 
 import hashlib
 from typing import Any
@@ -69,8 +69,12 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
     # 传阅 to a section, an institution and one person; due in 5 working days.
     forwarded = clerk.post(
         f"/api/v1/notices/{notice_id}/forward/",
-        {"units": ["GYG", "ZXFW"], "people": ["bgs_1"], "due_working_days": 5,
-         "instruction": "请认真学习"},
+        {
+            "units": ["GYG", "ZXFW"],
+            "people": ["bgs_1"],
+            "due_working_days": 5,
+            "instruction": "请认真学习",
+        },
         format="json",
     )
     assert forwarded.status_code == 200, forwarded.content
@@ -94,7 +98,9 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
     assert early.json()["code"] == "not_opened"
     assert staff.post(f"/api/v1/acknowledgements/{ack}/read/").json()["state"] == "read"
     confirmed = staff.post(
-        f"/api/v1/acknowledgements/{ack}/confirm/", {"comment": "已认真学习，抓好落实。"}, format="json"
+        f"/api/v1/acknowledgements/{ack}/confirm/",
+        {"comment": "已认真学习，抓好落实。"},
+        format="json",
     )
     assert confirmed.status_code == 200
     assert confirmed.json()["state"] == "confirmed"
@@ -107,8 +113,13 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
 
     detail = clerk.get(f"/api/v1/notices/{notice_id}/").json()
     assert detail["progress"] | {} == {
-        "total": 10, "pending": 9, "read": 0, "confirmed": 1, "returned": 0,
-        "cancelled": 0, "overdue": 0,
+        "total": 10,
+        "pending": 9,
+        "read": 0,
+        "confirmed": 1,
+        "returned": 0,
+        "cancelled": 0,
+        "overdue": 0,
     }
     gyg = next(row for row in detail["progress_by_unit"] if row["unit"] == "GYG")
     assert (gyg["total"], gyg["confirmed"]) == (4, 1)
@@ -124,7 +135,10 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
         client = login(api, username)
         own = ack_id(client)
         client.post(f"/api/v1/acknowledgements/{own}/read/")
-        assert client.post(f"/api/v1/acknowledgements/{own}/confirm/", {}, format="json").status_code == 200
+        assert (
+            client.post(f"/api/v1/acknowledgements/{own}/confirm/", {}, format="json").status_code
+            == 200
+        )
 
     final = clerk.get(f"/api/v1/notices/{notice_id}/").json()
     assert final["state"] == "completed"
@@ -134,7 +148,10 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
     history = clerk.get(f"/api/v1/notices/{notice_id}/history/").json()["results"]
     actions = [event["action"] for event in history]
     assert actions[:4] == [
-        "notice.received", "notice.registered", "notice.attachment_added", "notice.forwarded"
+        "notice.received",
+        "notice.registered",
+        "notice.attachment_added",
+        "notice.forwarded",
     ]
     assert actions.count("notice.forwarded") == 2
     assert actions.count("ack.confirmed") == 9
@@ -142,5 +159,6 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
     assert actions[-1] == "notice.completed"
     assert all(event["prev_hash"] for event in history)
     assert api(bureau.archivist).get("/api/v1/audit/verify/").json() == {
-        "ok": True, "events_checked": AuditEvent.objects.count()
+        "ok": True,
+        "events_checked": AuditEvent.objects.count(),
     }

@@ -41,7 +41,9 @@ def test_double_confirm_records_one_transition(bureau: Bureau, api: Any) -> None
     ack = opened_ack(notice, "gyg_1")
     url = f"/api/v1/acknowledgements/{ack.pk}/confirm/"
     clients = [api(ack.person), api(ack.person), api(ack.person)]
-    responses = race([lambda c=c: c.post(url, {"comment": "已学习"}, format="json") for c in clients])
+    responses = race(
+        [lambda c=c: c.post(url, {"comment": "已学习"}, format="json") for c in clients]
+    )
 
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert {r.json()["state"] for r in responses} == {"confirmed"}
@@ -108,7 +110,9 @@ def test_concurrent_registrations_are_numbered_without_gaps(bureau: Bureau, api:
     responses = race(
         [
             lambda c=c, i=i: c.post(
-                "/api/v1/notices/", {**SAMPLE, "doc_number": f"舞工信〔2022〕{i + 30}号"}, format="json"
+                "/api/v1/notices/",
+                {**SAMPLE, "doc_number": f"舞工信〔2022〕{i + 30}号"},
+                format="json",
             )
             for i, c in enumerate(clients)
         ]
@@ -123,7 +127,12 @@ def test_same_number_registered_twice_at_once_is_one_record(bureau: Bureau, api:
 
     variants = ["舞工信〔2022〕25号", "舞工信[2022]25号", "舞工信（2022）025号"]
     responses = race(
-        [lambda v=v: api(bureau.clerk).post("/api/v1/notices/", {**SAMPLE, "doc_number": v}, format="json") for v in variants]
+        [
+            lambda v=v: api(bureau.clerk).post(
+                "/api/v1/notices/", {**SAMPLE, "doc_number": v}, format="json"
+            )
+            for v in variants
+        ]
     )
     codes = sorted(r.status_code for r in responses)
     assert codes == [201, 409, 409]

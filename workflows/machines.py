@@ -74,9 +74,7 @@ class NoticeMachine(FSMModelMixin, models.Model):
 class AcknowledgementMachine(FSMModelMixin, models.Model):
     """阅知确认: 待阅 → 已阅 → 已确认, 退回 with a reason, 取消 when the notice is withdrawn."""
 
-    state = FSMField(
-        _("状态"), default=AckState.PENDING, choices=AckState.choices, protected=True
-    )
+    state = FSMField(_("状态"), default=AckState.PENDING, choices=AckState.choices, protected=True)
 
     class Meta:
         abstract = True

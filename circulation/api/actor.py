@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from circulation.records.models import ConfirmMethod, Person
@@ -18,7 +19,8 @@ def client_ip(request: Request) -> str | None:
 
 def actor_from(request: Request) -> Actor:
     user = request.user
-    assert isinstance(user, Person)
+    if not isinstance(user, Person):  # IsAuthenticated runs first; this guards misuse
+        raise NotAuthenticated()
     method = (
         ConfirmMethod.TOKEN
         if isinstance(request.successful_authenticator, TokenAuthentication)

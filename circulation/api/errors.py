@@ -46,6 +46,17 @@ CODE_MESSAGES_EN = {
     "throttled": "Too many requests; try again later",
     "not_acceptable": "Not acceptable",
 }
+# Chinese texts for request-level errors whose DRF message is not translated or carries detail.
+CODE_MESSAGES_ZH = {
+    "parse_error": "请求内容格式有误，无法解析",
+    "unsupported_media_type": "不支持的请求内容类型",
+    "throttled": "请求过于频繁，请稍后再试",
+    "not_authenticated": "请先登录或提供令牌",
+    "authentication_failed": "身份验证失败",
+    "permission_denied": "您没有执行该操作的权限",
+    "not_found": "对象不存在或您无权查看",
+    "method_not_allowed": "不允许的请求方法",
+}
 NON_FIELD = "non_field_errors"
 
 
@@ -82,7 +93,14 @@ def _domain_response(exc: DomainError) -> Response:
         exc.code,
         exc.message,
         exc.message_en,
-        [{"field": exc.field, "code": exc.code, "message": exc.message, "message_en": exc.message_en}],
+        [
+            {
+                "field": exc.field,
+                "code": exc.code,
+                "message": exc.message,
+                "message_en": exc.message_en,
+            }
+        ],
     )
     body.update(exc.extra)
     return Response(body, status=exc.status)
@@ -95,7 +113,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
         set_rollback()
         return Response(
-            _body("conflict", "状态已变化，请刷新后重试", "The state changed; reload and retry", []),
+            _body(
+                "conflict", "状态已变化，请刷新后重试", "The state changed; reload and retry", []
+            ),
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, Http404):
@@ -106,13 +126,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     set_rollback()
     headers: dict[str, str] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         body = _body("invalid", "提交的数据有误", "Invalid input", errors)
     else:
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        message = str(exc.detail)
-        body = _body(str(code), message, CODE_MESSAGES_EN.get(str(code), message), [])
+        codes = exc.get_codes()
+        code = str(codes if isinstance(codes, str) else exc.default_code)
+        detail = str(exc.detail)
+        message_en = CODE_MESSAGES_EN.get(code, detail)
+        if code == "parse_error":
+            message_en = detail
+        body = _body(code, CODE_MESSAGES_ZH.get(code, detail), message_en, [])
     return Response(body, status=exc.status_code, headers=headers)

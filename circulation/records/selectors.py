@@ -16,6 +16,8 @@ def sees_all_notices(user: Person) -> bool:
 def visible_notices(user: Person) -> QuerySet[Notice]:
     """收发员/档案员/管理员 see their organisation's notices; others see what was sent to them
     or, as a unit head, to their unit."""
+    if user.organisation_id is None:
+        return Notice.objects.none()
     base = Notice.objects.filter(organisation_id=user.organisation_id)
     if sees_all_notices(user):
         return base

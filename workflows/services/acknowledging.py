@@ -95,9 +95,7 @@ def confirm_acknowledgement(
         ack.comment = comment
         ack.confirm_method = method
         ack.confirm_ip = actor.ip
-        ack.save(
-            update_fields=["state", "confirmed_at", "comment", "confirm_method", "confirm_ip"]
-        )
+        ack.save(update_fields=["state", "confirmed_at", "comment", "confirm_method", "confirm_ip"])
         record_event(
             actor,
             "ack.confirmed",
@@ -117,7 +115,10 @@ def _confirm_method(actor: Actor, password: str | None) -> str:
     if password:
         if not actor.user.check_password(password):
             raise InvalidInput(
-                "密码不正确", "The password is not correct", code="invalid_password", field="password"
+                "密码不正确",
+                "The password is not correct",
+                code="invalid_password",
+                field="password",
             )
         return ConfirmMethod.PASSWORD
     if required:
@@ -135,7 +136,9 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
     notice_id = _own_notice_id(actor, ack_id)
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("请填写退回原因", "A reason is required", code="required", field="reason")
+        raise InvalidInput(
+            "请填写退回原因", "A reason is required", code="required", field="reason"
+        )
     if len(reason) > MAX_REASON:
         raise InvalidInput(
             f"退回原因不能超过 {MAX_REASON} 字",

@@ -7,8 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from circulation.records.doc_number import DocNumberError, ParsedDocNumber, parse_doc_number
-from circulation.records.models import Handling, Notice, Organisation, RegistrationCounter, Secrecy
-from circulation.records.models import Urgency
+from circulation.records.models import (
+    Handling,
+    Notice,
+    Organisation,
+    RegistrationCounter,
+    Secrecy,
+    Urgency,
+)
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -195,7 +201,9 @@ def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
     """初审退回: the notice is not ours to handle or its form is wrong."""
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("请填写退回原因", "A reason is required", code="required", field="reason")
+        raise InvalidInput(
+            "请填写退回原因", "A reason is required", code="required", field="reason"
+        )
     require_perm(actor.user, "register_notice", "退回收文", "return notices")
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()

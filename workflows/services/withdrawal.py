@@ -14,7 +14,9 @@ from workflows.services.permissions import not_found, require_perm, require_same
 def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("请填写撤回原因", "A reason is required", code="required", field="reason")
+        raise InvalidInput(
+            "请填写撤回原因", "A reason is required", code="required", field="reason"
+        )
     require_perm(actor.user, "withdraw_notice", "撤回收文", "withdraw notices")
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()

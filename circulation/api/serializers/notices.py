@@ -140,7 +140,9 @@ class ForwardSerializer(serializers.Serializer[Any]):
         default=list,
         max_length=20_000,
     )
-    instruction = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    instruction = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000
+    )
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     due_working_days = serializers.IntegerField(required=False, allow_null=True, default=None)
 

@@ -5,7 +5,9 @@ from circulation.records.models import Person, Unit
 
 class UnitSerializer(serializers.ModelSerializer[Unit]):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    parent = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent = serializers.CharField(  # type: ignore[assignment]  # the API field is "parent"
+        source="parent.code", default=None, read_only=True
+    )
     head = serializers.CharField(source="head.username", default=None, read_only=True)
     head_name = serializers.CharField(source="head.name", default=None, read_only=True)
 

@@ -25,7 +25,7 @@ class AcknowledgementViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Acknowledgement]:
-        acks = Acknowledgement.objects.filter(person=self.request.user).select_related(
+        acks = Acknowledgement.objects.filter(person=actor_from(self.request).user).select_related(
             "notice", "round", "unit"
         )
         state = self.request.query_params.get("state")
@@ -33,9 +33,7 @@ class AcknowledgementViewSet(
             acks = acks.filter(state=state)
         return acks.order_by("state", "due_at", "-id")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("state", enum=AckState.values, required=False)]
-    )
+    @extend_schema(parameters=[OpenApiParameter("state", enum=AckState.values, required=False)])
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().list(request, *args, **kwargs)
 

@@ -41,9 +41,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = r"\d+"
 
     def _user(self) -> Person:
-        user = self.request.user
-        assert isinstance(user, Person)
-        return user
+        return actor_from(self.request).user
 
     def get_queryset(self) -> QuerySet[Notice]:
         notices = (
@@ -108,7 +106,12 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self._fresh(result.notice.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
         responses={201: AttachmentSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
@@ -117,7 +120,9 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         notice = self.get_object()
         upload = request.FILES.get("file")
         if upload is None:
-            raise InvalidInput("请选择要上传的文件", "No file was sent", code="required", field="file")
+            raise InvalidInput(
+                "请选择要上传的文件", "No file was sent", code="required", field="file"
+            )
         attachment = attachments.add_attachment(
             actor_from(request), notice.pk, upload.name or "", upload.file, upload.size or 0
         )

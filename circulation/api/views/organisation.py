@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
 
+from circulation.api.actor import actor_from
 from circulation.api.serializers.organisation import PersonSerializer, UnitSerializer
 from circulation.records.models import Person, Unit
 
@@ -10,10 +11,12 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = UnitSerializer
     pagination_class = None
+    lookup_value_regex = r"\d+"
+    queryset = Unit.objects.none()  # for the schema; get_queryset scopes to the organisation
 
     def get_queryset(self) -> QuerySet[Unit]:
         return Unit.objects.filter(
-            organisation_id=self.request.user.organisation_id,  # type: ignore[union-attr]
+            organisation=actor_from(self.request).user.organisation,
             is_active=True,
         ).select_related("parent", "head")
 
@@ -25,7 +28,7 @@ class PersonViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Person]:
         people = Person.objects.filter(
-            organisation_id=self.request.user.organisation_id,  # type: ignore[union-attr]
+            organisation=actor_from(self.request).user.organisation,
             is_active=True,
         ).prefetch_related("units")
         unit = self.request.query_params.get("unit")

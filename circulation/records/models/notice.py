@@ -122,6 +122,9 @@ class RegistrationCounter(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.organisation_id}/{self.year}: {self.last_value}"
+
 
 class CirculationRound(models.Model):
     """One forward action (传阅/补发): who forwarded, to whom, the instruction, the deadline."""

@@ -9,9 +9,7 @@ class Organisation(models.Model):
     name = models.CharField(_("机关名称"), max_length=100, unique=True)
     short_name = models.CharField(_("简称"), max_length=30, blank=True)
     fonds_code = models.CharField(_("全宗号"), max_length=20)
-    require_password_on_confirm = models.BooleanField(
-        _("确认时须重新输入密码"), default=False
-    )
+    require_password_on_confirm = models.BooleanField(_("确认时须重新输入密码"), default=False)
     filing_unit = models.ForeignKey(
         "records.Unit",
         verbose_name=_("默认归档机构"),

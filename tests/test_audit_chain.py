@@ -1,0 +1,90 @@
+"""The audit log is append-only and hash-chained: edits, deletions and a cut tail are detected."""
+
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from circulation.records.models import AuditEvent
+from tests.conftest import Bureau
+from tests.helpers import circulating_notice, opened_ack
+from workflows.services.audit import verify_chain
+
+pytestmark = pytest.mark.django_db
+
+
+def tamper(sql: str, params: list[Any]) -> None:
+    """What an attacker with database superuser rights does: bypass the trigger, then write."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.execute("RESET session_replication_role")
+
+
+@pytest.fixture
+def history(bureau: Bureau) -> list[AuditEvent]:
+    notice = circulating_notice(bureau.clerk)
+    opened_ack(notice, "gyg_1")
+    return list(AuditEvent.objects.order_by("seq"))
+
+
+def test_clean_chain_verifies(history: list[AuditEvent], api: Any, bureau: Bureau) -> None:
+    assert [e.action for e in history] == [
+        "notice.received",
+        "notice.registered",
+        "notice.forwarded",
+        "ack.read",
+    ]
+    assert history[0].prev_hash == "0" * 64
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(history))
+    answer = api(bureau.archivist).get("/api/v1/audit/verify/").json()
+    assert answer == {"ok": True, "events_checked": 4}
+
+
+def test_database_refuses_updates_and_deletes(history: list[AuditEvent]) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=history[1].pk).update(action="notice.forged")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=history[1].pk).delete()
+
+
+def test_edited_event_is_detected(history: list[AuditEvent], api: Any, bureau: Bureau) -> None:
+    tamper(
+        "UPDATE records_auditevent SET data = %s WHERE id = %s",
+        ['{"registration_no": "forged"}', history[1].pk],
+    )
+    report = verify_chain()
+    assert (report.ok, report.first_bad_event) == (False, history[1].seq)
+    answer = api(bureau.archivist).get("/api/v1/audit/verify/").json()
+    assert answer["ok"] is False
+    assert answer["first_bad_event"] == history[1].seq
+
+
+def test_deleted_event_is_detected(history: list[AuditEvent]) -> None:
+    tamper("DELETE FROM records_auditevent WHERE id = %s", [history[2].pk])
+    report = verify_chain()
+    assert (report.ok, report.first_bad_event) == (False, history[2].seq)
+
+
+def test_cut_tail_is_detected(history: list[AuditEvent]) -> None:
+    tamper("DELETE FROM records_auditevent WHERE id = %s", [history[-1].pk])
+    report = verify_chain()
+    assert report.ok is False
+    assert report.first_bad_event == history[-1].seq
+
+
+def test_rehashed_edit_still_breaks_the_link(history: list[AuditEvent]) -> None:
+    """Recomputing the edited event's hash does not help: the next event points at the old one."""
+    from workflows.services.audit import event_hash
+
+    forged = history[1]
+    forged.data = {"registration_no": "forged"}
+    tamper(
+        "UPDATE records_auditevent SET data = %s, hash = %s WHERE id = %s",
+        ['{"registration_no": "forged"}', event_hash(forged), forged.pk],
+    )
+    report = verify_chain()
+    assert (report.ok, report.first_bad_event) == (False, history[2].seq)

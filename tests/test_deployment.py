@@ -1,0 +1,382 @@
+"""Deployment files: docker-compose.yml, Dockerfile, Procfile, CI and scripts, the configuration
+docs, and Django's deploy checks with production settings.
+
+No database is needed: the files are parsed as text/YAML, and the settings are started in
+subprocesses with a clean environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import string
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker", "beat")
+BACKENDS = ("postgres", "redis")
+DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/circulation"
+
+# env("X"), env.str("X", ...), env.db_url(\n "X"), os.environ["X"], os.environ.get("X"), getenv("X")
+SETTINGS_VAR_RE = re.compile(
+    r"""\b(?:env(?:\.\w+)?|environ(?:\.get|\.setdefault)?|getenv)\s*[(\[]\s*["']([A-Za-z_]\w*)["']"""
+)
+DOC_ROW_RE = re.compile(r"^\|\s*`([A-Za-z_]\w*)`\s*\|", re.MULTILINE)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) for item in env)
+        return {p[0]: (p[1] if len(p) > 1 else "") for p in pairs}
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    command = service.get("command") or []
+    if isinstance(command, str):
+        return shlex.split(command)
+    return [str(part) for part in command]
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> source (volume name or host path)."""
+    mounts: dict[str, str] = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, str):
+            parts = volume.split(":")
+            if len(parts) >= 2:
+                mounts[parts[1]] = parts[0]
+        else:
+            mounts[volume["target"]] = volume.get("source", "")
+    return mounts
+
+
+def _runs_beat(service: dict[str, Any]) -> bool:
+    words = _command(service)
+    text = " ".join(words)
+    if "celery" not in text:
+        return False
+    return "beat" in words or "-B" in words or "--beat" in words
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with comment lines dropped and continuations joined."""
+    instructions: list[tuple[str, str]] = []
+    current = ""
+    for raw in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        current += line
+        keyword, _, args = current.partition(" ")
+        instructions.append((keyword.upper(), args.strip()))
+        current = ""
+    return instructions
+
+
+def _settings_variables() -> set[str]:
+    text = (ROOT / "circulation" / "settings.py").read_text(encoding="utf-8")
+    return set(SETTINGS_VAR_RE.findall(text))
+
+
+def _clean_env(**overrides: str) -> dict[str, str]:
+    """The current environment without any variable the settings read (the test settings set
+    some of them in os.environ), plus ``overrides``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _settings_variables() and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "circulation.settings"
+    env.update(overrides)
+    return env
+
+
+# --- docker-compose.yml ------------------------------------------------------------------------
+
+
+def test_compose_has_the_services(services: dict[str, dict[str, Any]]) -> None:
+    assert {"postgres", "redis", "web", "worker", "beat", "flower"} <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:15")
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_app_services_share_one_definition(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    app = compose["x-app"]
+    assert app.get("build")
+    assert app.get("image")
+    for name in (*APP_SERVICES, "flower"):
+        assert services[name].get("build") == app["build"], name
+        assert services[name].get("image") == app["image"], name
+
+
+@pytest.mark.parametrize("name", [*BACKENDS, "web"])
+def test_service_has_a_healthcheck(services: dict[str, dict[str, Any]], name: str) -> None:
+    healthcheck = services[name].get("healthcheck") or {}
+    assert not healthcheck.get("disable")
+    test = healthcheck.get("test")
+    assert test
+    assert test not in (["NONE"], "NONE")
+
+
+def test_web_healthcheck_asks_healthz(services: dict[str, dict[str, Any]]) -> None:
+    test = services["web"]["healthcheck"]["test"]
+    text = test if isinstance(test, str) else " ".join(test)
+    assert "http://localhost:8000/healthz" in text
+    assert "urllib" in text
+    assert "localhost" in _environment(services["web"])["ALLOWED_HOSTS"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_waits_for_healthy_backends(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    depends_on = _depends_on(services[name])
+    for backend in BACKENDS:
+        assert depends_on.get(backend) == "service_healthy", (name, backend)
+
+
+@pytest.mark.parametrize("name", [*APP_SERVICES, "flower"])
+def test_app_service_environment(services: dict[str, dict[str, Any]], name: str) -> None:
+    env = _environment(services[name])
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    # Only from the caller's environment: ${SECRET_KEY}, ${SECRET_KEY?msg} or ${SECRET_KEY:?msg},
+    # never a literal key nor a ${SECRET_KEY:-default}.
+    assert re.fullmatch(r"\$\{SECRET_KEY(?::?\?[^}]*)?\}", env["SECRET_KEY"]), env["SECRET_KEY"]
+    assert env["DEBUG"].lower() == "false"
+    for key in ("ALLOWED_HOSTS", "MEDIA_ROOT", "FONDS_CODE", "EMAIL_URL", "USE_X_FORWARDED_PROTO"):
+        assert key in env, key
+    assert env["SECURE_SSL_REDIRECT"].startswith("${SECURE_SSL_REDIRECT")
+
+
+def test_postgres_data_is_on_a_named_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    source = _mounts(services["postgres"]).get("/var/lib/postgresql/data")
+    assert source in (compose.get("volumes") or {})
+
+
+@pytest.mark.parametrize("name", ["web", "worker"])
+def test_media_is_on_a_named_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], name: str
+) -> None:
+    media_root = _environment(services[name])["MEDIA_ROOT"]
+    source = _mounts(services[name]).get(media_root)
+    assert source in (compose.get("volumes") or {}), (name, media_root)
+
+
+def test_flower_only_in_its_profile(services: dict[str, dict[str, Any]]) -> None:
+    assert "flower" in (services["flower"].get("profiles") or [])
+    assert "flower" in _command(services["flower"])
+    for name, service in services.items():
+        if name != "flower":
+            assert not service.get("profiles"), name
+            assert "flower" not in _command(service), name
+
+
+def test_exactly_one_beat(services: dict[str, dict[str, Any]]) -> None:
+    beats = [name for name, service in services.items() if _runs_beat(service)]
+    assert beats == ["beat"]
+    beat = services["beat"]
+    assert (beat.get("deploy") or {}).get("replicas", 1) == 1
+    assert beat.get("scale", 1) == 1
+
+
+def test_procfile_runs_web_worker_and_one_beat() -> None:
+    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    processes = dict(
+        line.split(":", 1) for line in lines if re.match(r"^[A-Za-z0-9_-]+:", line.strip())
+    )
+    assert set(processes) == {"web", "worker", "beat"}
+    assert "celery -A circulation worker" in processes["worker"]
+    assert "celery -A circulation beat" in processes["beat"]
+    assert sum(" beat" in command for command in processes.values()) == 1
+
+
+# --- Dockerfile --------------------------------------------------------------------------------
+
+
+def test_dockerfile_base_image() -> None:
+    froms = [args for keyword, args in _dockerfile() if keyword == "FROM"]
+    assert froms == ["python:3.11-slim-bookworm"]
+
+
+def test_dockerfile_installs_fonts_and_pango() -> None:
+    runs = [args for keyword, args in _dockerfile() if keyword == "RUN"]
+    apt = " ".join(run for run in runs if "apt-get install" in run)
+    for package in ("fonts-noto-cjk", "fontconfig", "libpango-1.0-0", "libpangoft2-1.0-0"):
+        assert package in apt.split(), package
+    assert any("fc-cache" in run for run in runs)
+
+
+def test_dockerfile_installs_the_project_and_flower_and_collects_static() -> None:
+    runs = [args for keyword, args in _dockerfile() if keyword == "RUN"]
+    assert any(re.search(r"pip install[^&]* \.(\s|$)", run) for run in runs)
+    assert any("pip install" in run and "flower" in run for run in runs)
+    assert any("collectstatic" in run and "SECRET_KEY=" in run for run in runs)
+
+
+def test_dockerfile_does_not_run_as_root() -> None:
+    instructions = _dockerfile()
+    users = [
+        (index, args) for index, (keyword, args) in enumerate(instructions) if keyword == "USER"
+    ]
+    assert users, "no USER instruction: the container would run as root"
+    index, user = users[-1]
+    assert user.split(":")[0] not in ("root", "0")
+    cmd_index = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "CMD")
+    assert index < cmd_index
+
+
+def test_dockerfile_cmd_is_gunicorn() -> None:
+    cmds = [args for keyword, args in _dockerfile() if keyword == "CMD"]
+    assert cmds
+    cmd = cmds[-1]
+    words = json.loads(cmd) if cmd.startswith("[") else shlex.split(cmd)
+    assert words[0] == "gunicorn"
+    assert "circulation.wsgi:application" in words
+
+
+# --- configuration docs ------------------------------------------------------------------------
+
+
+def test_every_settings_variable_is_documented() -> None:
+    variables = _settings_variables()
+    # The pattern must keep finding the variables (else this test would pass on nothing).
+    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} <= variables
+    documented = set(DOC_ROW_RE.findall((ROOT / "docs" / "configuration.md").read_text("utf-8")))
+    assert sorted(variables - documented) == []
+
+
+# --- CI and scripts ----------------------------------------------------------------------------
+
+
+def _script_lines(path: str) -> list[str]:
+    text = (ROOT / path).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
+
+
+def test_ci_runs_lint_types_migrations_and_tests() -> None:
+    lines = _script_lines(".ci/run")
+    code = "\n".join(lines)
+    assert "set -euo pipefail" in code
+    assert re.search(r"ruff check", code)
+    assert re.search(r"ruff format --check", code)
+    assert re.search(r"manage\.py makemigrations --check", code)
+    assert re.search(r"\bmypy circulation workflows\b", code)
+    test_lines = [line for line in lines if "scripts/test" in line]
+    assert test_lines
+    # pytest's exit status (5 included: no tests collected) must fail the job.
+    for line in test_lines:
+        assert "||" not in line
+        assert "; true" not in line
+
+
+def test_test_script_hands_pytest_status_through() -> None:
+    code = "\n".join(_script_lines("scripts/test"))
+    assert re.search(r'^exec \.venv/bin/python -m pytest "\$@"$', code, re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", ["scripts/bootstrap", "scripts/demo", "scripts/test", ".ci/run"])
+def test_script_is_executable_bash(path: str) -> None:
+    script = ROOT / path
+    assert os.access(script, os.X_OK), f"{path} is not executable (chmod +x)"
+    assert script.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
+    result = subprocess.run(
+        ["bash", "-n", str(script)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# --- production settings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        pytest.param([], id="all-checks"),
+        # The security checks alone, so a warning from another app (say drf-spectacular's schema
+        # check) does not hide whether the security settings themselves are clean.
+        pytest.param(["--tag", "security"], id="security"),
+    ],
+)
+def test_check_deploy_is_clean_with_production_settings(tags: list[str]) -> None:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    env = _clean_env(
+        DEBUG="false",
+        SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(60)),
+        ALLOWED_HOSTS="example.gov.cn",
+        DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_TEST_DATABASE_URL),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", *tags],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNINGS" not in output, output
+    assert "?: (security" not in output, output
+
+
+def test_missing_secret_key_stops_startup_when_debug_is_off() -> None:
+    env = _clean_env(DEBUG="false")
+    if (ROOT / ".env").is_file():
+        # A developer's .env (written by scripts/demo) may hold a key; values from .env only
+        # fill names missing from the environment, so an empty one shadows it.
+        env["SECRET_KEY"] = ""
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr

@@ -1,0 +1,81 @@
+"""Forwarding costs a constant number of queries, whether to 3 people or to 10,000."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from circulation.records.models import Acknowledgement, Membership, Person, Unit
+from tests.conftest import Bureau
+from tests.helpers import registered_notice
+from workflows.services.context import Actor
+from workflows.services.forwarding import ForwardRequest, forward_notice
+
+pytestmark = pytest.mark.django_db
+
+
+def big_units(bureau: Bureau, people: int, units: int = 10) -> list[str]:
+    password = make_password(None)
+    codes = []
+    for index in range(units):
+        unit = Unit.objects.create(
+            organisation=bureau.org, code=f"BIG{index}", name=f"大机构{index}", kind="section"
+        )
+        codes.append(unit.code)
+        members = Person.objects.bulk_create(
+            Person(
+                username=f"big{index}_{n}",
+                display_name=f"人员{index}-{n}",
+                organisation=bureau.org,
+                password=password,
+            )
+            for n in range(people // units)
+        )
+        Membership.objects.bulk_create(Membership(person=p, unit=unit) for p in members)
+    return codes
+
+
+def forward_and_count(bureau: Bureau, doc_number: str, request: ForwardRequest) -> tuple[int, int]:
+    notice = registered_notice(bureau.clerk, doc_number)
+    with CaptureQueriesContext(connection) as queries:
+        result = forward_notice(Actor(bureau.clerk), notice.pk, request)
+    assert Acknowledgement.objects.filter(notice=notice).count() == result.recipients_added
+    return len(queries), result.recipients_added
+
+
+def test_forward_to_ten_thousand_uses_the_same_queries_as_to_three(bureau: Bureau) -> None:
+    codes = big_units(bureau, 10_000)
+    small, added_small = forward_and_count(
+        bureau, "舞工信〔2022〕1号", ForwardRequest(unit_codes=["GYG"], usernames=["bgs_1"])
+    )
+    large, added_large = forward_and_count(
+        bureau, "舞工信〔2022〕2号", ForwardRequest(unit_codes=codes, usernames=["bgs_1"])
+    )
+    assert (added_small, added_large) == (5, 10_001)
+    assert small == large == 19
+
+
+def test_forward_to_people_scales_the_same_way(bureau: Bureau) -> None:
+    big_units(bureau, 2_000, units=1)
+    names = [f"big0_{n}" for n in range(2_000)]
+    few, _ = forward_and_count(bureau, "舞工信〔2022〕3号", ForwardRequest(usernames=names[:2]))
+    many, added = forward_and_count(bureau, "舞工信〔2022〕4号", ForwardRequest(usernames=names))
+    assert added == 2_000
+    assert few == many
+
+
+def test_unknown_recipient_refuses_the_whole_forward(bureau: Bureau, api: Any) -> None:
+    notice = registered_notice(bureau.clerk)
+    answer = api(bureau.clerk).post(
+        f"/api/v1/notices/{notice.pk}/forward/",
+        {"units": ["GYG", "NOPE"], "people": ["bgs_1", "ghost"]},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "units"
+    assert "NOPE" in answer.json()["detail"]
+    assert not Acknowledgement.objects.filter(notice=notice).exists()
+    notice.refresh_from_db()
+    assert notice.state == "registered"
