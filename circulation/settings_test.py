@@ -7,8 +7,12 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/circul
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from circulation.settings import *  # noqa: F403
-from circulation.settings import DATABASES
+from circulation.settings import DATABASES, STORAGES
 
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 
 # One test database per pytest process, so that parallel runs on one machine do not collide.

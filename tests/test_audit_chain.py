@@ -88,3 +88,17 @@ def test_rehashed_edit_still_breaks_the_link(history: list[AuditEvent]) -> None:
     )
     report = verify_chain()
     assert (report.ok, report.first_bad_event) == (False, history[2].seq)
+
+
+def test_ipv6_addresses_hash_as_stored(bureau: Bureau) -> None:
+    """The database normalises IPv6 text; the hash must be over the stored form."""
+    from tests.helpers import ack_of
+    from workflows.services.acknowledging import open_acknowledgement
+    from workflows.services.context import Actor
+
+    notice = circulating_notice(bureau.clerk)
+    ack = ack_of(notice, "gyg_1")
+    open_acknowledgement(Actor(ack.person, ip="2001:DB8:0:0::1"), ack.pk)
+    event = AuditEvent.objects.get(action="ack.read")
+    assert event.ip == "2001:db8::1"
+    assert verify_chain().ok

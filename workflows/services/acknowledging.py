@@ -12,11 +12,10 @@ from workflows.machines import AckState
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_if_done
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.errors import Conflict, InvalidInput, clean_reason
 from workflows.services.permissions import not_found
 
 MAX_COMMENT = 2000
-MAX_REASON = 500
 
 
 def _own_notice_id(actor: Actor, ack_id: int) -> int:
@@ -134,18 +133,7 @@ def _confirm_method(actor: Actor, password: str | None) -> str:
 def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledgement:
     """退回 (e.g. 误发: sent to the wrong person), with a reason."""
     notice_id = _own_notice_id(actor, ack_id)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(
-            "请填写退回原因", "A reason is required", code="required", field="reason"
-        )
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(
-            f"退回原因不能超过 {MAX_REASON} 字",
-            f"The reason may have at most {MAX_REASON} characters",
-            code="max_length",
-            field="reason",
-        )
+    reason = clean_reason(reason, "退回原因")
     with transaction.atomic(durable=True):
         notice, ack = _lock(actor, ack_id, notice_id)
         if ack.state == AckState.RETURNED:

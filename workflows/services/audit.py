@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from circulation.records.models import AuditChainHead, AuditEvent
 from workflows.services.context import Actor
@@ -66,6 +67,9 @@ def record_event(
         raise RuntimeError("record_event must run inside the change's transaction")
     head = _lock_head()
     user = actor.user if actor else None
+    ip = actor.ip if actor else None
+    if ip and ":" in ip:  # hash the address as the database will store it
+        ip = clean_ipv6_address(ip)
     event = AuditEvent(
         seq=head.last_seq + 1,
         at=timezone.now(),
@@ -78,7 +82,7 @@ def record_event(
         from_state=from_state,
         to_state=to_state,
         data=data or {},
-        ip=actor.ip if actor else None,
+        ip=ip,
         prev_hash=head.last_hash,
     )
     event.hash = event_hash(event)

@@ -18,7 +18,7 @@ from circulation.records.models import (
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.errors import Conflict, InvalidInput, clean_reason
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 CLASSIFIED_LEVELS = {
@@ -40,6 +40,7 @@ class NoticeInput:
     urgency: str = Urgency.NORMAL
     handling: str = Handling.READ
     doc_type: str = ""
+    addressees: str = ""
     issued_on: date | None = None
     instruction: str = ""
     body: str = ""
@@ -156,6 +157,7 @@ def _create_registered(
         title=data.title.strip(),
         issuer=data.issuer.strip(),
         doc_type=data.doc_type.strip(),
+        addressees=data.addressees.strip(),
         issued_on=data.issued_on,
         secrecy=data.secrecy,
         urgency=data.urgency,
@@ -199,11 +201,7 @@ def _create_registered(
 
 def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
     """初审退回: the notice is not ours to handle or its form is wrong."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(
-            "请填写退回原因", "A reason is required", code="required", field="reason"
-        )
+    reason = clean_reason(reason, "退回原因")
     require_perm(actor.user, "register_notice", "退回收文", "return notices")
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
@@ -215,6 +213,7 @@ def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
                 "只有已登记、尚未传阅的收文可以退回",
                 "Only a registered notice that is not yet circulating can be returned",
                 code="invalid_state",
+                extra={"state": notice.state},
             )
         notice.return_to_sender()
         notice.closing_reason = reason

@@ -7,16 +7,13 @@ from circulation.records.models import Acknowledgement, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.errors import Conflict, clean_reason
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 
 def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(
-            "请填写撤回原因", "A reason is required", code="required", field="reason"
-        )
+    """撤回 a circulating notice with a reason; open acknowledgements become 已取消."""
+    reason = clean_reason(reason, "撤回原因")
     require_perm(actor.user, "withdraw_notice", "撤回收文", "withdraw notices")
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()

@@ -29,6 +29,9 @@ class NoticeCreateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=300)
     issuer = serializers.CharField(max_length=200)
     doc_type = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    addressees = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default="", help_text="主送机关"
+    )
     issued_on = serializers.DateField(required=False, allow_null=True, default=None)
     secrecy = SecrecyField(max_length=20)
     urgency = LabeledChoiceField(Urgency, required=False, default=Urgency.NORMAL)
@@ -79,6 +82,7 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
             "title",
             "issuer",
             "doc_type",
+            "addressees",
             "issued_on",
             "secrecy",
             "secrecy_label",

@@ -48,6 +48,7 @@ class Notice(NoticeMachine):
     handling = models.CharField(
         _("办理类型"), max_length=16, choices=Handling.choices, default=Handling.READ
     )
+    addressees = models.CharField(_("主送机关"), max_length=300, blank=True)
     forwards = models.JSONField(_("转发文件"), default=list, blank=True)
     instruction = models.TextField(_("传阅要求"), blank=True)
     body = models.TextField(_("正文"), blank=True)
