@@ -1,4 +1,4 @@
-"""Clockwork records: calendar days entered by an admin (holidays and 调休 working days)."""
+"""Calendar days entered by an admin (holidays and 调休 working days)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

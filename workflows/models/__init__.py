@@ -1,0 +1,40 @@
+"""Clockwork records: the calendar, reminder policy, reminders, digests, the outbox, in-app
+notifications, webhook channels, preferences and sweep runs."""
+
+from workflows.models.calendar import CalendarDay
+from workflows.models.notifications import (
+    Channel,
+    DeliveryAttempt,
+    Digest,
+    Message,
+    MessageStatus,
+    Notification,
+    NotificationPreference,
+    WebhookChannel,
+    WebhookKind,
+)
+from workflows.models.reminders import (
+    ManualRemind,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    SweepRun,
+)
+
+__all__ = [
+    "CalendarDay",
+    "Channel",
+    "DeliveryAttempt",
+    "Digest",
+    "ManualRemind",
+    "Message",
+    "MessageStatus",
+    "Notification",
+    "NotificationPreference",
+    "Reminder",
+    "ReminderKind",
+    "ReminderPolicy",
+    "SweepRun",
+    "WebhookChannel",
+    "WebhookKind",
+]
