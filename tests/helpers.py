@@ -29,3 +29,15 @@ def ack_of(notice: Notice, username: str) -> Acknowledgement:
 def opened_ack(notice: Notice, username: str) -> Acknowledgement:
     ack = ack_of(notice, username)
     return open_acknowledgement(Actor(ack.person), ack.pk)
+
+
+def write_around_audit_trigger(sql: str, params: list[object]) -> None:
+    """What an attacker with database superuser rights does: skip the append-only trigger."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.execute("RESET session_replication_role")

@@ -8,9 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from circulation.records.models import AuditEvent, Person
+from tests.helpers import write_around_audit_trigger
 from workflows.services.context import Actor
 from workflows.services.registration import NoticeInput, register_notice
 
@@ -39,16 +40,6 @@ def run() -> str:
     return out.getvalue()
 
 
-def around_the_trigger(sql: str, params: list[object]) -> None:
-    """What an attacker with a superuser login could do: skip the append-only trigger."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("RESET session_replication_role")
-
-
 def test_empty_chain_is_ok() -> None:
     assert "0 events checked" in run()
 
@@ -66,7 +57,7 @@ def test_the_trigger_refuses_plain_updates(events: list[AuditEvent]) -> None:
 
 def test_edited_event_fails_naming_it(events: list[AuditEvent]) -> None:
     target = events[3]
-    around_the_trigger(
+    write_around_audit_trigger(
         "UPDATE records_auditevent SET data = %s WHERE id = %s", ['{"forged": true}', target.pk]
     )
     with pytest.raises(CommandError, match=f"#{target.seq}") as excinfo:
@@ -77,13 +68,13 @@ def test_edited_event_fails_naming_it(events: list[AuditEvent]) -> None:
 
 def test_deleted_event_fails(events: list[AuditEvent]) -> None:
     target = events[2]
-    around_the_trigger("DELETE FROM records_auditevent WHERE id = %s", [target.pk])
+    write_around_audit_trigger("DELETE FROM records_auditevent WHERE id = %s", [target.pk])
     with pytest.raises(CommandError, match=f"#{target.seq}"):
         run()
 
 
 def test_exit_status_from_the_command_line(events: list[AuditEvent]) -> None:
-    around_the_trigger(
+    write_around_audit_trigger(
         "UPDATE records_auditevent SET actor_username = %s WHERE id = %s", ["mallory", events[0].pk]
     )
     with pytest.raises(SystemExit) as excinfo:
