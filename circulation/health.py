@@ -1,9 +1,17 @@
-"""GET /healthz: database, broker and last beat tick; 503 when the database does not answer."""
+"""GET /healthz: database, broker and the clockwork; 503 when the database does not answer.
+
+- ``last_beat_tick``: when the newest periodic run (reminder sweep or outbox dispatch, each a
+  ``SweepRun``) started, ISO 8601; ``null`` before the first. With beat running it is at most
+  ``OUTBOX_DISPATCH_SECONDS`` old; much older means beat (or every worker) is down.
+- ``last_sweep_age_seconds``: seconds since the newest reminder sweep started; ``null`` before
+  the first.
+"""
 
 from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 
 
 def _database_ok() -> bool:
@@ -26,11 +34,32 @@ def _broker_ok() -> bool:
         return False
 
 
+def _clockwork() -> dict[str, Any]:
+    from workflows.models import SweepRun
+
+    try:
+        newest = SweepRun.objects.order_by("-started_at").values_list("started_at", flat=True)
+        last_tick = newest.first()
+        last_sweep = newest.filter(kind="reminders").first()
+    except Exception:  # tables missing (not migrated yet): report nothing rather than fail
+        return {"last_beat_tick": None, "last_sweep_age_seconds": None}
+    age = None
+    if last_sweep is not None:
+        age = max(0, int((timezone.now() - last_sweep).total_seconds()))
+    return {
+        "last_beat_tick": last_tick.isoformat() if last_tick else None,
+        "last_sweep_age_seconds": age,
+    }
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     db_ok = _database_ok()
     body: dict[str, Any] = {
         "database": "ok" if db_ok else "unavailable",
         "broker": "ok" if _broker_ok() else "unavailable",
-        "last_beat_tick": None,  # set by the reminder sweep (issue: reminders)
     }
+    if db_ok:
+        body.update(_clockwork())
+    else:
+        body.update(last_beat_tick=None, last_sweep_age_seconds=None)
     return JsonResponse(body, status=200 if db_ok else 503)

@@ -42,7 +42,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_fsm",
     "circulation.records",
+    "circulation.ackrecord",
     "workflows",
+    "circulation.archive",
 ]
 
 MIDDLEWARE = [
@@ -135,27 +137,32 @@ TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 # --- Email -------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="circulation@localhost")
+# Seconds an SMTP connection may block (connect, each command); a hung server fails the attempt.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Celery (the broker is Redis when REDIS_URL is set, else kombu's filesystem transport) ------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    {}
+    # Redis redelivers a task that was taken but not acknowledged (worker killed) after this
+    # long; the outbox's own lease (DELIVERY_LEASE_SECONDS) recovers a message much sooner.
+    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
     if REDIS_URL
     else {
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 )
-# Rate limits (429) must be shared by every web worker: Redis when configured.
+# Rate limits (429) must be shared by every web worker and must not depend on the broker being
+# up (login keeps working while Redis is down): the database cache (``createcachetable``).
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "circulation_cache",
+    }
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -165,10 +172,34 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Every task of ours is safe to run twice (it re-reads its row and skips what is done), so a task
+# is acknowledged only after it ran, and one whose worker died is handed out again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds to wait for the broker when queueing from a web request (a request never fails because
+# the broker is down: the outbox dispatcher queues the message later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Default periodic schedules (created in the database on migrate, then editable in the admin).
+REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=300)
+OUTBOX_DISPATCH_SECONDS = env.int("OUTBOX_DISPATCH_SECONDS", default=60)
+
+# --- Delivery of outbox messages (email, 企业微信/钉钉 group robots) ----------------------------
+# A worker holds a message for this long while it sends it; a message whose worker died is handed
+# out again after it. Keep it above the delivery task's hard time limit (90 s).
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=180)
+# Retries back off exponentially: base, 2 × base, 4 × base, … up to the maximum.
+DELIVERY_RETRY_BASE_SECONDS = env.int("DELIVERY_RETRY_BASE_SECONDS", default=60)
+DELIVERY_RETRY_MAX_SECONDS = env.int("DELIVERY_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 
 # --- Domain ------------------------------------------------------------------------------------
 FONDS_CODE = env.str("FONDS_CODE", default="Z109")
+# Absolute base of links sent out of the app (email, group robots, the record's QR code).
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

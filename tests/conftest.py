@@ -63,14 +63,6 @@ def bureau(db: Any) -> Bureau:
     return Bureau(org=org, clerk=clerk, archivist=archivist, units=units)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Rate-limit counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def api() -> Callable[[Person | None], APIClient]:
     """``api(user)`` → an APIClient that sends ``Authorization: Token …`` for that user."""

@@ -188,7 +188,7 @@ def test_changelist_queries_do_not_grow_with_rows(
     superuser: Person, clerk: Person, django_assert_max_num_queries: Any
 ) -> None:
     client = login(superuser)
-    assert len(CHANGELISTS) == 10
+    assert len(CHANGELISTS) >= 10  # every admin of records and workflows
     urls = {name: reverse(f"admin:{name}_changelist") for name in CHANGELISTS}
     for url in urls.values():  # warm per-process caches (content types, …)
         client.get(url)

@@ -105,6 +105,8 @@ def test_sample_notice_full_circulation(bureau: Bureau, api: Any, sample_payload
     assert confirmed.status_code == 200
     assert confirmed.json()["state"] == "confirmed"
     assert confirmed.json()["confirm_method"] == "token"
+    assert confirmed.json()["doc_number"] == "舞工信〔2022〕25号"
+    assert confirmed.json()["instruction"] == "请认真学习"
     events_before = AuditEvent.objects.count()
     repeat = staff.post(f"/api/v1/acknowledgements/{ack}/confirm/", {"comment": "x"}, format="json")
     assert repeat.status_code == 200

@@ -139,3 +139,37 @@ def test_same_number_registered_twice_at_once_is_one_record(bureau: Bureau, api:
     winner = next(r for r in responses if r.status_code == 201).json()["id"]
     assert {r.json()["existing_id"] for r in responses if r.status_code == 409} == {winner}
     assert Notice.objects.count() == 1
+
+
+def test_last_confirm_racing_withdraw_has_one_outcome(bureau: Bureau, api: Any) -> None:
+    """The only recipient confirms while the clerk withdraws: no deadlock, one consistent end."""
+    notice = circulating_notice(bureau.clerk, units=(), people=("gyg_1",))
+    ack = opened_ack(notice, "gyg_1")
+    confirm, withdraw = race(
+        [
+            lambda: api(ack.person).post(f"/api/v1/acknowledgements/{ack.pk}/confirm/"),
+            lambda: api(bureau.clerk).post(
+                f"/api/v1/notices/{notice.pk}/withdraw/", {"reason": "发错范围"}, format="json"
+            ),
+        ]
+    )
+    ack.refresh_from_db()
+    final = Notice.objects.get(pk=notice.pk).state
+    if confirm.status_code == 200:  # confirmed first: the notice completed, withdraw is refused
+        assert (ack.state, final, withdraw.status_code) == ("confirmed", "completed", 409)
+    else:  # withdrawn first: the confirm is refused
+        assert (confirm.status_code, ack.state, final) == (409, "cancelled", "withdrawn")
+        assert withdraw.status_code == 200
+
+
+def test_confirm_costs_a_fixed_number_of_queries(
+    bureau: Bureau, api: Any, django_assert_num_queries: Any
+) -> None:
+    """Token lookup, the two locks, the write, the audit append, the completion check."""
+    notice = circulating_notice(bureau.clerk)
+    first, second = opened_ack(notice, "gyg_1"), opened_ack(notice, "gyg_2")
+    client_one, client_two = api(first.person), api(second.person)
+    with django_assert_num_queries(11) as captured:
+        assert client_one.post(f"/api/v1/acknowledgements/{first.pk}/confirm/").status_code == 200
+    with django_assert_num_queries(len(captured)):
+        assert client_two.post(f"/api/v1/acknowledgements/{second.pk}/confirm/").status_code == 200

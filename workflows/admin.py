@@ -1,8 +1,16 @@
-"""工作日历 admin: holidays and 调休 working days that override the computed calendar."""
+"""Workflows admin: the working calendar (节假日/调休), the reminder policy (催办规则), the
+records of the clockwork (reminders, manual reminders, sweep runs) and, from
+:mod:`workflows.delivery.admin`, the outbox, its attempts, notifications, group robots and
+preferences.
+
+Periodic schedules themselves are django-celery-beat's admin (周期任务 Periodic tasks).
+"""
 
 from django.contrib import admin
 
-from workflows.models import CalendarDay
+import workflows.delivery.admin  # noqa: F401 - registers the delivery admins
+from circulation.records.admin.transitions import ReadOnlyRecordMixin
+from workflows.models import CalendarDay, ManualRemind, Reminder, ReminderPolicy, SweepRun
 
 
 @admin.register(CalendarDay)
@@ -12,3 +20,81 @@ class CalendarDayAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "date"
     ordering = ("-date",)
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "organisation",
+        "enabled",
+        "office_opens",
+        "office_closes",
+        "due_soon_working_days",
+        "escalate_to_head_after",
+        "escalate_to_clerk_after",
+        "max_delivery_attempts",
+    )
+    list_filter = ("enabled",)
+    list_select_related = ("organisation",)
+    fieldsets = (
+        (None, {"fields": ("organisation", "enabled")}),
+        ("办公时间 Office hours", {"fields": ("office_opens", "office_closes")}),
+        (
+            "提醒与升级 Reminders and escalation",
+            {
+                "fields": (
+                    "due_soon_working_days",
+                    "overdue_every_working_days",
+                    "escalate_to_head_after",
+                    "escalate_to_clerk_after",
+                    "urgent_cadence_hours",
+                    "extra_urgent_cadence_hours",
+                    "manual_remind_interval_minutes",
+                )
+            },
+        ),
+        ("投递 Delivery", {"fields": ("max_delivery_attempts",)}),
+    )
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "notice", "recipient", "window_key", "digest_id")
+    list_filter = ("kind",)
+    search_fields = (
+        "notice__doc_number",
+        "notice__title",
+        "recipient__username",
+        "recipient__display_name",
+        "window_key",
+    )
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_select_related = ("notice", "recipient")
+
+
+@admin.register(ManualRemind)
+class ManualRemindAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+    list_display = ("requested_at", "notice", "requested_by", "recipients")
+    search_fields = ("notice__doc_number", "notice__title", "requested_by__username")
+    date_hierarchy = "requested_at"
+    ordering = ("-requested_at", "-id")
+    list_select_related = ("notice", "requested_by")
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "kind",
+        "finished_at",
+        "as_of",
+        "claimed",
+        "reminders",
+        "digests",
+        "skipped_reason",
+        "error",
+    )
+    list_filter = ("kind",)
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-id")

@@ -165,3 +165,40 @@ def next_working_day(d: date) -> date:
     """The first working day (工作日) strictly after ``d``, e.g. the 调休 Saturday after 国庆."""
     day, _ = _nth_working_day_after(d, 1)
     return day
+
+
+class Workdays:
+    """The official calendar with 调休 for ``first..last``, with one query for the admin overrides.
+
+    For callers that ask about many dates at once (the reminder sweep, per batch); days outside
+    the range fall back to :func:`is_working_day`.
+    """
+
+    def __init__(self, first: date, last: date) -> None:
+        self.first, self.last = first, last
+        self._overrides = _load_overrides(first, last)
+        self._counts: dict[tuple[date, date], int] = {}
+
+    def is_working(self, day: date) -> bool:
+        if self.first <= day <= self.last:
+            return _is_working(day, self._overrides)
+        return is_working_day(day)
+
+    def count_between(self, start: date, end: date) -> int:
+        """Working days in ``(start, end]``; 0 when ``end <= start``."""
+        if end <= start:
+            return 0
+        key = (start, end)
+        if key not in self._counts:
+            days = (end - start).days
+            self._counts[key] = sum(
+                self.is_working(start + timedelta(days=i)) for i in range(1, days + 1)
+            )
+        return self._counts[key]
+
+    def next_after(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        day += timedelta(days=1)
+        while not self.is_working(day):
+            day += timedelta(days=1)
+        return day

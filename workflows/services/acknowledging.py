@@ -4,10 +4,10 @@ Only the recipient acts on an acknowledgement; anyone else gets "not found". Rep
 that already happened returns the acknowledgement unchanged and records nothing.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, ConfirmMethod, Notice
+from circulation.records.models import Acknowledgement, ConfirmMethod
 from workflows.machines import AckState
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_if_done
@@ -29,18 +29,52 @@ def _own_notice_id(actor: Actor, ack_id: int) -> int:
     return notice_id
 
 
-def _lock(actor: Actor, ack_id: int, notice_id: int) -> tuple[Notice, Acknowledgement]:
-    """Lock order everywhere: notice, then acknowledgement, then the audit chain head."""
-    notice = Notice.objects.select_for_update().get(pk=notice_id)
-    ack = Acknowledgement.objects.select_for_update().get(pk=ack_id, person=actor.user)
-    return notice, ack
+def _lock(actor: Actor, ack_id: int) -> tuple[int, Acknowledgement]:
+    """Lock the recipient's own acknowledgement and *share* its notice.
+
+    The notice is held ``FOR KEY SHARE`` (PostgreSQL): recipients of one notice confirm in
+    parallel, while withdrawing or forwarding it (``FOR UPDATE``) waits until they finish. Lock
+    order everywhere: notice, then acknowledgement, then the audit chain head.
+    """
+    notice_id = share_notice_of(actor, ack_id)
+    return notice_id, _locked_own_ack(actor, ack_id)
+
+
+def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
+    """The caller's acknowledgement, locked, with what the caller shows of it loaded."""
+    ack = (
+        Acknowledgement.objects.select_for_update(of=("self",))
+        .select_related("notice", "round", "unit")  # read along; only the ack row is locked
+        .filter(pk=ack_id, person=actor.user)
+        .order_by()  # no join to the notice (its default ordering) that FOR UPDATE would lock
+        .first()
+    )
+    if ack is None:
+        raise not_found()
+    return ack
+
+
+def share_notice_of(actor: Actor, ack_id: int) -> int:
+    """The notice id of the caller's own acknowledgement, its row held FOR KEY SHARE (one query)."""
+    if connection.vendor != "postgresql":  # SQLite (the demo) serialises writers anyway
+        return _own_notice_id(actor, ack_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.id FROM records_notice n JOIN records_acknowledgement a"
+            " ON a.notice_id = n.id WHERE a.id = %s AND a.person_id = %s FOR KEY SHARE OF n",
+            [ack_id, actor.user.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise not_found()
+    return int(row[0])
 
 
 def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
     """已阅: the recipient opened the notice. Only the first opening is recorded."""
     notice_id = _own_notice_id(actor, ack_id)
     with transaction.atomic(durable=True):
-        ack = Acknowledgement.objects.select_for_update().get(pk=ack_id, person=actor.user)
+        ack = _locked_own_ack(actor, ack_id)
         if ack.state != AckState.PENDING:
             return ack
         ack.mark_read()
@@ -61,7 +95,6 @@ def confirm_acknowledgement(
     actor: Actor, ack_id: int, *, comment: str = "", password: str | None = None
 ) -> Acknowledgement:
     """已确认 (read and studied), with an optional 学习体会 and password re-entry."""
-    notice_id = _own_notice_id(actor, ack_id)
     comment = comment.strip()
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(
@@ -72,7 +105,7 @@ def confirm_acknowledgement(
         )
     method = _confirm_method(actor, password)
     with transaction.atomic(durable=True):
-        notice, ack = _lock(actor, ack_id, notice_id)
+        notice_id, ack = _lock(actor, ack_id)
         if ack.state == AckState.CONFIRMED:
             return ack
         if ack.state == AckState.PENDING:
@@ -99,12 +132,12 @@ def confirm_acknowledgement(
             actor,
             "ack.confirmed",
             ack,
-            notice_id=notice.pk,
+            notice_id=notice_id,
             from_state=AckState.READ,
             to_state=AckState.CONFIRMED,
             data={"method": method, "comment": comment},
         )
-        complete_if_done(actor, notice)
+        complete_if_done(actor, notice_id)
     return ack
 
 
@@ -132,10 +165,9 @@ def _confirm_method(actor: Actor, password: str | None) -> str:
 
 def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledgement:
     """退回 (e.g. 误发: sent to the wrong person), with a reason."""
-    notice_id = _own_notice_id(actor, ack_id)
     reason = clean_reason(reason, "退回原因")
     with transaction.atomic(durable=True):
-        notice, ack = _lock(actor, ack_id, notice_id)
+        notice_id, ack = _lock(actor, ack_id)
         if ack.state == AckState.RETURNED:
             return ack
         if ack.state not in (AckState.PENDING, AckState.READ):
@@ -154,10 +186,10 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
             actor,
             "ack.returned",
             ack,
-            notice_id=notice.pk,
+            notice_id=notice_id,
             from_state=from_state,
             to_state=AckState.RETURNED,
             data={"reason": reason},
         )
-        complete_if_done(actor, notice)
+        complete_if_done(actor, notice_id)
     return ack

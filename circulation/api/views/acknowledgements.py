@@ -38,8 +38,8 @@ class AcknowledgementViewSet(
         return super().list(request, *args, **kwargs)
 
     def _answer(self, ack: Acknowledgement) -> Response:
-        fresh = self.get_queryset().get(pk=ack.pk)
-        return Response(AcknowledgementSerializer(fresh).data)
+        """The acknowledgement as the service left it (notice, round and unit loaded with it)."""
+        return Response(AcknowledgementSerializer(ack).data)
 
     @extend_schema(request=None, responses=AcknowledgementSerializer)
     @action(detail=True, methods=["post"])

@@ -4,7 +4,7 @@ history. Thin: every change goes through a service in ``workflows.services``."""
 from typing import Any
 
 from django.db.models import Q, QuerySet, prefetch_related_objects
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,6 +22,7 @@ from circulation.api.serializers.notices import (
     NoticeSerializer,
     ReasonSerializer,
 )
+from circulation.api.serializers.notifications import RemindResponseSerializer
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
 from circulation.records.selectors import (
     headed_unit_ids,
@@ -31,8 +32,9 @@ from circulation.records.selectors import (
     visible_notices,
 )
 from workflows.machines import NoticeState
+from workflows.reminders import manual
 from workflows.services import attachments, forwarding, registration, withdrawal
-from workflows.services.errors import InvalidInput
+from workflows.services.errors import InvalidInput, RateLimited
 from workflows.services.permissions import require_perm
 
 
@@ -177,6 +179,30 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body.is_valid(raise_exception=True)
         registration.return_to_sender(actor_from(request), notice.pk, body.validated_data["reason"])
         return Response(self._fresh(notice.pk))
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: RemindResponseSerializer,
+            429: OpenApiResponse(description="催办过于频繁 / reminded too recently (Retry-After)"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def remind(self, request: Request, pk: str) -> Response:
+        """人工催办: remind every recipient who has not confirmed; rate-limited per notice."""
+        notice = self.get_object()
+        try:
+            result = manual.remind_notice(actor_from(request), notice.pk)
+        except RateLimited as exc:
+            response = self.handle_exception(exc)
+            response["Retry-After"] = str(exc.extra["retry_after"])
+            return response
+        answer = {
+            "reminded": result.reminded,
+            "messages": result.messages,
+            "next_allowed_at": result.next_allowed_at,
+        }
+        return Response(RemindResponseSerializer(answer).data)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"])

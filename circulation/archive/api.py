@@ -1,0 +1,225 @@
+"""Archive endpoints (design.md §6): archive a notice, search, detail, downloads, verify and the
+catalogue. Read-only: no PUT/PATCH/DELETE (405). Only archivists and admins (403 otherwise)."""
+
+import io
+from typing import Any
+from urllib.parse import quote
+
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circulation.api.actor import actor_from
+from circulation.archive import services
+from circulation.archive.access import archive_records, get_record, require_archive_access
+from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv
+from circulation.archive.codes import Retention, parse_retention
+from circulation.archive.models import ArchivedRecord
+from circulation.archive.sealing import attachment_sha256, file_sha256
+from circulation.archive.search import ArchiveFilters, search_archive
+from circulation.archive.serializers import (
+    ArchivedRecordDetailSerializer,
+    ArchivedRecordSerializer,
+    ArchivePageSerializer,
+    ArchiveRequestSerializer,
+    VerifyResultSerializer,
+)
+from circulation.records.models import Attachment
+from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.permissions import not_found
+
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+
+
+def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise InvalidInput(f"{name} 必须是正整数", f"{name} must be a number", field=name)
+    return int(value)
+
+
+def _filters(request: Request) -> ArchiveFilters:
+    params = request.query_params
+    retention = params.get("retention", "").strip()
+    code = parse_retention(retention) if retention else None
+    if retention and code is None:
+        raise InvalidInput(
+            "保管期限只能是 Y、D30 或 D10",
+            "retention must be Y, D30 or D10",
+            code="invalid_choice",
+            field="retention",
+        )
+    return ArchiveFilters(
+        year=_int_param(request, "year"),
+        retention=code,
+        issuer=params.get("issuer", "").strip()[:200] or None,
+        unit=params.get("unit", "").strip()[:16] or None,
+    )
+
+
+class ArchiveNoticeView(APIView):
+    """归档: seal a completed notice's record with a 档号 (409 unless completed)."""
+
+    @extend_schema(
+        operation_id="notice_archive",
+        request=ArchiveRequestSerializer,
+        responses={201: ArchivedRecordDetailSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = ArchiveRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = services.archive_notice(
+            actor_from(request),
+            pk,
+            retention=body.validated_data["retention"],
+            unit_code=body.validated_data["unit"] or None,
+        )
+        record = ArchivedRecord.objects.select_related("unit", "archived_by").get(pk=record.pk)
+        return Response(ArchivedRecordDetailSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class ArchiveListView(APIView):
+    """Search: ``q`` over 题名/文号/责任者/正文 (2+ Chinese characters, 文号 fragments), filters."""
+
+    @extend_schema(
+        operation_id="archive_search",
+        parameters=[
+            OpenApiParameter("q", str, description="关键词（空格分隔，全部匹配）"),
+            OpenApiParameter("year", int),
+            OpenApiParameter("retention", enum=Retention.values),
+            OpenApiParameter("issuer", str, description="责任者（全称）"),
+            OpenApiParameter("unit", str, description="机构（问题）代码"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=ArchivePageSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        base = archive_records(actor_from(request).user).select_related("archived_by")
+        page = max(1, _int_param(request, "page", 1) or 1)
+        size = min(MAX_PAGE_SIZE, max(1, _int_param(request, "page_size") or DEFAULT_PAGE_SIZE))
+        found = search_archive(
+            base,
+            request.query_params.get("q", "")[:300],
+            _filters(request),
+            offset=(page - 1) * size,
+            limit=size,
+        )
+        more = found.count_capped or page * size < found.count
+        return Response(
+            {
+                "count": found.count,
+                "count_capped": found.count_capped,
+                "next": _page_url(request, page + 1) if more else None,
+                "previous": _page_url(request, page - 1) if page > 1 else None,
+                "results": ArchivedRecordSerializer(found.results, many=True).data,
+            }
+        )
+
+
+def _page_url(request: Request, page: int) -> str:
+    query = request.query_params.copy()
+    query["page"] = str(page)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class ArchiveDetailView(APIView):
+    @extend_schema(operation_id="archive_detail", responses=ArchivedRecordDetailSerializer)
+    def get(self, request: Request, archival_code: str) -> Response:
+        record = get_record(actor_from(request).user, archival_code)
+        return Response(ArchivedRecordDetailSerializer(record).data)
+
+
+class ArchiveVerifyView(APIView):
+    """Recompute the sealed file's and attachments' hashes: {ok, sha256, checked_at, problems}."""
+
+    @extend_schema(operation_id="archive_verify", responses=VerifyResultSerializer)
+    def get(self, request: Request, archival_code: str) -> Response:
+        record = get_record(actor_from(request).user, archival_code)
+        return Response(services.verify_record(record).as_dict())
+
+
+def _altered(what: str) -> Conflict:
+    return Conflict(
+        f"{what}的 SHA-256 与归档时不符，已拒绝下载，请运行完整性校验",
+        f"The {what} no longer matches its sealed SHA-256; download refused (run verify)",
+        code="file_altered",
+    )
+
+
+class ArchiveRecordPdfView(APIView):
+    """The sealed record (with the 归档章); each download is audited."""
+
+    @extend_schema(
+        operation_id="archive_record_pdf",
+        responses={(200, "application/pdf"): OpenApiResponse(description="PDF")},
+    )
+    def get(self, request: Request, archival_code: str) -> FileResponse:
+        actor = actor_from(request)
+        record = get_record(actor.user, archival_code)
+        with record.file.storage.open(record.file.name, "rb") as handle:
+            data = handle.read()
+        if file_sha256([data]) != record.record_sha256:
+            raise _altered("归档文件")
+        services.record_download(actor, record, what="record.pdf")
+        return _file_response(data, f"{record.archival_code}.pdf", "application/pdf", record)
+
+
+class ArchiveAttachmentView(APIView):
+    """An original attachment of an archived notice, checked against its sealed SHA-256."""
+
+    @extend_schema(
+        operation_id="archive_attachment",
+        responses={200: OpenApiResponse(description="the attachment's bytes")},
+    )
+    def get(self, request: Request, archival_code: str, attachment_id: int) -> FileResponse:
+        actor = actor_from(request)
+        record = get_record(actor.user, archival_code)
+        entry = next(
+            (e for e in record.attachments if isinstance(e, dict) and e.get("id") == attachment_id),
+            None,
+        )
+        attachment = Attachment.objects.filter(pk=attachment_id, notice=record.notice_id).first()
+        if entry is None or attachment is None:
+            raise not_found("attachment")
+        if attachment_sha256(attachment) != entry.get("sha256"):
+            raise _altered("附件")
+        services.record_download(actor, record, what="attachment", attachment_id=attachment_id)
+        with attachment.file.open("rb") as handle:
+            data = handle.read()
+        return _file_response(data, attachment.original_name, attachment.content_type, record)
+
+
+def _file_response(data: bytes, name: str, content_type: str, record: Any) -> FileResponse:
+    response = FileResponse(
+        io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type
+    )
+    response["X-Archival-Code"] = quote(record.archival_code)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class CatalogueCsvView(APIView):
+    """归档文件目录 as CSV (UTF-8 with BOM): 序号, 档号, 文号, 责任者, 题名, 日期, 密级, 页数,
+    备注."""
+
+    @extend_schema(
+        operation_id="archive_catalogue_csv",
+        parameters=[OpenApiParameter("year", int)],
+        responses={(200, "text/csv"): OpenApiResponse(description="CSV")},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        user = actor_from(request).user
+        require_archive_access(user)
+        year = _int_param(request, "year")
+        stream = io.StringIO()
+        write_csv(catalogue_rows(catalogue_records(archive_records(user), year)), stream)
+        response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")
+        name = f"归档文件目录-{year}.csv" if year else "归档文件目录.csv"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response

@@ -1,0 +1,109 @@
+"""manage.py export_archive --year Y --out DIR: a BagIt bag (SHA-256 manifest) with every sealed
+record of the year, the original attachments, the 归档文件目录 (CSV and XLSX) and the rows'
+metadata (JSON). Every file is checked against its sealed SHA-256 as it is copied."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import bagit
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.serializers.json import DjangoJSONEncoder
+from rich.console import Console
+from rich.progress import Progress
+
+from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv, write_xlsx
+from circulation.archive.models import ArchivedRecord
+from circulation.archive.sealing import bytes_sha256, row_payload
+from circulation.records.models import Attachment
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def _safe_name(name: str) -> str:
+    return _UNSAFE.sub("_", name).strip(" .")[-120:] or "attachment"
+
+
+class Command(BaseCommand):
+    help = (
+        "导出某年度的归档文件、附件、归档文件目录（CSV、XLSX）及 SHA-256 清单（BagIt）。"
+        " / Export a year's sealed records, attachments, catalogue and a BagIt SHA-256 manifest."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--year", type=int, required=True, help="年度")
+        parser.add_argument("--out", required=True, help="output directory (new or empty)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        year: int = options["year"]
+        out = Path(options["out"]).resolve()
+        if out.exists() and any(out.iterdir()):
+            raise CommandError(f"输出目录不为空 / The output directory is not empty: {out}")
+        records = list(catalogue_records(ArchivedRecord.objects.all(), year))
+        (out / "records").mkdir(parents=True, exist_ok=True)
+        console = Console(stderr=True, highlight=False)
+        metadata = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"导出 {year} 年度 exporting", total=len(records))
+            for record in records:
+                metadata.append(self._export_record(out, record))
+                progress.advance(task)
+        with (out / "catalogue.csv").open("w", encoding="utf-8", newline="") as stream:
+            write_csv(catalogue_rows(records), stream)
+        write_xlsx(catalogue_rows(records), out / "catalogue.xlsx", title=f"归档文件目录{year}")
+        (out / "metadata.json").write_text(
+            json.dumps(metadata, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
+        bag = bagit.make_bag(
+            str(out),
+            bag_info={
+                "Source-Organization": "circulation 收文传阅",
+                "External-Description": f"归档文件 {year} 年度 / archived records of {year}",
+                "External-Identifier": f"archive-{year}",
+                "Bag-Count": "1 of 1",
+            },
+            checksums=["sha256"],
+        )
+        bag.validate()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导出 {len(records)} 份归档记录到 {out}（BagIt，SHA-256 清单）"
+                f" / Exported {len(records)} records to {out} (BagIt, SHA-256 manifest)"
+            )
+        )
+
+    def _export_record(self, out: Path, record: ArchivedRecord) -> dict[str, Any]:
+        with record.file.storage.open(record.file.name, "rb") as handle:
+            data = handle.read()
+        if bytes_sha256(data) != record.record_sha256:
+            raise CommandError(
+                f"{record.archival_code}: 归档文件 SHA-256 不符，已停止导出"
+                f" / sealed file SHA-256 mismatch, export stopped"
+            )
+        (out / "records" / f"{record.archival_code}.pdf").write_bytes(data)
+        files = []
+        rows = Attachment.objects.in_bulk([e["id"] for e in record.attachments])
+        for index, entry in enumerate(record.attachments, start=1):
+            attachment = rows.get(entry["id"])
+            if attachment is None:
+                raise CommandError(f"{record.archival_code}: 附件缺失 / attachment {entry['id']}")
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+            if bytes_sha256(content) != entry["sha256"]:
+                raise CommandError(
+                    f"{record.archival_code}: 附件“{entry['name']}”SHA-256 不符"
+                    f" / attachment {entry['name']!r} SHA-256 mismatch"
+                )
+            folder = out / "attachments" / record.archival_code
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{index:02d}-{_safe_name(entry['name'])}"
+            (folder / name).write_bytes(content)
+            files.append(f"attachments/{record.archival_code}/{name}")
+        return {
+            **row_payload(record),
+            "record_file": f"records/{record.archival_code}.pdf",
+            "attachment_files": files,
+            "checks_report": record.checks_report,
+        }

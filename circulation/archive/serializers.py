@@ -1,0 +1,115 @@
+"""Archive API input and output. Enum fields answer with the code and the Chinese label."""
+
+from typing import Any
+from urllib.parse import quote
+
+from rest_framework import serializers
+
+from circulation.archive.models import ArchivedRecord
+from circulation.records.models import Secrecy
+
+
+class ArchiveRequestSerializer(serializers.Serializer[Any]):
+    retention = serializers.CharField(
+        max_length=10, help_text="保管期限: Y | D30 | D10 (或 永久 | 定期30年 | 定期10年)"
+    )
+    unit = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, default="", help_text="机构（问题）代码"
+    )
+
+
+def record_url(record: ArchivedRecord, suffix: str = "") -> str:
+    return f"/api/v1/archive/{quote(record.archival_code)}/{suffix}"
+
+
+class ArchivedRecordSerializer(serializers.ModelSerializer[ArchivedRecord]):
+    notice = serializers.IntegerField(source="notice_id", read_only=True)
+    retention_label = serializers.CharField(source="get_retention_display", read_only=True)
+    unit = serializers.CharField(source="unit_code", read_only=True)
+    date = serializers.DateField(source="issued_on", read_only=True)
+    date_text = serializers.CharField(read_only=True, help_text="日期, YYYYMMDD")
+    secrecy_label = serializers.SerializerMethodField()
+    archived_by = serializers.CharField(source="archived_by.username", read_only=True)
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ArchivedRecord
+        fields = [
+            "archival_code",
+            "record_sha256",
+            "fonds_code",
+            "year",
+            "retention",
+            "retention_label",
+            "unit",
+            "item_no",
+            "doc_number",
+            "title",
+            "issuer",
+            "date",
+            "date_text",
+            "secrecy",
+            "secrecy_label",
+            "page_count",
+            "record_size",
+            "remarks",
+            "notice",
+            "archived_at",
+            "archived_by",
+            "urls",
+        ]
+        read_only_fields = fields
+
+    def get_secrecy_label(self, record: ArchivedRecord) -> str:
+        return str(Secrecy(record.secrecy).label) if record.secrecy in Secrecy.values else ""
+
+    def get_urls(self, record: ArchivedRecord) -> dict[str, str]:
+        return {
+            "detail": record_url(record),
+            "record_pdf": record_url(record, "record.pdf"),
+            "verify": record_url(record, "verify/"),
+        }
+
+
+class ArchivedRecordDetailSerializer(ArchivedRecordSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    archived_by_name = serializers.CharField(source="archived_by.name", read_only=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta(ArchivedRecordSerializer.Meta):
+        fields = [
+            *ArchivedRecordSerializer.Meta.fields,
+            "unit_name",
+            "archived_by_name",
+            "date_is_receipt",
+            "rendition_sha256",
+            "attachments",
+            "checks_report",
+        ]
+        read_only_fields = fields
+
+    def get_attachments(self, record: ArchivedRecord) -> list[dict[str, Any]]:
+        return [
+            {
+                key: entry.get(key)
+                for key in ("id", "name", "extension", "content_type", "size", "sha256")
+            }
+            | {"url": record_url(record, f"attachments/{entry.get('id')}/")}
+            for entry in record.attachments
+            if isinstance(entry, dict)
+        ]
+
+
+class VerifyResultSerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField()
+    sha256 = serializers.CharField(allow_null=True)
+    checked_at = serializers.DateTimeField()
+    problems = serializers.ListField(child=serializers.DictField())
+
+
+class ArchivePageSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    count_capped = serializers.BooleanField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = ArchivedRecordSerializer(many=True)

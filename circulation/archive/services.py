@@ -1,0 +1,288 @@
+"""归档: archive a completed notice — 四性 checks, 档号 with a gapless 件号, the 归档章, the sealed
+write-once PDF, the audit event — and record downloads. ``verify_record`` re-checks fixity.
+
+Lock order as everywhere: the notice row, then the 件号 counter, then C's rendition row (frozen),
+then the audit chain head. The record is rendered (if its data changed) before the transaction,
+because rendering may take seconds and runs in a child process.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from circulation.archive import rendition as renditions
+from circulation.archive.checks import (
+    RECORD_JSON,
+    check_authenticity,
+    check_integrity,
+    check_item_sequence,
+    check_security,
+    check_usability,
+)
+from circulation.archive.codes import ArchivalCode, ArchivalCodeError, parse_retention
+from circulation.archive.models import ArchivedRecord, ItemCounter
+from circulation.archive.pdfinspect import inspect_pdf
+from circulation.archive.report import ChecksReport
+from circulation.archive.sealing import bytes_sha256, row_hash, sealed_path
+from circulation.archive.search import search_fields
+from circulation.archive.stamp import StampData, apply_stamp
+from circulation.archive.storage import SealedFileExists, sealed_storage
+from circulation.archive.verification import VerifyResult, verify_record
+from circulation.records.models import Attachment, Notice, Organisation, Unit
+from workflows.machines import NoticeState
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.permissions import not_found, require_perm, require_same_organisation
+
+__all__ = [
+    "ArchiveChecksFailed",
+    "VerifyResult",
+    "archive_notice",
+    "record_download",
+    "verify_record",
+]
+
+
+class ArchiveChecksFailed(Conflict):
+    """409: a 四性 check failed; nothing was written. ``extra['checks']`` is the full report."""
+
+
+def _state_conflict(notice: Notice) -> Conflict:
+    if notice.state == NoticeState.ARCHIVED:
+        code = ArchivedRecord.objects.filter(notice=notice).values_list("archival_code", flat=True)
+        existing = code.first()
+        return Conflict(
+            f"该收文已归档，档号 {existing}",
+            f"This notice is already archived as {existing}",
+            code="already_archived",
+            extra={"archival_code": existing},
+        )
+    return Conflict(
+        f"收文当前状态为“{notice.get_state_display()}”，只有已办结的收文可以归档",
+        f"Only a completed notice can be archived (state: {notice.state})",
+        code="invalid_state",
+        extra={"state": notice.state},
+    )
+
+
+def _filing_unit(organisation: Organisation, unit_code: str | None) -> Unit:
+    if unit_code:
+        unit = Unit.objects.filter(
+            organisation=organisation, code=unit_code.strip().upper()
+        ).first()
+        if unit is None:
+            raise InvalidInput(
+                f"机构（问题）代码“{unit_code}”不存在",
+                f"Unknown unit {unit_code!r}",
+                code="unknown_unit",
+                field="unit",
+            )
+        return unit
+    if organisation.filing_unit is None:
+        raise InvalidInput(
+            "未设置默认归档机构，请指定机构（问题）代码",
+            "No default filing unit is set; give the unit code",
+            code="required",
+            field="unit",
+        )
+    return organisation.filing_unit
+
+
+def _next_item_no(fonds: str, year: int, retention: str, unit_code: str) -> int:
+    """Locks the group's counter until the transaction ends: gapless even under concurrency."""
+    key: dict[str, Any] = {
+        "fonds_code": fonds,
+        "year": year,
+        "retention": retention,
+        "unit_code": unit_code,
+    }
+    ItemCounter.objects.get_or_create(**key)
+    counter = ItemCounter.objects.select_for_update().get(**key)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return counter.last_value
+
+
+def _refuse(report: ChecksReport) -> ArchiveChecksFailed:
+    failures = report.failures()
+    return ArchiveChecksFailed(
+        "四性检测未通过，未归档：" + "；".join(f.message for f in failures),
+        "Archiving refused, the pre-archiving checks failed: "
+        + "; ".join(f.message_en for f in failures),
+        code="archive_checks_failed",
+        extra={"checks": report.as_dict()},
+    )
+
+
+def archive_notice(
+    actor: Actor, notice_id: int, *, retention: str, unit_code: str | None = None
+) -> ArchivedRecord:
+    """归档 a completed notice with 保管期限 ``retention`` (Y/D30/D10 or 永久/定期30年/定期10年)."""
+    require_perm(actor.user, "archive_notice", "归档", "archive notices")
+    retention_code = parse_retention(retention or "")
+    if retention_code is None:
+        raise InvalidInput(
+            "保管期限只能是 Y（永久）、D30（定期30年）或 D10（定期10年）",
+            "Retention must be Y (permanent), D30 (30 years) or D10 (10 years)",
+            code="invalid_choice",
+            field="retention",
+        )
+    notice = Notice.objects.select_related("organisation").filter(pk=notice_id).first()
+    if notice is None:
+        raise not_found()
+    require_same_organisation(actor.user, notice)
+    if notice.state != NoticeState.COMPLETED:
+        raise _state_conflict(notice)
+    organisation = notice.organisation
+    unit = _filing_unit(organisation, unit_code)
+    rendition = renditions.current(notice, actor)
+    pdf = renditions.read_bytes(rendition)
+    facts = inspect_pdf(pdf)
+    storage = sealed_storage()
+    written: str | None = None
+    try:
+        with transaction.atomic(durable=True):
+            notice = Notice.objects.select_for_update().get(pk=notice_id)
+            if notice.state != NoticeState.COMPLETED:
+                raise _state_conflict(notice)
+            attachments = list(Attachment.objects.filter(notice=notice).order_by("pk"))
+            report = ChecksReport()
+            check_authenticity(
+                report,
+                pdf=pdf,
+                facts=facts,
+                rendition_sha256=rendition.sha256,
+                content_hash=rendition.content_hash,
+                db_content_hash=renditions.database_content_hash(notice.pk),
+                embedded_hash=renditions.embedded_content_hash(
+                    facts.embedded_files.get(RECORD_JSON), rendition.content_hash
+                ),
+                attachment_hashes={a.sha256 for a in attachments},
+            )
+            check_integrity(report, notice)
+            check_usability(report, facts)
+            snapshot = check_security(report, facts, attachments)
+            if not report.ok:
+                raise _refuse(report)
+
+            fonds = organisation.fonds_code or settings.FONDS_CODE
+            received_on = timezone.localdate(notice.received_at)
+            issued_on = notice.issued_on or received_on
+            year = issued_on.year
+            item_no = _next_item_no(fonds, year, retention_code, unit.code)
+            used = ArchivedRecord.objects.filter(
+                fonds_code=fonds, year=year, retention=retention_code, unit_code=unit.code
+            ).values_list("item_no", flat=True)
+            check_item_sequence(report, list(used), item_no)
+            try:
+                code = ArchivalCode(fonds, year, retention_code, unit.code, item_no)
+            except ArchivalCodeError as exc:  # e.g. a 10,000th item, or a malformed 全宗号
+                raise Conflict(
+                    f"无法编制档号：{exc.message}",
+                    f"No archival code can be made: {exc.message_en}",
+                    code="archival_code_invalid",
+                ) from exc
+            sealed = apply_stamp(pdf, StampData.of(code, facts.page_count))
+            sealed_facts = inspect_pdf(sealed)
+            check_usability(report, sealed_facts, sealed=True)
+            stamped = all(t in sealed_facts.first_page_text for t in (fonds, code.item_text))
+            report.add(
+                "usability",
+                "sealed_stamp",
+                stamped,
+                "归档章已加盖于首页" if stamped else "首页上读不出归档章",
+                "The filing stamp is on page 1" if stamped else "No filing stamp found on page 1",
+            )
+            if not report.ok:
+                raise _refuse(report)
+            archival_code = str(code)
+            try:
+                written = storage.save(sealed_path(fonds, year, archival_code), ContentFile(sealed))
+            except SealedFileExists as exc:
+                raise Conflict(
+                    f"归档文件 {archival_code}.pdf 已存在，不能覆盖，请联系管理员核查",
+                    f"The sealed file {archival_code}.pdf already exists and is never overwritten",
+                    code="sealed_file_exists",
+                ) from exc
+            renditions.freeze(rendition, actor)
+            notice.archive()
+            notice.save()
+            record = ArchivedRecord(
+                notice=notice,
+                organisation=organisation,
+                archival_code=archival_code,
+                fonds_code=fonds,
+                year=year,
+                retention=retention_code,
+                unit=unit,
+                unit_code=unit.code,
+                item_no=item_no,
+                doc_number=notice.doc_number,
+                title=notice.title,
+                issuer=notice.issuer,
+                issued_on=issued_on,
+                date_is_receipt=notice.issued_on is None,
+                secrecy=notice.secrecy,
+                remarks="" if notice.issued_on else "成文日期不详，日期为收文日期",
+                file=written,
+                page_count=sealed_facts.page_count,
+                record_sha256=bytes_sha256(sealed),
+                record_size=len(sealed),
+                rendition_sha256=rendition.sha256,
+                attachments=snapshot,
+                checks_report=report.as_dict(),
+                archived_at=timezone.now(),
+                archived_by=actor.user,
+                **search_fields(
+                    title=notice.title,
+                    doc_number=notice.doc_number,
+                    issuer=notice.issuer,
+                    body=notice.body,
+                ),
+            )
+            record.row_sha256 = row_hash(record)
+            record.save()
+            record_event(
+                actor,
+                "notice.archived",
+                notice,
+                notice_id=notice.pk,
+                from_state=NoticeState.COMPLETED,
+                to_state=NoticeState.ARCHIVED,
+                data={
+                    "archival_code": archival_code,
+                    "sha256": record.record_sha256,
+                    "row_sha256": record.row_sha256,
+                    "record_id": record.pk,
+                    "retention": retention_code,
+                    "unit": unit.code,
+                    "pages": record.page_count,
+                },
+            )
+    except BaseException:
+        if written:
+            storage.delete_unsealed(written)
+        raise
+    return record
+
+
+def record_download(
+    actor: Actor, record: ArchivedRecord, *, what: str, attachment_id: int | None = None
+) -> None:
+    """Audit one download of the sealed record (``record.pdf``) or of an attachment."""
+    with transaction.atomic(durable=True):
+        record_event(
+            actor,
+            "archive.downloaded",
+            record,
+            notice_id=record.notice_id,
+            data={
+                "archival_code": record.archival_code,
+                "what": what,
+                **({"attachment": attachment_id} if attachment_id is not None else {}),
+            },
+        )

@@ -1,0 +1,173 @@
+"""Run the benchmarks (性能基准).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/circulation_bench \\
+        .venv/bin/python -m tests.benchmarks.run [--size small|full] [--only forward|confirm] \\
+        [--write-docs]
+
+The database must be named ``circulation_bench*``: it is created when missing, migrated, and its
+records tables are emptied at the start of every run. ``--write-docs`` writes the results into
+docs/benchmarks.md (only the sections of the benchmarks that ran). Exit status: 0 when every
+correctness check passed (missed performance goals are reported, not failed, unless
+``--strict``), 1 when a check failed, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.benchmarks.common import DEFAULT_DATABASE_URL, BenchError, configure, console
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--size", choices=["small", "full"], default="full")
+    parser.add_argument("--only", choices=["forward", "confirm"])
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL,
+        help="a circulation_bench* PostgreSQL database (default: $DATABASE_URL, else "
+        f"{DEFAULT_DATABASE_URL})",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="forward: timed runs (median)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print profiles (always done when a full-size goal is missed)",
+    )
+    # -w 4 --threads 2: chosen on the 2-core benchmark machine (docs/benchmarks.md, "gunicorn").
+    parser.add_argument("--workers", type=int, default=4, help="confirm: gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="confirm: threads per worker")
+    parser.add_argument("--connections", type=int, default=16, help="confirm: wrk connections")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="wait up to this many seconds for the machine to be idle before measuring "
+        "(default: 600 for --size full, 0 for small)",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        help="redo a measurement disturbed by other processes (>15 %% CPU) up to this many "
+        "times in all, keeping the least disturbed (default: 3 for full, 1 for small)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a performance goal is missed"
+    )
+    return parser.parse_args(argv)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as one would type it again (without --write-docs / --json)."""
+    parts = [".venv/bin/python", "-m", "tests.benchmarks.run", "--size", args.size]
+    if args.only:
+        parts += ["--only", args.only]
+    if args.only != "forward":
+        parts += ["--workers", str(args.workers), "--threads", str(args.threads)]
+        if args.connections != 16:
+            parts += ["--connections", str(args.connections)]
+    if args.runs != 3 and args.only != "confirm":
+        parts += ["--runs", str(args.runs)]
+    url = urlsplit(args.database_url)
+    if url.password:  # never write a password into the docs
+        url = url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@"))
+    return f"DATABASE_URL={urlunsplit(url)} " + shlex.join(parts)
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so that gunicorn is stopped and temporary files removed.
+    signal.signal(signal.SIGTERM, _terminate)
+    if args.quiet_wait is None:
+        args.quiet_wait = 600.0 if args.size == "full" else 0.0
+    if args.attempts is None:
+        args.attempts = 3 if args.size == "full" else 1
+    started = time.perf_counter()
+    try:
+        db = configure(args.database_url)
+        from tests.benchmarks import bench_confirm, bench_forward
+        from tests.benchmarks.common import machine_info, reset_data, step
+
+        machine = machine_info()
+        console.print(
+            f"[bold]circulation benchmarks[/bold] — size {args.size}, database {db.name}\n"
+            f"  {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM, "
+            f"PostgreSQL {machine['postgresql']}, Python {machine['python']}, {machine['date']}"
+        )
+        with step("reset the bench database (TRUNCATE records tables)"):
+            reset_data()
+        results: dict[str, Any] = {"machine": machine, "command": command_line(args)}
+        failed: list[str] = []
+        missed: list[str] = []
+        if args.only in (None, "forward"):
+            forward = bench_forward.run(
+                args.size,
+                runs=args.runs,
+                profile=args.profile,
+                quiet_wait=args.quiet_wait,
+                attempts=args.attempts,
+            )
+            results["forward"] = forward.as_dict()
+            if not forward.met:
+                missed.append("forward")
+        if args.only in (None, "confirm"):
+            confirm = bench_confirm.run(
+                db,
+                args.size,
+                workers=args.workers,
+                threads=args.threads,
+                connections=args.connections,
+                profile=args.profile,
+                quiet_wait=args.quiet_wait,
+                attempts=args.attempts,
+            )
+            results["confirm"] = confirm.as_dict()
+            if confirm.checks:
+                failed.append("confirm")
+            if not confirm.met:
+                missed.append("confirm")
+    except BenchError as exc:
+        console.print(f"[red]benchmark failed:[/red] {exc}", markup=True, highlight=False)
+        return 1
+
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    if args.write_docs:
+        from tests.benchmarks.docs import write_docs
+
+        path = write_docs(results)
+        console.print(f"wrote {path}")
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"done in {elapsed:.0f} s; goals missed: {', '.join(missed) or 'none'}; "
+        f"checks failed: {', '.join(failed) or 'none'}"
+    )
+    if failed:
+        return 1
+    if missed and args.strict:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""One digest per person per window: all their undigested reminders in one message.
+
+A digest gets an in-app :class:`Notification`, an email :class:`Message` (when the person has an
+address and has not turned email off) and, for escalations, a message to the group robots
+(群机器人) of the late people's units (to a unit head) or of the organisation (to the clerk). The
+messages are the outbox: :func:`workflows.delivery.outbox.schedule_delivery` sends them after
+commit. Every batch costs the same few queries whatever the number of people in it: the reminders
+are read as columns (:mod:`workflows.reminders.digest_items`), their notices and people once each,
+and the rows are written by :mod:`workflows.reminders.digest_store`.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from workflows.delivery import outbox
+from workflows.machines import ACK_OPEN_STATES, NoticeState
+from workflows.models import Digest, Reminder
+from workflows.reminders import digest_items, digest_store, sql, texts
+from workflows.reminders.digest_items import (
+    PENDING_FIELDS,
+    Lookups,
+    NoticeInfo,
+    Pending,
+    PersonInfo,
+    person_name,
+)
+from workflows.reminders.digest_store import Composed
+
+PERSON_BATCH = 500
+
+
+@dataclass
+class DigestStats:
+    digests: int = 0
+    messages: int = 0
+    reminders: int = 0
+    deferred_people: int = 0
+
+    def add(self, other: "DigestStats") -> None:
+        self.digests += other.digests
+        self.messages += other.messages
+        self.reminders += other.reminders
+        self.deferred_people += other.deferred_people
+
+
+def waiting(organisation_id: int) -> QuerySet[Reminder]:
+    """Undigested reminders still worth sending: the acknowledgement is open and circulating.
+
+    A reminder whose recipient confirmed (or whose notice was withdrawn) before it was put in a
+    message is never sent; it stays in the history as decided.
+    """
+    return Reminder.objects.filter(
+        digest__isnull=True,
+        notice__organisation_id=organisation_id,
+        notice__state=NoticeState.CIRCULATING,
+        acknowledgement__state__in=ACK_OPEN_STATES,
+    )
+
+
+def digest_pending(organisation_id: int, window_key: str, now: datetime) -> DigestStats:
+    """Digest the organisation's waiting reminders, people in batches, one transaction each.
+
+    A person who already has a digest in this window keeps the new reminders for the next one.
+    Callers serialise digest phases (see ``workflows.reminders.locks``).
+    """
+    stats = DigestStats()
+    after = 0
+    while True:
+        people = list(
+            waiting(organisation_id)
+            .filter(recipient_id__gt=after)
+            .order_by("recipient_id")
+            .values_list("recipient_id", flat=True)
+            .distinct()[:PERSON_BATCH]
+        )
+        if not people:
+            return stats
+        after = people[-1]
+        with transaction.atomic(durable=True):
+            stats.add(_digest_people(people, organisation_id, window_key, now))
+        if len(people) < PERSON_BATCH:
+            return stats
+
+
+def _digest_people(
+    people: list[int], organisation_id: int, window_key: str, now: datetime
+) -> DigestStats:
+    done = set(
+        Digest.objects.filter(
+            sql.ids_in("recipient_id", people), window_key=window_key
+        ).values_list("recipient_id", flat=True)
+    )
+    wanted = [person_id for person_id in people if person_id not in done]
+    rows = [
+        Pending(*row)
+        for row in waiting(organisation_id)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(sql.ids_in("recipient_id", wanted))
+        .order_by("recipient_id", "id")
+        .values_list(*PENDING_FIELDS)
+    ]
+    stats = (
+        write_digests(rows, digest_items.load_lookups(rows), window_key, now)
+        if rows
+        else DigestStats()
+    )
+    stats.deferred_people = len(done)
+    return stats
+
+
+def write_reminder_digests(
+    reminders: Sequence[Reminder], window_key: str, now: datetime
+) -> DigestStats:
+    """:func:`write_digests` for ``Reminder`` instances (manual 催办 creates them), which need
+    their ``notice``, ``recipient`` and ``acknowledgement`` (with person and unit) loaded.
+    """
+    if not reminders:
+        return DigestStats()
+    rows: list[Pending] = []
+    lookups = Lookups(notices={}, people={})
+    for reminder in reminders:
+        ack, notice = reminder.acknowledgement, reminder.notice
+        rows.append(
+            Pending(
+                reminder.pk,
+                reminder.recipient_id,
+                reminder.notice_id,
+                reminder.kind,
+                ack.person_id,
+                ack.unit_id,
+                ack.state,
+                ack.due_at,
+                notice.organisation_id,
+            )
+        )
+        lookups.notices[notice.pk] = NoticeInfo(notice.doc_number, notice.title)
+        for person in (reminder.recipient, ack.person):
+            lookups.people[person.pk] = PersonInfo(
+                person.email,
+                person_name(
+                    person.display_name, person.first_name, person.last_name, person.username
+                ),
+            )
+    return write_digests(rows, lookups, window_key, now)
+
+
+def write_digests(
+    rows: Sequence[Pending], lookups: Lookups, window_key: str, now: datetime
+) -> DigestStats:
+    """Write one digest per recipient of ``rows`` with its notification and messages.
+
+    Must run inside the transaction that claimed (or created) the reminders; ``lookups`` holds
+    their notices and people (:func:`workflows.reminders.digest_items.load_lookups`).
+    """
+    by_person: dict[int, list[Pending]] = defaultdict(list)
+    for row in rows:
+        by_person[row.recipient_id].append(row)
+    prefs = digest_items.preferences(rows)
+    robots = digest_items.robots(rows)
+
+    composed: list[Composed] = []
+    for person_id, theirs in by_person.items():
+        own, late, robot_items = digest_items.items(theirs, prefs, robots, lookups)
+        late_people = len({name for item in late for name in item.people})
+        subject = texts.digest_subject(len(own), late_people, len(late))
+        body = texts.digest_body(subject, own, late)
+        notice_ids = {item.notice.notice_id for item in own} | {i.notice.notice_id for i in late}
+        single = next(iter(notice_ids)) if len(notice_ids) == 1 else None
+        email = lookups.people[person_id].email
+        wants_email = bool(email) and prefs.get(person_id, (True, True))[0]
+        composed.append(
+            Composed(
+                person_id=person_id,
+                subject=subject,
+                body=body,
+                notice_id=single,
+                link=texts.notice_path(single) if single else "/notices/",
+                email=email if wants_email else "",
+                robots=[
+                    (robot, *texts.robot_text(list(items.values())))
+                    for robot, items in robot_items.items()
+                ],
+            )
+        )
+    message_ids = digest_store.store(composed, rows, window_key, now)
+    if message_ids:
+        outbox.schedule_delivery(message_ids)
+    return DigestStats(digests=len(composed), messages=len(message_ids), reminders=len(rows))

@@ -1,0 +1,120 @@
+"""人工催办: the clerk reminds every open recipient of a notice now, rate-limited per notice.
+
+Recorded like any reminder (``Reminder`` rows of kind ``manual``, an audit event
+``notice.reminded``) and digested at once, in office hours or not — the clerk asked.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from circulation.records.models import Acknowledgement, Notice
+from workflows.machines import ACK_OPEN_STATES, NoticeState
+from workflows.models import ManualRemind, Reminder, ReminderKind
+from workflows.reminders.digests import write_reminder_digests
+from workflows.reminders.policy import manual_window, policy_for
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict, RateLimited
+from workflows.services.permissions import not_found, require_perm, require_same_organisation
+
+
+@dataclass(frozen=True)
+class ManualRemindResult:
+    notice_id: int
+    manual_remind_id: int
+    reminded: int  # people reminded
+    messages: int
+    next_allowed_at: datetime
+
+
+def _rate_limited(next_allowed_at: datetime, now: datetime) -> RateLimited:
+    wait = max(1, math.ceil((next_allowed_at - now).total_seconds()))
+    minutes = max(1, math.ceil(wait / 60))
+    return RateLimited(
+        f"刚刚催办过，请 {minutes} 分钟后再试",
+        f"A reminder was sent recently; try again in {wait} seconds",
+        code="remind_too_soon",
+        extra={"retry_after": wait, "next_allowed_at": next_allowed_at.isoformat()},
+    )
+
+
+def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
+    """Remind every pending/read recipient of a circulating notice; 429 when repeated too soon.
+
+    Locks the notice row first (the same order as every service), so two clerks clicking at
+    once send one reminder and the second gets the rate limit.
+    """
+    require_perm(actor.user, "remind_notice", "催办收文", "send reminders")
+    with transaction.atomic(durable=True):
+        notice = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("organisation__reminder_policy")
+            .filter(pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            raise not_found()
+        require_same_organisation(actor.user, notice)
+        if notice.state != NoticeState.CIRCULATING:
+            raise Conflict(
+                f"收文当前状态为“{notice.get_state_display()}”，只有传阅中的收文可以催办",
+                f"Only a circulating notice can be reminded about (state: {notice.state})",
+                code="invalid_state",
+                extra={"state": notice.state},
+            )
+        now = timezone.now()
+        interval = timedelta(minutes=policy_for(notice.organisation).manual_remind_interval_minutes)
+        last = ManualRemind.objects.filter(notice=notice).order_by("-requested_at").first()
+        if last is not None and now < last.requested_at + interval:
+            raise _rate_limited(last.requested_at + interval, now)
+
+        acks = list(
+            Acknowledgement.objects.select_for_update(of=("self",))
+            .filter(notice=notice, state__in=ACK_OPEN_STATES)
+            .select_related("person", "unit")
+            .order_by("pk")
+        )
+        manual = ManualRemind.objects.create(
+            notice=notice, requested_by=actor.user, requested_at=now, recipients=len(acks)
+        )
+        window = manual_window(manual.pk)
+        reminders = [
+            Reminder(
+                acknowledgement=ack,
+                notice=notice,
+                kind=ReminderKind.MANUAL,
+                window_key=window,
+                recipient=ack.person,
+                created_at=now,
+            )
+            for ack in acks
+        ]
+        Reminder.objects.bulk_create(reminders)
+        Acknowledgement.objects.filter(pk__in=[ack.pk for ack in acks]).update(
+            reminders_sent=F("reminders_sent") + 1
+        )
+        stats = write_reminder_digests(reminders, window, now)
+        # The chain head is locked last, as in every service.
+        record_event(
+            actor,
+            "notice.reminded",
+            notice,
+            notice_id=notice.pk,
+            data={
+                "manual": True,
+                "recipients": len(acks),
+                "people": sorted(ack.person.username for ack in acks),
+            },
+        )
+    return ManualRemindResult(
+        notice_id=notice.pk,
+        manual_remind_id=manual.pk,
+        reminded=len(acks),
+        messages=stats.messages,
+        next_allowed_at=now + interval,
+    )

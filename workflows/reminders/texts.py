@@ -1,0 +1,155 @@
+"""Message texts: zh-hans first, then English. Pure functions of the items they list."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from django.conf import settings
+
+from workflows.machines import AckState
+from workflows.models import ReminderKind
+from workflows.reminders.policy import to_local
+
+KIND_TEXT: dict[str, tuple[str, str]] = {
+    ReminderKind.DUE_SOON: ("即将到期", "due soon"),
+    ReminderKind.DUE_TODAY: ("今日到期", "due today"),
+    ReminderKind.OVERDUE: ("已逾期", "overdue"),
+    ReminderKind.MANUAL: ("收发员催办", "reminder from the clerk"),
+}
+STATE_EN: dict[str, str] = {AckState.PENDING: "not opened", AckState.READ: "opened, not confirmed"}
+
+
+@dataclass(frozen=True)
+class NoticeRef:
+    notice_id: int
+    doc_number: str
+    title: str
+    due_at: datetime | None
+
+    # Cached: a digest batch shares one ref per notice and deadline among many items.
+    @cached_property
+    def link(self) -> str:
+        return notice_link(self.notice_id)
+
+    @cached_property
+    def heading(self) -> str:
+        return f"{self.doc_number}《{self.title}》"
+
+    @cached_property
+    def deadline(self) -> str:
+        return "—" if self.due_at is None else f"{to_local(self.due_at):%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True)
+class OwnItem:
+    """A notice the recipient still has to confirm."""
+
+    notice: NoticeRef
+    kind: str
+    state: str
+    state_label: str
+
+
+@dataclass
+class LateItem:
+    """A notice with late recipients, told to their unit head or the clerk (升级)."""
+
+    notice: NoticeRef
+    people: list[str] = field(default_factory=list)  # "张三（gyg_1）"
+    hidden: set[int] = field(default_factory=set)  # ids of late people not to be named
+
+
+def notice_path(notice_id: int) -> str:
+    """The notice's page on this site (in-app notifications link here)."""
+    return f"/notices/{notice_id}/"
+
+
+def notice_link(notice_id: int) -> str:
+    """An absolute link: it is read in mail clients and chat groups, not on our pages."""
+    return f"{settings.SITE_URL.rstrip('/')}{notice_path(notice_id)}"
+
+
+def _notices_en(count: int) -> str:
+    return "1 notice awaits" if count == 1 else f"{count} notices await"
+
+
+def _people_en(count: int) -> str:
+    return "1 person is" if count == 1 else f"{count} people are"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def digest_subject(own: int, late_people: int, late_notices: int) -> str:
+    if own and late_people:
+        return (
+            f"【催办】您有 {own} 件收文待阅知确认；另有 {late_people} 人逾期未确认"
+            f" / {_notices_en(own)} your confirmation; {_people_en(late_people)} late"
+        )
+    if own:
+        return f"【催办】您有 {own} 件收文待阅知确认 / {_notices_en(own)} your confirmation"
+    return (
+        f"【催办升级】有 {late_people} 人逾期未确认 {late_notices} 件收文"
+        f" / {_people_en(late_people)} late confirming {_plural(late_notices, 'notice')}"
+    )
+
+
+def _own_lines(items: Sequence[OwnItem]) -> list[str]:
+    lines = ["请尽快阅知并确认。 / Please read and confirm them.", ""]
+    for index, item in enumerate(items, start=1):
+        kind_zh, kind_en = KIND_TEXT.get(item.kind, (item.kind, item.kind))
+        lines += [
+            f"{index}. {item.notice.heading}",
+            f"   办理时限 Deadline：{item.notice.deadline}（{kind_zh} {kind_en}）",
+            f"   状态 State：{item.state_label} {STATE_EN.get(item.state, item.state)}",
+            f"   {item.notice.link}",
+        ]
+    return lines
+
+
+def _late_lines(items: Sequence[LateItem]) -> list[str]:
+    lines = ["以下人员逾期未确认，请督促办理 / These people are late; please follow up:", ""]
+    for index, item in enumerate(items, start=1):
+        lines += [
+            f"{index}. {item.notice.heading}",
+            f"   办理时限 Deadline：{item.notice.deadline}",
+            f"   逾期人员 Late：{'、'.join(item.people)}",
+            f"   {item.notice.link}",
+        ]
+    return lines
+
+
+def digest_body(subject: str, own: Sequence[OwnItem], late: Sequence[LateItem]) -> str:
+    lines = [subject, ""]
+    if own:
+        lines += _own_lines(own)
+    if own and late:
+        lines.append("")
+    if late:
+        lines += _late_lines(late)
+    return "\n".join(lines)
+
+
+def robot_text(items: Sequence[LateItem]) -> tuple[str, str]:
+    """A group-robot message (企业微信/钉钉) about late recipients."""
+    named = {name for item in items for name in item.people}
+    total = len(named) + len(set().union(*(item.hidden for item in items)))
+    subject = (
+        f"【催办提醒】{total} 人逾期未确认 {len(items)} 件收文"
+        f" / {_people_en(total)} late confirming {_plural(len(items), 'notice')}"
+    )
+    lines = [subject, ""]
+    for index, item in enumerate(items, start=1):
+        names = "、".join(item.people)
+        if item.hidden:
+            more = len(item.hidden)
+            names = f"{names}及另外 {more} 人 and {more} more" if names else f"{more} 人 people"
+        lines += [
+            f"{index}. {item.notice.heading}",
+            f"   办理时限 Deadline：{item.notice.deadline}",
+            f"   逾期 Late：{names}",
+            f"   {item.notice.link}",
+        ]
+    return subject, "\n".join(lines)
