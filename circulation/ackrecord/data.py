@@ -153,7 +153,8 @@ def _collect(notice_id: int, *, lock: bool) -> RecordData:
             "issuer": notice.issuer,
             "doc_type": notice.doc_type,
             "addressees": notice.addressees,
-            "forwards": list(notice.forwards),
+            # A bare title gets its 书名号; one typed with them (and a 文号 after) stays as typed.
+            "forwards": [t if "《" in t else f"《{t}》" for t in notice.forwards],
             "issued_on": _date(notice.issued_on),
             "secrecy": notice.secrecy,
             "secrecy_label": notice.get_secrecy_display(),

@@ -194,3 +194,18 @@ def test_content_disposition_names_the_doc_number() -> None:
     header = content_disposition("舞工信〔2022〕25号")
     assert header.startswith("inline; filename=\"record-2022-25.pdf\"; filename*=UTF-8''")
     assert "%E8%88%9E" in header  # 舞
+
+
+@pytest.mark.django_db
+def test_forwarded_titles_get_one_pair_of_book_title_marks(bureau: Any) -> None:
+    """《》 are added to a bare title, never doubled on one typed with them."""
+    from circulation.ackrecord.data import collect_record_data
+    from tests.helpers import registered_notice
+
+    notice = registered_notice(bureau.clerk)
+    bare = "国务院关于加强数字政府建设的指导意见"
+    typed = "《国务院办公厅关于印发全国一体化政务大数据体系建设指南的通知》（国办函〔2022〕102号）"
+    notice.forwards = [bare, typed]
+    notice.save(update_fields=["forwards"])
+    forwards = collect_record_data(notice.pk)["notice"]["forwards"]
+    assert forwards == [f"《{bare}》", typed]
