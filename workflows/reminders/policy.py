@@ -34,10 +34,8 @@ def default_policy(organisation: Organisation) -> ReminderPolicy:
 
 def policy_for(organisation: Organisation) -> ReminderPolicy:
     """The organisation's saved policy, or the defaults when an admin has not set one."""
-    try:
-        return organisation.reminder_policy  # type: ignore[attr-defined]
-    except ReminderPolicy.DoesNotExist:
-        return default_policy(organisation)
+    saved = ReminderPolicy.objects.filter(organisation=organisation).first()
+    return saved if saved is not None else default_policy(organisation)
 
 
 def in_office_hours(policy: ReminderPolicy, local_moment: datetime) -> bool:
