@@ -1,5 +1,8 @@
 """Helpers that drive the services directly (for setup), as the clerk would through the API."""
 
+from collections.abc import Callable
+from typing import Any
+
 from circulation.records.models import Acknowledgement, Notice, Person
 from tests.conftest import SAMPLE
 from workflows.services.acknowledging import open_acknowledgement
@@ -41,3 +44,32 @@ def write_around_audit_trigger(sql: str, params: list[object]) -> None:
             cursor.execute(sql, params)
         finally:
             cursor.execute("RESET session_replication_role")
+
+
+def race(calls: list[Callable[[], Any]], *, timeout: float = 120) -> list[Any]:
+    """Run the calls in threads released together; each thread has its own DB connection.
+
+    An exception is returned in the call's place, for the test to assert on.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = calls[index]()
+        except Exception as exc:  # recorded, asserted by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results

@@ -1,39 +1,14 @@
 """Concurrent clicks with real transactions: one transition, one audit event, never a 5xx."""
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from circulation.records.models import Acknowledgement, AuditEvent, Notice
 from tests.conftest import Bureau
-from tests.helpers import circulating_notice, opened_ack, registered_notice
+from tests.helpers import circulating_notice, opened_ack, race, registered_notice
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls in threads released together; each thread has its own DB connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as exc:  # recorded, asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_double_confirm_records_one_transition(bureau: Bureau, api: Any) -> None:

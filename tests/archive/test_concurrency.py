@@ -1,43 +1,20 @@
 """Two archivists at once, with real transactions: consecutive 件号, never the same, no gap."""
 
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from circulation.archive import rendition, services
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.records.models import AuditEvent
 from tests.archive.conftest import completed_notice
 from tests.conftest import Bureau
+from tests.helpers import race
 from workflows.services.audit import verify_chain
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as exc:  # asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.fixture
