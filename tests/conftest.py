@@ -86,3 +86,12 @@ def sample_payload() -> dict[str, Any]:
 def outsider(bureau: Bureau) -> Person:
     """Staff of the organisation who is not a recipient of anything."""
     return PersonFactory(username="outsider", organisation=bureau.org, roles=[STAFF])
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Any) -> Any:
+    """A fresh MEDIA_ROOT for the test: uploads, records and sealed files land here."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root

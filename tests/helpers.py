@@ -73,3 +73,17 @@ def race(calls: list[Callable[[], Any]], *, timeout: float = 120) -> list[Any]:
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+def small_pdf(text: str = "附件") -> bytes:
+    """A real one-page PDF (pikepdf), titled ``text``, for attachments in tests."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Title"] = text
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from circulation.records.models import Acknowledgement, Attachment, Notice
 from tests.conftest import SAMPLE, Bureau
+from tests.helpers import small_pdf
 from workflows.services.acknowledging import (
     confirm_acknowledgement,
     open_acknowledgement,
@@ -34,20 +35,9 @@ def at(day: int, hour: int, minute: int) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Any) -> Any:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-def small_pdf(text: str = "附件") -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Title"] = text
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+def _isolated_media(media: Any) -> Any:
+    """Every test here stores files under its own MEDIA_ROOT (the ``media`` fixture)."""
+    return media
 
 
 def register_sample(bureau: Bureau, **overrides: Any) -> Notice:

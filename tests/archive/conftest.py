@@ -5,11 +5,11 @@ import io
 from datetime import date
 from typing import Any
 
-import pikepdf
 import pytest
 
 from circulation.records.models import Notice, Person
 from tests.conftest import SAMPLE, Bureau
+from tests.helpers import small_pdf
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
 from workflows.services.attachments import add_attachment
 from workflows.services.context import Actor
@@ -18,20 +18,9 @@ from workflows.services.registration import NoticeInput, register_notice
 
 
 @pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Any) -> Any:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-def small_pdf(text: str = "附件") -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Title"] = text
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+def _isolated_media(media: Any) -> Any:
+    """Every test here stores files under its own MEDIA_ROOT (the ``media`` fixture)."""
+    return media
 
 
 def registered(

@@ -114,7 +114,7 @@ def build_notice(size: int, serial: int) -> Any:
 
     from circulation.records.models import Acknowledgement, Membership, Organisation, Person, Unit
     from circulation.records.roles import CLERK
-    from tests.ackrecord.conftest import small_pdf
+    from tests.helpers import small_pdf
     from workflows.services.attachments import add_attachment
     from workflows.services.context import Actor
     from workflows.services.forwarding import ForwardRequest, forward_notice
