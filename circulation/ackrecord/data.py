@@ -73,7 +73,7 @@ def _totals(states: Iterator[str]) -> dict[str, int]:
 def _notice_query(notice_id: int, *, lock: bool) -> Notice:
     query = Notice.objects.select_related("organisation", "received_by")
     if lock:
-        query = query.select_for_update(of=("self",))
+        query = query.select_for_update(no_key=True, of=("self",))
     return query.get(pk=notice_id)
 
 

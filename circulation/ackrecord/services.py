@@ -126,7 +126,7 @@ def current_record(notice: Notice, *, actor: Actor | None = None) -> RecordRendi
     rendition.file.save(f"{rendition.id}.pdf", ContentFile(rendered.pdf), save=False)
     try:
         with transaction.atomic(durable=True):
-            Notice.objects.select_for_update().filter(pk=notice.pk).first()
+            Notice.objects.select_for_update(no_key=True).filter(pk=notice.pk).first()
             winner = _latest(notice.pk, digest)
             if winner is None:
                 rendition.save(force_insert=True)
@@ -178,7 +178,7 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
     another rendition of the notice is already frozen. Freezing a frozen rendition is a no-op.
     """
     with transaction.atomic():
-        Notice.objects.select_for_update().filter(pk=rendition.notice_id).first()
+        Notice.objects.select_for_update(no_key=True).filter(pk=rendition.notice_id).first()
         locked = RecordRendition.objects.select_for_update().get(pk=rendition.pk)
         if locked.frozen:
             return locked

@@ -146,7 +146,7 @@ def archive_notice(
     written: str | None = None
     try:
         with transaction.atomic(durable=True):
-            notice = Notice.objects.select_for_update().get(pk=notice_id)
+            notice = Notice.objects.select_for_update(no_key=True).get(pk=notice_id)
             if notice.state != NoticeState.COMPLETED:
                 raise _state_conflict(notice)
             attachments = list(Attachment.objects.filter(notice=notice).order_by("pk"))

@@ -52,7 +52,7 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
     require_perm(actor.user, "remind_notice", "催办收文", "send reminders")
     with transaction.atomic(durable=True):
         notice = (
-            Notice.objects.select_for_update(of=("self",))
+            Notice.objects.select_for_update(no_key=True, of=("self",))
             .select_related("organisation__reminder_policy")
             .filter(pk=notice_id)
             .first()

@@ -4,13 +4,13 @@ Only the recipient acts on an acknowledgement; anyone else gets "not found". Rep
 that already happened returns the acknowledgement unchanged and records nothing.
 """
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, ConfirmMethod
 from workflows.machines import AckState
 from workflows.services.audit import record_event
-from workflows.services.completion import complete_if_done
+from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, InvalidInput, clean_reason
 from workflows.services.permissions import not_found
@@ -18,30 +18,15 @@ from workflows.services.permissions import not_found
 MAX_COMMENT = 2000
 
 
-def _own_notice_id(actor: Actor, ack_id: int) -> int:
-    notice_id = (
-        Acknowledgement.objects.filter(pk=ack_id, person=actor.user)
-        .values_list("notice_id", flat=True)
-        .first()
-    )
-    if notice_id is None:
-        raise not_found()
-    return notice_id
-
-
-def _lock(actor: Actor, ack_id: int) -> tuple[int, Acknowledgement]:
-    """Lock the recipient's own acknowledgement and *share* its notice.
-
-    The notice is held ``FOR KEY SHARE`` (PostgreSQL): recipients of one notice confirm in
-    parallel, while withdrawing or forwarding it (``FOR UPDATE``) waits until they finish. Lock
-    order everywhere: notice, then acknowledgement, then the audit chain head.
-    """
-    notice_id = share_notice_of(actor, ack_id)
-    return notice_id, _locked_own_ack(actor, ack_id)
-
-
 def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
-    """The caller's acknowledgement, locked, with what the caller shows of it loaded."""
+    """The caller's own acknowledgement, locked, with what the caller shows of it loaded.
+
+    Only the acknowledgement row is locked: recipients of one notice answer in parallel.
+    Withdrawing the notice locks the notice and then its open acknowledgements, so it waits for
+    an answer in progress and skips it once it is no longer open; completion is decided after
+    the commit (:mod:`workflows.services.completion`). Lock order everywhere: notice, then
+    acknowledgement, then the audit chain head.
+    """
     ack = (
         Acknowledgement.objects.select_for_update(of=("self",))
         .select_related("notice", "round", "unit")  # read along; only the ack row is locked
@@ -54,25 +39,8 @@ def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
     return ack
 
 
-def share_notice_of(actor: Actor, ack_id: int) -> int:
-    """The notice id of the caller's own acknowledgement, its row held FOR KEY SHARE (one query)."""
-    if connection.vendor != "postgresql":  # SQLite (the demo) serialises writers anyway
-        return _own_notice_id(actor, ack_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.id FROM records_notice n JOIN records_acknowledgement a"
-            " ON a.notice_id = n.id WHERE a.id = %s AND a.person_id = %s FOR KEY SHARE OF n",
-            [ack_id, actor.user.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise not_found()
-    return int(row[0])
-
-
 def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
     """已阅: the recipient opened the notice. Only the first opening is recorded."""
-    notice_id = _own_notice_id(actor, ack_id)
     with transaction.atomic(durable=True):
         ack = _locked_own_ack(actor, ack_id)
         if ack.state != AckState.PENDING:
@@ -84,7 +52,7 @@ def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
             actor,
             "ack.read",
             ack,
-            notice_id=notice_id,
+            notice_id=ack.notice_id,
             from_state=AckState.PENDING,
             to_state=AckState.READ,
         )
@@ -105,7 +73,7 @@ def confirm_acknowledgement(
         )
     method = _confirm_method(actor, password)
     with transaction.atomic(durable=True):
-        notice_id, ack = _lock(actor, ack_id)
+        ack = _locked_own_ack(actor, ack_id)
         if ack.state == AckState.CONFIRMED:
             return ack
         if ack.state == AckState.PENDING:
@@ -132,12 +100,12 @@ def confirm_acknowledgement(
             actor,
             "ack.confirmed",
             ack,
-            notice_id=notice_id,
+            notice_id=ack.notice_id,
             from_state=AckState.READ,
             to_state=AckState.CONFIRMED,
             data={"method": method, "comment": comment},
         )
-        complete_if_done(actor, notice_id)
+    complete_after_answer(actor, ack.notice_id)
     return ack
 
 
@@ -167,7 +135,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
     """退回 (e.g. 误发: sent to the wrong person), with a reason."""
     reason = clean_reason(reason, "退回原因")
     with transaction.atomic(durable=True):
-        notice_id, ack = _lock(actor, ack_id)
+        ack = _locked_own_ack(actor, ack_id)
         if ack.state == AckState.RETURNED:
             return ack
         if ack.state not in (AckState.PENDING, AckState.READ):
@@ -186,10 +154,10 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
             actor,
             "ack.returned",
             ack,
-            notice_id=notice_id,
+            notice_id=ack.notice_id,
             from_state=from_state,
             to_state=AckState.RETURNED,
             data={"reason": reason},
         )
-        complete_if_done(actor, notice_id)
+    complete_after_answer(actor, ack.notice_id)
     return ack

@@ -38,7 +38,7 @@ def add_attachment(
         raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
     sha256 = _sha256(stream)
     with transaction.atomic(durable=True):
-        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
             raise not_found()
         require_same_organisation(actor.user, notice)

@@ -17,11 +17,11 @@ from workflows.services.context import Actor
 GENESIS_HASH = "0" * 64
 
 
-def canonical_json(event: AuditEvent) -> str:
-    """The canonical form hashed for an event: sorted keys, no spaces, UTC time, UTF-8 text."""
+def body_json(event: AuditEvent) -> str:
+    """The canonical form of what an event says (everything but its place in the chain): sorted
+    keys, no spaces, UTC time to the microsecond, UTF-8 text."""
     at: datetime = event.at
     payload = {
-        "seq": event.seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": event.actor_username,
         "action": event.action,
@@ -32,13 +32,25 @@ def canonical_json(event: AuditEvent) -> str:
         "to_state": event.to_state,
         "data": event.data,
         "ip": event.ip,
-        "prev_hash": event.prev_hash,
     }
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def body_digest(event: AuditEvent) -> str:
+    return hashlib.sha256(body_json(event).encode("utf-8")).hexdigest()
+
+
+def link_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """An event's hash: SHA-256 over ``"<seq>:<previous hash>:<SHA-256 of its body>"``.
+
+    PostgreSQL computes the same expression in :data:`APPEND_SQL`, so that an append is one
+    statement; :func:`verify_chain` recomputes it here.
+    """
+    return hashlib.sha256(f"{seq}:{prev_hash}:{digest}".encode()).hexdigest()
+
+
 def event_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+    return link_hash(event.seq, event.prev_hash, body_digest(event))
 
 
 def _lock_head() -> AuditChainHead:
@@ -47,6 +59,38 @@ def _lock_head() -> AuditChainHead:
         AuditChainHead.objects.get_or_create(pk=1)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
+
+
+# One statement locks the chain head, appends the event linked to it and moves the head: the
+# head's row lock serialises every audited write until its COMMIT, so the less happens while it
+# is held, the more audited writes per second. The sub-statements see one snapshot; the head row
+# comes from FOR UPDATE (the latest committed version) and the UPDATE re-reads it after the lock.
+# The event's foreign key to its notice takes FOR KEY SHARE on the notice row at the end of the
+# statement, with the head held: services therefore lock notices FOR NO KEY UPDATE (which does
+# not conflict with KEY SHARE), never FOR UPDATE, or a notice lock holder waiting for the head
+# and an appender waiting for the notice would deadlock.
+APPEND_SQL = """
+WITH head AS (
+    SELECT last_seq + 1 AS seq, last_hash AS prev_hash
+    FROM records_auditchainhead WHERE id = 1 FOR UPDATE
+), linked AS (
+    SELECT seq, prev_hash,
+           encode(sha256(convert_to(seq::text || ':' || prev_hash || ':' || %s, 'UTF8')), 'hex')
+               AS hash
+    FROM head
+), appended AS (
+    INSERT INTO records_auditevent
+        (seq, at, actor_id, actor_username, action, notice_id, object_type, object_id,
+         from_state, to_state, data, ip, prev_hash, hash)
+    SELECT seq, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, prev_hash, hash
+    FROM linked
+    RETURNING id, seq, prev_hash, hash
+), moved AS (
+    UPDATE records_auditchainhead SET last_seq = appended.seq, last_hash = appended.hash
+    FROM appended WHERE records_auditchainhead.id = 1
+)
+SELECT id, seq, prev_hash, hash FROM appended
+"""
 
 
 def record_event(
@@ -62,56 +106,64 @@ def record_event(
     """Append one event. Must run inside the transaction that made the change it records.
 
     Callers take their own row locks first; the chain head is always locked last, so the lock
-    order (notice → acknowledgement → chain head) is the same everywhere.
+    order (notice → acknowledgement → chain head) is the same everywhere. On PostgreSQL the
+    append is one statement (:data:`APPEND_SQL`).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the change's transaction")
+    spec = EventSpec(action, obj, notice_id, from_state, to_state, data)
+    if connection.vendor != "postgresql":  # SQLite (the demo) serialises writers anyway
+        return record_events(actor, [spec])[0]
+    event = _new_event(actor, spec, timezone.now())
+    at: datetime = event.at
+    params: list[str | int | datetime | None] = [
+        body_digest(event),
+        at,
+        event.actor_id,
+        event.actor_username,
+        event.action,
+        event.notice_id,
+        event.object_type,
+        event.object_id,
+        event.from_state,
+        event.to_state,
+        json.dumps(event.data, ensure_ascii=False),
+        event.ip,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(APPEND_SQL, params)
+        row = cursor.fetchone()
+        if row is None:  # no chain head yet (a database migrated without its data step)
+            _lock_head()
+            cursor.execute(APPEND_SQL, params)
+            row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the audit chain head is missing (审计链头缺失)")
+    event.pk, event.seq, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def _new_event(actor: Actor | None, spec: "EventSpec", at: datetime) -> AuditEvent:
+    """An unsaved event with everything but its place in the chain."""
     user = actor.user if actor else None
     ip = actor.ip if actor else None
     if ip and ":" in ip:  # hash the address as the database will store it
         ip = clean_ipv6_address(ip)
-    # Everything that does not depend on the chain is prepared before the head is locked: the
-    # lock serialises every audited write, so the time it is held is the system's throughput.
-    event = AuditEvent(
+    return AuditEvent(
+        at=at,
         actor=user,
         actor_username=user.username if user else "",
-        action=action,
-        notice_id=notice_id,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        from_state=from_state,
-        to_state=to_state,
-        data=data or {},
+        action=spec.action,
+        notice_id=spec.notice_id,
+        object_type=spec.obj._meta.label_lower if spec.obj is not None else "",
+        object_id=str(spec.obj.pk) if spec.obj is not None else "",
+        from_state=spec.from_state,
+        to_state=spec.to_state,
+        data=spec.data or {},
         ip=ip,
     )
-    last_seq, last_hash = _lock_head_row()
-    event.seq, event.prev_hash, event.at = last_seq + 1, last_hash, timezone.now()
-    event.hash = event_hash(event)
-    event.save(force_insert=True)
-    _move_head(event.seq, event.hash)
-    return event
-
-
-def _lock_head_row() -> tuple[int, str]:
-    """Lock the chain head and read its tip (one statement; created on first use)."""
-    sql = "SELECT last_seq, last_hash FROM records_auditchainhead WHERE id = 1"
-    if connection.features.has_select_for_update:  # not SQLite, which serialises writers
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    if row is None:
-        head = _lock_head()
-        return head.last_seq, head.last_hash
-    return int(row[0]), str(row[1])
-
-
-def _move_head(seq: int, last_hash: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE records_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = 1",
-            [seq, last_hash],
-        )
 
 
 @dataclass(frozen=True)
@@ -137,34 +189,14 @@ def record_events(actor: Actor | None, specs: Sequence[EventSpec]) -> list[Audit
         raise RuntimeError("record_events must run inside the change's transaction")
     if not specs:
         return []
-    head = _lock_head()
-    user = actor.user if actor else None
-    ip = actor.ip if actor else None
-    if ip and ":" in ip:
-        ip = clean_ipv6_address(ip)
     at = timezone.now()
+    events = [_new_event(actor, spec, at) for spec in specs]
+    head = _lock_head()
     seq, prev_hash = head.last_seq, head.last_hash
-    events: list[AuditEvent] = []
-    for spec in specs:
+    for event in events:
         seq += 1
-        event = AuditEvent(
-            seq=seq,
-            at=at,
-            actor=user,
-            actor_username=user.username if user else "",
-            action=spec.action,
-            notice_id=spec.notice_id,
-            object_type=spec.obj._meta.label_lower if spec.obj is not None else "",
-            object_id=str(spec.obj.pk) if spec.obj is not None else "",
-            from_state=spec.from_state,
-            to_state=spec.to_state,
-            data=spec.data or {},
-            ip=ip,
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(event)
-        prev_hash = event.hash
-        events.append(event)
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = prev_hash = event_hash(event)
     AuditEvent.objects.bulk_create(events)
     head.last_seq = seq
     head.last_hash = prev_hash

@@ -1,5 +1,18 @@
-"""办结: a notice completes itself when every acknowledgement is terminal."""
+"""办结: a notice completes itself when every acknowledgement is terminal.
 
+A confirm or a return does not decide completion in its own transaction: it would have to
+serialise with every other recipient of the notice to see their uncommitted answers. Instead
+it asks, *after* its commit, whether anything is still open (:func:`complete_after_answer`).
+Of two "last" answers committing together, the later commit's check sees both, so one of them
+completes the notice; the completion itself runs under the notice's row lock, like withdrawing
+and forwarding, and re-checks there. If a process dies between its commit and that check, the
+periodic reminder sweep finds the notice (:func:`complete_finished_notices`).
+"""
+
+import logging
+
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from circulation.ackrecord.tasks import queue_render_on_commit
@@ -8,21 +21,44 @@ from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 
+logger = logging.getLogger(__name__)
+
+
+def has_open_acknowledgements(notice_id: int) -> bool:
+    return Acknowledgement.objects.filter(notice_id=notice_id, state__in=ACK_OPEN_STATES).exists()
+
+
+def complete_after_answer(actor: Actor | None, notice_id: int) -> None:
+    """Call right after the transaction that made an acknowledgement terminal has committed.
+
+    The answer is saved whatever happens here: a database error is logged, not raised (the
+    recipient's confirmation must not look failed), and the sweep completes the notice later.
+    """
+    try:
+        complete_if_done(actor, notice_id)
+    except DatabaseError:
+        logger.exception("completion check of notice %s failed; the sweep will retry", notice_id)
+
 
 def complete_if_done(actor: Actor | None, notice_id: int) -> bool:
-    """Complete the notice if no acknowledgement is open any more.
+    """Complete the notice if no acknowledgement is open any more (own transaction).
 
-    Call inside the transaction that made an acknowledgement terminal, after its audit event:
-    the audit chain head is then locked, so two "last" confirms arriving together run this one
-    after the other, and the second one's fresh reads see the first one's commit — exactly one of
-    them completes the notice. The caller holds the notice at least FOR KEY SHARE, so no withdraw
-    or forward can change it meanwhile; the state change below takes its own row lock.
+    One query when something is still open, which is the common case.
     """
-    if Acknowledgement.objects.filter(notice_id=notice_id, state__in=ACK_OPEN_STATES).exists():
+    if has_open_acknowledgements(notice_id):
         return False
-    notice = Notice.objects.get(pk=notice_id)
-    if notice.state != NoticeState.CIRCULATING:
-        return False
+    with transaction.atomic(durable=True):
+        notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
+        if notice is None or notice.state != NoticeState.CIRCULATING:
+            return False
+        if has_open_acknowledgements(notice_id):  # 补发 added recipients meanwhile
+            return False
+        complete_locked(actor, notice)
+    return True
+
+
+def complete_locked(actor: Actor | None, notice: Notice) -> None:
+    """办结 a circulating notice whose row the caller holds FOR UPDATE, with no open answers."""
     notice.complete()
     notice.completed_at = timezone.now()
     notice.save()
@@ -35,4 +71,21 @@ def complete_if_done(actor: Actor | None, notice_id: int) -> bool:
         to_state=NoticeState.COMPLETED,
     )
     queue_render_on_commit(notice.pk)  # the 阅知确认单, rendered by a worker after the commit
-    return True
+
+
+def complete_finished_notices() -> int:
+    """Complete every circulating notice left with no open acknowledgement; how many.
+
+    The repair for a process that died between an answer's commit and its completion check;
+    the reminder sweep runs it. Nothing to do is one query.
+    """
+    open_acks = Acknowledgement.objects.filter(notice_id=OuterRef("pk"), state__in=ACK_OPEN_STATES)
+    finished = list(
+        Notice.objects.filter(state=NoticeState.CIRCULATING)
+        .filter(~Exists(open_acks))
+        .values_list("pk", flat=True)
+    )
+    completed = sum(complete_if_done(None, notice_id) for notice_id in finished)
+    if completed:
+        logger.warning("completed %d notice(s) whose last answer missed its completion", completed)
+    return completed

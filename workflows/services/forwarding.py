@@ -152,7 +152,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
     require_perm(actor.user, "forward_notice", "传阅收文", "forward notices")
     _validate(request)
     with transaction.atomic(durable=True):
-        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
             raise not_found()
         require_same_organisation(actor.user, notice)

@@ -204,7 +204,7 @@ def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
     reason = clean_reason(reason, "退回原因")
     require_perm(actor.user, "register_notice", "退回收文", "return notices")
     with transaction.atomic(durable=True):
-        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
             raise not_found()
         require_same_organisation(actor.user, notice)

@@ -1,11 +1,14 @@
 """撤回: withdraw a circulating notice; its open acknowledgements are cancelled."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
+from workflows.services.completion import complete_locked
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, clean_reason
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
@@ -15,8 +18,9 @@ def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
     """撤回 a circulating notice with a reason; open acknowledgements become 已取消."""
     reason = clean_reason(reason, "撤回原因")
     require_perm(actor.user, "withdraw_notice", "撤回收文", "withdraw notices")
+    finished = False
     with transaction.atomic(durable=True):
-        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
             raise not_found()
         require_same_organisation(actor.user, notice)
@@ -35,20 +39,38 @@ def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
             .filter(notice=notice, state__in=ACK_OPEN_STATES)
             .order_by("pk")
         )
-        for ack in open_acks:
-            ack.cancel()  # the machine checks each source state; written in one statement below
-            ack.cancelled_at = now
-        Acknowledgement.objects.bulk_update(open_acks, ["state", "cancelled_at"], batch_size=2000)
-        notice.withdraw()
-        notice.closing_reason = reason
-        notice.save()
-        record_event(
-            actor,
-            "notice.withdrawn",
-            notice,
-            notice_id=notice.pk,
-            from_state=NoticeState.CIRCULATING,
-            to_state=NoticeState.WITHDRAWN,
-            data={"reason": reason, "cancelled": len(open_acks)},
+        if not open_acks:  # everyone has answered: the notice is 办结, not withdrawn
+            complete_locked(None, notice)  # automatic, as always
+            finished = True
+        else:
+            _withdraw_locked(actor, notice, open_acks, reason, now)
+    if finished:
+        raise Conflict(
+            "所有接收人均已办理，收文已办结，不能撤回",
+            "Every recipient has answered: the notice is completed and cannot be withdrawn",
+            code="invalid_state",
+            extra={"state": NoticeState.COMPLETED},
         )
     return notice
+
+
+def _withdraw_locked(
+    actor: Actor, notice: Notice, open_acks: list[Acknowledgement], reason: str, now: datetime
+) -> None:
+    """Cancel the open acknowledgements and mark the locked notice 已撤回."""
+    for ack in open_acks:
+        ack.cancel()  # the machine checks each source state; written in one statement below
+        ack.cancelled_at = now
+    Acknowledgement.objects.bulk_update(open_acks, ["state", "cancelled_at"], batch_size=2000)
+    notice.withdraw()
+    notice.closing_reason = reason
+    notice.save()
+    record_event(
+        actor,
+        "notice.withdrawn",
+        notice,
+        notice_id=notice.pk,
+        from_state=NoticeState.CIRCULATING,
+        to_state=NoticeState.WITHDRAWN,
+        data={"reason": reason, "cancelled": len(open_acks)},
+    )

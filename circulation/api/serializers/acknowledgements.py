@@ -2,10 +2,11 @@ from typing import Any
 
 from rest_framework import serializers
 
+from circulation.api.serializers.base import BuiltOnceModelSerializer
 from circulation.records.models import Acknowledgement
 
 
-class AcknowledgementSerializer(serializers.ModelSerializer[Acknowledgement]):
+class AcknowledgementSerializer(BuiltOnceModelSerializer[Acknowledgement]):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     doc_number = serializers.CharField(source="notice.doc_number", read_only=True)
     title = serializers.CharField(source="notice.title", read_only=True)
