@@ -2,8 +2,11 @@
 already done, so running one twice — a redelivered message after a worker died, a second beat —
 changes nothing. They are acknowledged late and rejected (requeued) when their worker is lost.
 
-- ``deliver_message(id)``: queued by :func:`workflows.delivery.outbox.schedule_delivery` after the
-  sweep's transaction commits, and by the dispatcher.
+- ``deliver_messages(ids)``: queued by :func:`workflows.delivery.outbox.enqueue` — after the
+  sweep's, a confirmation's or a manual 催办's transaction commits, and by the dispatcher — with
+  up to ``TASK_CHUNK`` outbox message ids; each message is claimed, sent and recorded on its own.
+- ``deliver_message(id)``: the same for one message (tasks queued before ``deliver_messages``
+  existed are still in the broker after an upgrade).
 - ``dispatch_outbox()``: beat, every ``OUTBOX_DISPATCH_SECONDS``; queues due and lost messages.
 - ``sweep_reminders()``: beat, every ``REMINDER_SWEEP_SECONDS``; decides and writes reminders.
 """
@@ -13,7 +16,7 @@ from typing import Any
 
 from celery import shared_task
 
-from workflows.delivery.dispatcher import deliver
+from workflows.delivery.dispatcher import deliver, deliver_many
 from workflows.delivery.requeue import dispatch
 
 logger = logging.getLogger(__name__)
@@ -24,12 +27,24 @@ SAFE_TWICE: dict[str, Any] = {
     "ignore_result": True,
 }
 
+# A chunk task starts no new message after this many seconds (the rest are queued again), so its
+# last send — bounded by EMAIL_TIMEOUT / WEBHOOK_TIMEOUT and the single task's 60 s soft limit —
+# ends well inside the soft limit below.
+CHUNK_BUDGET_SECONDS = 60
 
-# The hard limit stays below DELIVERY_LEASE_SECONDS (180 s by default), so a live worker never
-# loses its lease to another; EMAIL_TIMEOUT and WEBHOOK_TIMEOUT fit well inside the soft limit.
+
+# The hard limits stay below DELIVERY_LEASE_SECONDS (180 s by default): a message is claimed for
+# one lease from the moment its own delivery starts, so a live worker never loses a lease to
+# another; EMAIL_TIMEOUT and WEBHOOK_TIMEOUT fit well inside the soft limits.
 @shared_task(**SAFE_TWICE, soft_time_limit=60, time_limit=90)
 def deliver_message(message_id: int) -> str:
     return str(deliver(int(message_id)))
+
+
+@shared_task(**SAFE_TWICE, soft_time_limit=130, time_limit=160)
+def deliver_messages(message_ids: list[int]) -> dict[str, int]:
+    outcomes = deliver_many([int(pk) for pk in message_ids], CHUNK_BUDGET_SECONDS)
+    return {str(outcome): count for outcome, count in outcomes.items()}
 
 
 @shared_task(**SAFE_TWICE, soft_time_limit=100, time_limit=120)

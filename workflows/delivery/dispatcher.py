@@ -14,6 +14,9 @@ attempt and hands the message out again.
 
 import enum
 import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +27,7 @@ from django.utils import timezone
 
 from workflows.delivery.email import send_email
 from workflows.delivery.errors import DeliveryError, PermanentDeliveryError
-from workflows.delivery.outbox import lease_seconds
+from workflows.delivery.outbox import lease_seconds, schedule_delivery
 from workflows.delivery.webhooks import send_webhook
 from workflows.models import Channel, DeliveryAttempt, Message, MessageStatus, ReminderPolicy
 
@@ -40,6 +43,8 @@ class Outcome(enum.StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     SKIPPED = "skipped"  # not due, already sent, or held by another worker
+    ERROR = "error"  # claiming or recording raised (database): left to the dispatcher
+    REQUEUED = "requeued"  # not started within the task's budget: handed back to the broker
 
 
 def default_max_attempts() -> int:
@@ -142,6 +147,39 @@ def deliver(message_id: int, now: datetime | None = None) -> Outcome:
         logger.exception("outbox message %s: unexpected delivery error", message_id)
         error = f"{type(exc).__name__}: {exc}"
     return finish(taken, now, error=error or None, permanent=permanent)
+
+
+def deliver_many(message_ids: Sequence[int], budget_seconds: float) -> Counter[Outcome]:
+    """:func:`deliver` each message in turn; how many ended how.
+
+    One message's failure never stops the rest: a failed send is recorded on that message (retry
+    or failed, as for a single one), and an error of the database while claiming or recording it
+    is logged and leaves the message to its lease and the dispatcher. Messages not started within
+    ``budget_seconds`` are queued again in a new task, so that a chunk of slow sends never runs
+    into the task's time limit. Safe to call any number of times: each message is claimed on its
+    own (``SELECT … FOR UPDATE SKIP LOCKED`` and a state check), so it is sent at most once per
+    lease whoever else holds the same ids.
+    """
+    outcomes: Counter[Outcome] = Counter()
+    started = time.monotonic()
+    ids = [int(pk) for pk in message_ids]
+    for index, message_id in enumerate(ids):
+        if time.monotonic() - started > budget_seconds:
+            rest = ids[index:]
+            logger.info(
+                "%d outbox messages not started within %s s: queued again",
+                len(rest),
+                budget_seconds,
+            )
+            schedule_delivery(rest)  # outside a transaction: marked and queued at once
+            outcomes[Outcome.REQUEUED] += len(rest)
+            break
+        try:
+            outcomes[deliver(message_id)] += 1
+        except Exception:
+            logger.exception("outbox message %s: could not claim or record it", message_id)
+            outcomes[Outcome.ERROR] += 1
+    return outcomes
 
 
 def finish(taken: Claim, now: datetime, *, error: str | None, permanent: bool = False) -> Outcome:

@@ -2,31 +2,33 @@
 
 The outbox rows are the truth; a queued task is only a doorbell. ``schedule_delivery`` marks the
 messages as handed to the broker (``lease_until``, so the periodic dispatcher does not queue them a
-second time meanwhile) and queues one ``deliver_message`` task per message *after* the caller's
-transaction commits. If the broker cannot be reached the failure is logged and the mark is
-cleared, so the next ``dispatch_outbox`` run (every minute) queues them; the caller — a reminder
-sweep, a confirmation, a manual 催办 — never fails because of the broker.
-
-A caller that commits many batches in a row (the reminder sweep) can wrap them in
-``publishing_in_background()``: the after-commit publishing then runs, in commit order, on one
-background thread while the caller goes on with its next batch, and the block ends only when all
-of it is done.
+second time meanwhile) and, *after* the caller's transaction commits, queues one
+``deliver_messages`` task per chunk of at most ``TASK_CHUNK`` message ids. The task still claims,
+sends and records every message on its own (:mod:`workflows.delivery.dispatcher`), so a chunk
+changes how many doorbells ring, not how a message is delivered: each one is sent once, retried
+with its own backoff, failed on its own. If the broker cannot be reached the failure is logged and
+the mark is cleared for the messages not queued, so the next ``dispatch_outbox`` run (every
+minute) queues them; the caller — a reminder sweep, a confirmation, a manual 催办 — never fails
+because of the broker.
 """
 
 import logging
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from workflows.models import Message, MessageStatus
 
 logger = logging.getLogger(__name__)
+
+# Message ids per delivery task. Publishing one task costs about as much as publishing one id
+# list, so a sweep's 10,000 messages are 200 publishes, not 10,000; small enough that a busy
+# outbox still spreads over several workers, and a chunk of slow sends fits its task's time budget
+# (``workflows.tasks.deliver_messages`` hands what it has not started back to the broker).
+TASK_CHUNK = 50
 
 # Publishing happens in the committing request or task: try twice, quickly, then leave the rest
 # to the dispatcher.
@@ -59,71 +61,36 @@ def schedule_delivery(message_ids: Sequence[int]) -> None:
     Message.objects.filter(
         pk__in=ids, status__in=(MessageStatus.PENDING, MessageStatus.RETRY)
     ).update(lease_until=queue_lease_until(now))
-    transaction.on_commit(lambda: _publish(ids), robust=True)
+    transaction.on_commit(lambda: enqueue(ids), robust=True)
 
 
-class _Background(threading.local):
-    executor: ThreadPoolExecutor | None = None
-
-
-_background = _Background()
-
-
-@contextmanager
-def publishing_in_background() -> Iterator[None]:
-    """Publish what this thread's commits schedule on one background thread, in order, while
-    this thread goes on; wait for all of it on leaving the block. Nested blocks share one."""
-    if _background.executor is not None:
-        yield
-        return
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
-    _background.executor = executor
-    try:
-        yield
-    finally:
-        _background.executor = None
-        executor.shutdown(wait=True)
-
-
-def _publish(ids: list[int]) -> None:
-    """The after-commit hand-over: now, or on the background thread of the block we are in."""
-    executor = _background.executor
-    if executor is None:
-        enqueue(ids)
-    else:
-        executor.submit(_publish_in_background, ids)
-
-
-def _publish_in_background(ids: list[int]) -> None:
-    try:
-        enqueue(ids)  # logs and releases on a broker failure; never raises for one
-    except Exception:
-        logger.exception("could not queue %d outbox messages; the dispatcher will", len(ids))
-    finally:
-        connections.close_all()  # this thread's own, opened only to release messages
+def chunks(ids: Sequence[int], size: int = TASK_CHUNK) -> list[list[int]]:
+    """``ids`` in order, cut into lists of at most ``size``."""
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
 def enqueue(message_ids: Iterable[int]) -> int:
-    """Queue one delivery task per message now, over one producer; return how many were queued.
+    """Queue delivery of these messages now, one ``deliver_messages`` task per ``TASK_CHUNK`` ids,
+    over one producer; return how many messages were queued.
 
     Never raises for a broker failure: it logs, clears the "handed to the broker" mark of the
     messages not queued, and leaves them to the dispatcher.
     """
-    from workflows.tasks import deliver_message
+    from workflows.tasks import deliver_messages
 
     ids = list(message_ids)
     queued = 0
     try:
         # One producer (one broker connection and channel) for all of them, not one each.
-        with deliver_message.app.producer_or_acquire() as producer:
-            for pk in ids:
-                deliver_message.apply_async(
-                    args=[pk],
+        with deliver_messages.app.producer_or_acquire() as producer:
+            for chunk in chunks(ids):
+                deliver_messages.apply_async(
+                    args=[chunk],
                     producer=producer,
                     retry=True,
                     retry_policy=PUBLISH_RETRY_POLICY,
                 )
-                queued += 1
+                queued += len(chunk)
     except Exception:
         logger.exception(
             "broker unavailable: %d of %d outbox messages not queued; the dispatcher will "

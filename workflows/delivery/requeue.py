@@ -6,8 +6,9 @@ shows. It
 1. recovers lost claims: a ``sending`` message whose lease expired (its worker was killed) gets a
    failed attempt with that reason and becomes ``retry`` now (or ``failed`` when its attempts are
    used up);
-2. queues a delivery task for every due ``pending``/``retry`` message that is not already handed
-   to the broker (``lease_until`` in the future), marking it handed for one lease.
+2. queues delivery of every due ``pending``/``retry`` message that is not already handed to the
+   broker (``lease_until`` in the future), marking it handed for one lease (one delivery task per
+   ``outbox.TASK_CHUNK`` messages).
 
 Both steps take their rows with ``SELECT … FOR UPDATE SKIP LOCKED``, so two dispatchers running at
 once (two beats, a manual run) split the rows between them; and a message queued twice is still

@@ -60,7 +60,14 @@ def ids_array(values: Iterable[int | None]) -> str:
 
 def text_array(values: Iterable[str]) -> str:
     """An array literal of strings for a ``%s::text[]`` parameter: every element quoted."""
-    return "{" + ",".join('"' + _ESCAPE.sub(r"\\\g<0>", v) + '"' for v in values) + "}"
+    return "{" + ",".join(map(_quoted, values)) + "}"
+
+
+def _quoted(value: str) -> str:
+    # Most elements (kinds, window keys, titles) need no escaping: skip the regex for them.
+    if '"' in value or "\\" in value:
+        value = _ESCAPE.sub(r"\\\g<0>", value)
+    return '"' + value + '"'
 
 
 _ESCAPE = re.compile(r'["\\]')

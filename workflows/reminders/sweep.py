@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from circulation.records.models import Organisation
 from workflows.calendar import add_working_days, is_working_day
-from workflows.delivery import outbox
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
 from workflows.reminders import batch, claims, locks, sql
 from workflows.reminders.decide import Clock
 from workflows.reminders.digests import digest_pending, waiting
 from workflows.reminders.policy import digest_window, in_office_hours, local_zone, policy_for
+from workflows.services.completion import complete_finished_notices
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,9 @@ def run_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
     run = SweepRun.objects.create(kind=SWEEP_KIND, started_at=started, as_of=as_of)
     result.run_id = run.pk
     try:
+        # A notice whose last answer's process died before its completion check: 办结 it now,
+        # so that nobody is reminded of it (one query when there is none).
+        complete_finished_notices()
         plans = _plans(as_of, result)
         if plans:
             with locks.claiming():
@@ -138,7 +141,7 @@ def run_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
                     _claim_and_decide(plan, result)
             if result.reminders >= ANALYZE_AFTER:
                 sql.analyze(Reminder._meta.db_table)
-            with locks.digesting(), outbox.publishing_in_background():
+            with locks.digesting():
                 for plan in plans:
                     stats = digest_pending(plan.organisation.pk, plan.window, timezone.now())
                     result.digests += stats.digests
