@@ -398,3 +398,31 @@ def test_audit_admin_is_read_only(superuser: Person) -> None:
 def test_audit_admin_verifies_the_chain(superuser: Person) -> None:
     response = login(superuser).post(reverse("admin:records_auditevent_verify"))
     assert any("Audit chain OK" in m for m in messages_of(response))
+
+
+def test_archivist_reads_the_archive_in_the_admin_and_staff_do_not(seeded: None) -> None:
+    archivist = login(Person.objects.get(username="archivist"))
+    for name in ("archive_archivedrecord_changelist", "archive_itemcounter_changelist"):
+        assert archivist.get(reverse(f"admin:{name}")).status_code == 200
+    assert archivist.get(reverse("admin:archive_archivedrecord_add")).status_code == 403
+    clerk = login(Person.objects.get(username="clerk"))
+    assert clerk.get(reverse("admin:archive_archivedrecord_changelist")).status_code == 403
+
+
+def test_audit_log_filters_by_every_action_family(superuser: Person) -> None:
+    from django.db import transaction
+
+    from workflows.services.audit import record_event
+
+    notice = sample_notice()
+    with transaction.atomic():
+        record_event(Actor(superuser), "record.downloaded", notice, notice_id=notice.pk)
+    client = login(superuser)
+    url = reverse("admin:records_auditevent_changelist")
+
+    page = client.get(url).content.decode()
+    for family in ("notice", "ack", "record", "archive"):
+        assert f"?action={family}.%2A" in page or f"?action={family}.*" in page
+    filtered = client.get(url, {"action": "record.*"})
+    shown = [event.action for event in filtered.context["cl"].result_list]
+    assert shown == ["record.downloaded"]

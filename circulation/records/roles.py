@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 CLERK = "clerk"
 STAFF = "staff"
@@ -32,14 +33,31 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _CLERK_PERMS,
     STAFF: [],
     UNIT_HEAD: [],
-    ARCHIVIST: ["view_all_notices", "archive_notice", "verify_audit", "view_notice"],
+    ARCHIVIST: [
+        "view_all_notices",
+        "archive_notice",
+        "verify_audit",
+        "view_notice",
+        # 档案员 read the archive's records and counters in the admin (they stay read-only).
+        "archive.view_archivedrecord",
+        "archive.view_itemcounter",
+    ],
     ADMIN: [*_CLERK_PERMS, "archive_notice", "verify_audit"],
 }
 
 
+def _permission_q(names: list[str]) -> Q:
+    """``codename`` for the records app, ``app_label.codename`` for another app."""
+    query = Q(pk__in=[])
+    for name in names:
+        app_label, _dot, codename = name.rpartition(".")
+        query |= Q(content_type__app_label=app_label or "records", codename=codename)
+    return query
+
+
 def ensure_roles(**_: Any) -> None:
-    """Create the role groups and give them their permissions (idempotent; runs after migrate)."""
-    for role, codenames in ROLE_PERMISSIONS.items():
+    """Create the role groups and give them their permissions (idempotent; runs after migrate
+    of the records and the archive apps, whose permissions exist only after their own)."""
+    for role, names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        perms = Permission.objects.filter(content_type__app_label="records", codename__in=codenames)
-        group.permissions.set(perms)
+        group.permissions.set(Permission.objects.filter(_permission_q(names)))

@@ -130,6 +130,26 @@ def test_the_database_trigger_refuses_update_and_delete(record: ArchivedRecord, 
     assert ArchivedRecord.objects.get(pk=record.pk).title == record.title
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE records_notice SET title = 'x' WHERE id = %s",
+        "UPDATE records_notice SET state = 'circulating' WHERE id = %s",
+        "DELETE FROM records_notice WHERE id = %s",
+    ],
+)
+def test_the_archived_notice_row_is_sealed_too(record: ArchivedRecord, sql: str) -> None:
+    with (
+        pytest.raises((IntegrityError, InternalError)) as caught,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [record.notice_id])
+    assert "已归档记录不可修改或删除" in str(caught.value)
+    notice = Notice.objects.get(pk=record.notice_id)
+    assert (notice.state, notice.title) == ("archived", record.title)
+
+
 def test_the_orm_refuses_changes_and_deletions(record: ArchivedRecord) -> None:
     record.title = "x"
     with pytest.raises(SealedRecordError):

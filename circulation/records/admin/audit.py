@@ -22,13 +22,19 @@ KNOWN_ACTIONS = (
     "notice.attachment_added",
     "notice.forwarded",
     "notice.reminded",
+    "notice.escalated",
     "notice.withdrawn",
     "notice.completed",
     "notice.archived",
     "ack.read",
     "ack.confirmed",
     "ack.returned",
+    "record.generated",
+    "record.frozen",
+    "record.downloaded",
+    "archive.downloaded",
 )
+ACTION_FAMILIES = ("notice", "ack", "record", "archive")
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -38,7 +44,7 @@ class ActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        prefixes = [("notice.*", "notice.*"), ("ack.*", "ack.*")]
+        prefixes = [(f"{family}.*", f"{family}.*") for family in ACTION_FAMILIES]
         return prefixes + [(action, action) for action in KNOWN_ACTIONS]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
