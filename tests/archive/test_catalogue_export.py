@@ -103,6 +103,24 @@ def test_export_archive_writes_a_valid_bag(bureau: Bureau, tmp_path: Path) -> No
         call_command("export_archive", "--year", "2022", "--out", str(out))
 
 
+@pytest.mark.django_db
+def test_export_archive_of_one_fonds(bureau: Bureau, tmp_path: Path) -> None:
+    records = _archive_two(bureau)
+    fonds = records[0].fonds_code
+    out = tmp_path / "export"
+    stdout = io.StringIO()
+    call_command(
+        "export_archive", "--year", "2022", "--fonds", fonds, "--out", str(out), stdout=stdout
+    )
+    assert "Exported 2 records" in stdout.getvalue()
+    assert f"archive-{fonds}-2022" in (out / "bag-info.txt").read_text(encoding="utf-8")
+
+    with pytest.raises(Exception, match="No records of fonds Z999"):
+        call_command(
+            "export_archive", "--year", "2022", "--fonds", "Z999", "--out", str(tmp_path / "x")
+        )
+
+
 def _run_verify(media: Path, *args: str) -> subprocess.CompletedProcess[str]:
     settings = connection.settings_dict
     url = (

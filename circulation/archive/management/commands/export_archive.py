@@ -34,13 +34,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True, help="年度")
         parser.add_argument("--out", required=True, help="output directory (new or empty)")
+        parser.add_argument(
+            "--fonds", help="全宗号: only this fonds (default: every fonds archived here)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         year: int = options["year"]
         out = Path(options["out"]).resolve()
         if out.exists() and any(out.iterdir()):
             raise CommandError(f"输出目录不为空 / The output directory is not empty: {out}")
-        records = list(catalogue_records(ArchivedRecord.objects.all(), year))
+        fonds: str | None = options.get("fonds")
+        archived = ArchivedRecord.objects.all()
+        if fonds:
+            if not archived.filter(fonds_code=fonds).exists():
+                raise CommandError(f"没有全宗号为 {fonds} 的归档记录 / No records of fonds {fonds}")
+            archived = archived.filter(fonds_code=fonds)
+        records = list(catalogue_records(archived, year))
         (out / "records").mkdir(parents=True, exist_ok=True)
         console = Console(stderr=True, highlight=False)
         metadata = []
@@ -61,7 +70,7 @@ class Command(BaseCommand):
             bag_info={
                 "Source-Organization": "circulation 收文传阅",
                 "External-Description": f"归档文件 {year} 年度 / archived records of {year}",
-                "External-Identifier": f"archive-{year}",
+                "External-Identifier": f"archive-{fonds}-{year}" if fonds else f"archive-{year}",
                 "Bag-Count": "1 of 1",
             },
             checksums=["sha256"],
