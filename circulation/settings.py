@@ -186,6 +186,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default periodic schedules (created in the database on migrate, then editable in the admin).
 REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=300)
 OUTBOX_DISPATCH_SECONDS = env.int("OUTBOX_DISPATCH_SECONDS", default=60)
+# Database connections (threads) one reminder sweep works on at once (docs/configuration.md).
+REMINDER_SWEEP_WORKERS = env.int("REMINDER_SWEEP_WORKERS", default=2)
 
 # --- Delivery of outbox messages (email, 企业微信/钉钉 group robots) ----------------------------
 # A worker holds a message for this long while it sends it; a message whose worker died is handed

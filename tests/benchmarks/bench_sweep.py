@@ -1,7 +1,8 @@
 """催办扫描 at scale: one ``run_reminder_sweep`` over 100,000 overdue acknowledgements.
 
     .venv/bin/python -m tests.benchmarks.bench_sweep [--size small|full] [--write-docs]
-        [--broker auto|redis|filesystem] [--profile] [--quiet-wait SECONDS] [--json PATH]
+        [--workers N] [--broker auto|redis|filesystem] [--profile] [--quiet-wait SECONDS]
+        [--json PATH]
 
 Full size: one organisation of 10,000 people (100 股室 × 100 members, a head each, everyone with an
 email address) and 1,000 circulating notices, each forwarded to one unit (100 people) with a
@@ -15,6 +16,10 @@ would write it: organisation, units with heads, people with emails, memberships 
 notices in state circulating with 发文字号 and 收文登记号, their registration counter, one
 circulation round each (with its unit), acknowledgements with the round's ``due_at`` and the
 audit events of 签收, 登记 and 传阅 (a valid hash chain).
+
+The sweep runs its batches on ``REMINDER_SWEEP_WORKERS`` connections (the setting's default, or
+``--workers N``), each thread on the acknowledgements of its share of the notices, then on its
+share of the people; the statements are counted on every connection, batch by batch.
 
 Each measured sweep runs in a fresh child process on freshly built data (a worker process runs
 one sweep; the high-water mark of its memory means something only there):
@@ -105,6 +110,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument(
+        "--workers",
+        type=int,
+        help="REMINDER_SWEEP_WORKERS for the measured sweeps (default: the setting's)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile one more sweep (always when a goal of the full size is missed)",
@@ -128,6 +138,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts = [".venv/bin/python", "-m", "tests.benchmarks.bench_sweep", "--size", args.size]
     if args.broker != "auto":
         parts += ["--broker", args.broker]
+    if args.workers:
+        parts += ["--workers", str(args.workers)]
     if args.profile:
         parts.append("--profile")
     if args.database_url != DEFAULT_DATABASE_URL:
@@ -143,6 +155,8 @@ def run(args: argparse.Namespace) -> SweepBench:
     parse_database_url(args.database_url)  # refuses anything but circulation_bench*
     broker = choose_broker(args.broker, args.redis_url)
     os.environ.update(broker.environ())
+    if args.workers:  # read by the settings of this process and of the measured children
+        os.environ["REMINDER_SWEEP_WORKERS"] = str(args.workers)
     try:
         configure(args.database_url)
         console.rule(

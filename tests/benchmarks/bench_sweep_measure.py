@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -92,18 +93,32 @@ class Segment:
     kind: str  # "start" (before the first claim), "claim", "digest"
     index: int
     started: float
+    worker: str = "MainThread"  # the thread (so the connection) that ran it
     rows: int = -1  # rows returned by the opening statement (acks claimed, people to digest)
     queries: int = 0
     db_seconds: float = 0.0
     seconds: float = 0.0
 
 
+KIND_ORDER = {"start": 0, "claim": 1, "digest": 2}
+
+
+def segment_order(kind: str, worker: str, seq: int) -> tuple[int, str, int]:
+    """Segments in a deterministic order whatever the threads' interleaving: the start, then
+    the claim batches worker by worker, then the digest batches worker by worker."""
+    return (KIND_ORDER[kind], worker, seq)
+
+
 class QueryBook:
     """A ``connection.execute_wrapper``: counts and times every statement by batch; keeps no SQL.
 
-    With ``shorten_log`` it also cuts the text that a ``CaptureQueriesContext`` keeps of the
-    previous statement, so that holding ~1,000 multi-row INSERTs does not weigh on the memory
-    measured alongside (the opening statements stay recognisable: head and tail are kept).
+    The sweep may run its batches on several connections, one per thread
+    (``REMINDER_SWEEP_WORKERS``): :meth:`watch_new_connections` installs the book on each
+    connection a thread opens, and each thread's statements go to that thread's current batch.
+    With ``shorten_log`` it also cuts the text that a ``CaptureQueriesContext`` (or a worker
+    connection's debug log) keeps of the previous statement, so that holding ~1,000 multi-row
+    INSERTs does not weigh on the memory measured alongside (the opening statements stay
+    recognisable: head and tail are kept).
     """
 
     def __init__(self, connection: Any = None, shorten_log: bool = False) -> None:
@@ -111,56 +126,140 @@ class QueryBook:
         self.statements: dict[str, list[float]] = {}  # label → [count, seconds]
         self.connection = connection
         self.shorten_log = shorten_log
+        self.worker_connections: list[tuple[str, Any]] = []  # (thread name, DatabaseWrapper)
+        self._seq: dict[int, int] = {id(self.segments[0]): 0}
+        self._ends: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._main = threading.current_thread()
+
+    def watch_new_connections(self) -> Callable[[], None]:
+        """Count the statements of connections opened by other threads too (and, with
+        ``shorten_log``, log them); returns the function that stops watching."""
+        from django.db.backends.signals import connection_created
+
+        def created(sender: Any, connection: Any, **kwargs: Any) -> None:
+            if threading.current_thread() is self._main:
+                return
+            connection.execute_wrappers.append(self)
+            if self.shorten_log:
+                connection.force_debug_cursor = True
+            with self._lock:
+                self.worker_connections.append((threading.current_thread().name, connection))
+
+        connection_created.connect(created, weak=False)
+        return lambda: connection_created.disconnect(created)
+
+    def _current(self) -> Segment | None:
+        if threading.current_thread() is self._main:
+            return getattr(self._local, "segment", None) or self.segments[0]
+        return getattr(self._local, "segment", None)
 
     def __call__(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
-        if self.shorten_log and self.connection.queries_log:
-            entry = self.connection.queries_log[-1]
+        from django.db import connection as current
+
+        if self.shorten_log and current.queries_log:
+            entry = current.queries_log[-1]
             entry["sql"] = shorten(entry["sql"])
         kind = segment_kind(sql)
         started = time.perf_counter()
-        if kind is not None:
-            self.segments[-1].seconds = started - self.segments[-1].started
-            count = sum(1 for s in self.segments if s.kind == kind)
-            self.segments.append(Segment(kind, count + 1, started))
-        segment = self.segments[-1]
+        segment = self._current()
+        if kind is not None or segment is None:
+            if segment is not None:
+                segment.seconds = started - segment.started
+                self._ends.pop(id(segment), None)
+            with self._lock:
+                worker = threading.current_thread().name
+                opened = kind or "start"
+                count = sum(1 for s in self.segments if s.kind == opened)
+                segment = Segment(opened, count + 1, started, worker)
+                self._seq[id(segment)] = len(self.segments)
+                self.segments.append(segment)
+            self._local.segment = segment
         try:
             return execute(sql, params, many, context)
         finally:
-            elapsed = time.perf_counter() - started
-            segment.queries += 1
-            segment.db_seconds += elapsed
-            tally = self.statements.setdefault(statement_label(sql), [0, 0.0])
-            tally[0] += 1
-            tally[1] += elapsed
+            ended = time.perf_counter()
+            elapsed = ended - started
+            self._ends[id(segment)] = ended
+            with self._lock:
+                segment.queries += 1
+                segment.db_seconds += elapsed
+                tally = self.statements.setdefault(statement_label(sql), [0, 0.0])
+                tally[0] += 1
+                tally[1] += elapsed
             if kind is not None:
                 with contextlib.suppress(Exception):
                     segment.rows = int(context["cursor"].rowcount)
 
     def close(self) -> None:
-        self.segments[-1].seconds = time.perf_counter() - self.segments[-1].started
-        if self.shorten_log and self.connection.queries_log:
-            entry = self.connection.queries_log[-1]
-            entry["sql"] = shorten(entry["sql"])
+        """End the open batches: the caller's now, a worker thread's at its last statement."""
+        now = time.perf_counter()
+        current = self._current()
+        for segment in self.segments:
+            end = self._ends.get(id(segment))
+            if segment is current:
+                segment.seconds = now - segment.started
+            elif end is not None:
+                segment.seconds = end - segment.started
+        # A worker connection's statements before its first batch (the connection's set-up)
+        # count with the start, as in :func:`captured_segments`.
+        start = self.segments[0]
+        for segment in self.segments[1:]:
+            if segment.kind == "start":
+                start.queries += segment.queries
+                start.db_seconds += segment.db_seconds
+        ordered = sorted(
+            [start, *(s for s in self.segments[1:] if s.kind != "start")],
+            key=lambda s: segment_order(s.kind, s.worker, self._seq[id(s)]),
+        )
+        if len(ordered) > 1 and any(s.worker != self._main.name for s in ordered):
+            # Several connections: "before the first claim" ends where the first claim starts.
+            first = min(s.started for s in ordered if s.kind != "start")
+            ordered[0].seconds = first - ordered[0].started
+        self.segments = ordered
+        if self.shorten_log:
+            logs = [self.connection] + [c for _, c in self.worker_connections]
+            for connection in logs:
+                if connection.queries_log:
+                    entry = connection.queries_log[-1]
+                    entry["sql"] = shorten(entry["sql"])
+
+    def worker_logs(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """The statements each worker connection logged (with ``shorten_log``)."""
+        return [(name, list(c.queries_log)) for name, c in self.worker_connections]
 
 
-def captured_segments(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Split ``CaptureQueriesContext.captured_queries`` the same way (BEGIN/COMMIT counted apart:
-    Django logs them there, but they do not pass through ``execute``)."""
-    segments: list[dict[str, Any]] = [{"kind": "start", "queries": 0, "tx": 0, "sql": []}]
-    for query in captured:
-        sql = query["sql"] or ""
-        kind = segment_kind(sql)
-        if kind is not None:
-            segments.append({"kind": kind, "queries": 0, "tx": 0, "sql": []})
-        segment = segments[-1]
-        if sql.strip().upper() in TRANSACTION_STATEMENTS:
-            segment["tx"] += 1
-        else:
-            segment["queries"] += 1
-        segment["sql"].append({"seconds": float(query["time"]), "sql": shorten(sql, 110, 60)})
-    return segments
+def captured_segments(
+    captured: list[dict[str, Any]],
+    workers: list[tuple[str, list[dict[str, Any]]]] | None = None,
+) -> list[dict[str, Any]]:
+    """Split ``CaptureQueriesContext.captured_queries`` (and the logs of the worker connections,
+    by thread name) the same way and in :func:`segment_order` (BEGIN/COMMIT counted apart:
+    Django logs them there, but they do not pass through ``execute``). A worker's statements
+    before its first batch (its first BEGIN) count with the start."""
+    start: dict[str, Any] = {"kind": "start", "queries": 0, "tx": 0, "sql": []}
+    keyed: list[tuple[tuple[int, str, int], dict[str, Any]]] = [
+        (segment_order("start", "", 0), start)
+    ]
+    seq = 0
+    for worker, queries in [("MainThread", captured), *(workers or [])]:
+        segment = start
+        for query in queries:
+            sql = query["sql"] or ""
+            kind = segment_kind(sql)
+            if kind is not None:
+                seq += 1
+                segment = {"kind": kind, "queries": 0, "tx": 0, "sql": []}
+                keyed.append((segment_order(kind, worker, seq), segment))
+            if sql.strip().upper() in TRANSACTION_STATEMENTS:
+                segment["tx"] += 1
+            else:
+                segment["queries"] += 1
+            segment["sql"].append({"seconds": float(query["time"]), "sql": shorten(sql, 110, 60)})
+    return [segment for _, segment in sorted(keyed, key=lambda pair: pair[0])]
 
 
 # --- the measured call (child processes) -------------------------------------------------------
@@ -191,18 +290,21 @@ class EnqueueClock:
         self.seconds = 0.0
         self.calls = 0
         self.queued = 0
+        self._lock = threading.Lock()  # the sweep's worker threads publish too
         self._outbox = outbox
         self._original = outbox.enqueue
         outbox.enqueue = self._timed  # looked up when the on_commit callback runs
 
     def _timed(self, message_ids: Any) -> int:
         started = time.perf_counter()
+        queued = 0
         try:
             queued = self._original(message_ids)
         finally:
-            self.seconds += time.perf_counter() - started
-            self.calls += 1
-        self.queued += queued
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+                self.queued += queued
         return queued
 
 
@@ -256,12 +358,13 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
     from django.test.utils import CaptureQueriesContext
 
     import workflows.tasks  # noqa: F401 - the delivery task, as in a worker
+    from workflows.reminders.parallel import configured_workers
     from workflows.reminders.sweep import run_reminder_sweep
 
     connection.ensure_connection()
     clock = EnqueueClock()
     book = QueryBook(connection, shorten_log=mode == "traced")
-    data: dict[str, Any] = {"mode": mode, "pid": os.getpid()}
+    data: dict[str, Any] = {"mode": mode, "pid": os.getpid(), "workers": configured_workers()}
 
     def groups() -> dict[str, list[int]]:
         return {"sweep": [os.getpid()], "postgres": backend_pids()}
@@ -278,6 +381,7 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
                 capture = stack.enter_context(CaptureQueriesContext(connection))
                 tracemalloc.start()
             stack.enter_context(connection.execute_wrapper(book))
+            stack.callback(book.watch_new_connections())
             if profiler is not None:
                 profiler.enable()
             started = time.perf_counter()
@@ -325,7 +429,7 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
         },
     )
     if mode == "traced":
-        data["captured"] = captured_segments(captured)
+        data["captured"] = captured_segments(captured, book.worker_logs())
     if profiler is not None:
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
@@ -412,7 +516,7 @@ def _counts() -> dict[str, int]:
 def check_written(size: Size, child: dict[str, Any], broker: Broker) -> Written:
     """What the timed sweep wrote, the audit chain, and a second sweep at the same moment."""
     from django.db import connection
-    from django.db.models import Count
+    from django.db.models import Count, F
 
     from circulation.records.models import Acknowledgement, AuditEvent
     from workflows.delivery.outbox import TASK_CHUNK
@@ -470,9 +574,15 @@ def check_written(size: Size, child: dict[str, Any], broker: Broker) -> Written:
 
     problems = []
     r = child["result"]
+    # Each worker claims the acknowledgements of its share of the notices in batches.
+    workers = int(child.get("workers", 1))
+    shares = [
+        Acknowledgement.objects.alias(share=F("notice_id") % workers).filter(share=i).count()
+        for i in range(workers)
+    ]
     expected = {
         "claimed": size.acks,
-        "batches": -(-size.acks // 1000),
+        "batches": sum(-(-share // 1000) for share in shares),
         "reminders": size.acks,
         "digests": size.people,
         "messages": size.people,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from circulation.records.models import Acknowledgement, Person
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.reminders import sql
+from workflows.reminders.parallel import Partition
 
 
 class Claimed(NamedTuple):
@@ -43,9 +44,12 @@ CLAIMED_FIELDS = (
 )
 
 
-def candidates(organisation_id: int, horizon: datetime, after: int) -> QuerySet[Acknowledgement]:
-    """Open acknowledgements of circulating notices due before ``horizon``, by id."""
-    return Acknowledgement.objects.filter(
+def candidates(
+    organisation_id: int, horizon: datetime, after: int, share: Partition | None = None
+) -> QuerySet[Acknowledgement]:
+    """Open acknowledgements of circulating notices due before ``horizon``, by id (only those of
+    the notices of ``share`` when the sweep runs on several connections)."""
+    queryset = Acknowledgement.objects.filter(
         notice__organisation_id=organisation_id,
         notice__state=NoticeState.CIRCULATING,
         state__in=ACK_OPEN_STATES,
@@ -54,6 +58,7 @@ def candidates(organisation_id: int, horizon: datetime, after: int) -> QuerySet[
         person__is_active=True,
         pk__gt=after,
     ).order_by("pk")
+    return share.only(queryset, "notice_id") if share else queryset
 
 
 def claimed_rows(queryset: QuerySet[Acknowledgement]) -> list[Claimed]:

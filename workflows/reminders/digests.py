@@ -30,6 +30,7 @@ from workflows.reminders.digest_items import (
     person_name,
 )
 from workflows.reminders.digest_store import Composed
+from workflows.reminders.parallel import Partition
 
 PERSON_BATCH = 500
 
@@ -62,17 +63,21 @@ def waiting(organisation_id: int) -> QuerySet[Reminder]:
     )
 
 
-def digest_pending(organisation_id: int, window_key: str, now: datetime) -> DigestStats:
+def digest_pending(
+    organisation_id: int, window_key: str, now: datetime, share: Partition | None = None
+) -> DigestStats:
     """Digest the organisation's waiting reminders, people in batches, one transaction each.
 
     A person who already has a digest in this window keeps the new reminders for the next one.
-    Callers serialise digest phases (see ``workflows.reminders.locks``).
+    Callers serialise digest phases (see ``workflows.reminders.locks``). With ``share``, only the
+    people of that share (by id), stopping early when another share has failed.
     """
     stats = DigestStats()
     after = 0
-    while True:
+    share = share or Partition()
+    while not share.stopping():
         people = list(
-            waiting(organisation_id)
+            share.only(waiting(organisation_id), "recipient_id")
             .filter(recipient_id__gt=after)
             .order_by("recipient_id")
             .values_list("recipient_id", flat=True)
@@ -85,6 +90,7 @@ def digest_pending(organisation_id: int, window_key: str, now: datetime) -> Dige
             stats.add(_digest_people(people, organisation_id, window_key, now))
         if len(people) < PERSON_BATCH:
             return stats
+    return stats
 
 
 def _digest_people(
@@ -101,7 +107,9 @@ def _digest_people(
         for row in waiting(organisation_id)
         .select_for_update(skip_locked=True, of=("self",))
         .filter(sql.ids_in("recipient_id", wanted))
-        .order_by("recipient_id", "id")
+        # By acknowledgement, not by reminder id: a digest lists the late people in the same
+        # order however the sweep's workers interleaved their inserts.
+        .order_by("recipient_id", "acknowledgement_id", "id")
         .values_list(*PENDING_FIELDS)
     ]
     stats = (

@@ -10,7 +10,12 @@ organisation's office hours it
 2. turns every undigested reminder into one digest per person for this window
    (:mod:`workflows.reminders.digests`), with its outbox messages.
 
-Outside working days or office hours it decides nothing; every run is logged as a ``SweepRun``.
+Each phase runs on ``REMINDER_SWEEP_WORKERS`` database connections at once, each thread on its
+own share of the notices' acknowledgements (phase 1) or of the people (phase 2), by id modulo
+the number of workers (:mod:`workflows.reminders.parallel`); every claim finishes before any
+digest starts. The advisory locks of :mod:`workflows.reminders.locks` are held by the calling
+thread's connection around each phase, for all its threads. Outside working days or office hours
+it decides nothing; every run is logged as a ``SweepRun``.
 """
 
 import logging
@@ -24,9 +29,10 @@ from django.utils import timezone
 from circulation.records.models import Organisation
 from workflows.calendar import add_working_days, is_working_day
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
-from workflows.reminders import batch, claims, locks, sql
+from workflows.reminders import batch, claims, locks, parallel, sql
 from workflows.reminders.decide import Clock
-from workflows.reminders.digests import digest_pending, waiting
+from workflows.reminders.digests import DigestStats, digest_pending, waiting
+from workflows.reminders.parallel import Partition
 from workflows.reminders.policy import digest_window, in_office_hours, local_zone, policy_for
 from workflows.services.completion import complete_finished_notices
 
@@ -51,6 +57,17 @@ class SweepResult:
     messages: int = 0
     deferred_people: int = 0
     run_id: int | None = None
+
+    def add_claims(self, other: "SweepResult") -> None:
+        self.claimed += other.claimed
+        self.batches += other.batches
+        self.reminders += other.reminders
+        self.by_kind.update(other.by_kind)
+
+    def add_digests(self, stats: DigestStats) -> None:
+        self.digests += stats.digests
+        self.messages += stats.messages
+        self.deferred_people += stats.deferred_people
 
 
 @dataclass(frozen=True)
@@ -95,13 +112,13 @@ def _plans(as_of: datetime, result: SweepResult) -> list[_Plan]:
     return plans
 
 
-def _claim_and_decide(plan: _Plan, result: SweepResult) -> None:
+def _claim_and_decide(plan: _Plan, result: SweepResult, share: Partition) -> None:
     after = 0
     horizon = plan.horizon
-    while True:
+    while not share.stopping():
         with transaction.atomic(durable=True):
             acks = claims.claimed_rows(
-                claims.candidates(plan.organisation.pk, horizon, after).select_for_update(
+                claims.candidates(plan.organisation.pk, horizon, after, share).select_for_update(
                     skip_locked=True, of=("self",)
                 )[:CLAIM_BATCH]
             )
@@ -120,6 +137,38 @@ def _claim_and_decide(plan: _Plan, result: SweepResult) -> None:
             return
 
 
+def _claim_phase(plans: list[_Plan], result: SweepResult, workers: int) -> None:
+    """Phase 1 on ``workers`` connections, each on its share of the acknowledgements; what every
+    share committed is counted in ``result`` even when one of them failed."""
+    parts = [SweepResult(as_of=result.as_of) for _ in range(workers)]
+
+    def claim_share(share: Partition) -> None:
+        for plan in plans:
+            _claim_and_decide(plan, parts[share.index], share)
+
+    try:
+        parallel.run_partitioned(workers, claim_share)
+    finally:
+        for part in parts:
+            result.add_claims(part)
+
+
+def _digest_phase(plans: list[_Plan], result: SweepResult, workers: int) -> None:
+    """Phase 2 on ``workers`` connections, each on its share of the people."""
+    parts = [DigestStats() for _ in range(workers)]
+
+    def digest_share(share: Partition) -> None:
+        for plan in plans:
+            stats = digest_pending(plan.organisation.pk, plan.window, timezone.now(), share)
+            parts[share.index].add(stats)
+
+    try:
+        parallel.run_partitioned(workers, digest_share)
+    finally:
+        for stats in parts:
+            result.add_digests(stats)
+
+
 def run_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
     """Decide and digest the reminders due at ``as_of`` (default: now). See the module doc.
 
@@ -136,17 +185,13 @@ def run_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
         complete_finished_notices()
         plans = _plans(as_of, result)
         if plans:
+            workers = parallel.configured_workers()
             with locks.claiming():
-                for plan in plans:
-                    _claim_and_decide(plan, result)
+                _claim_phase(plans, result, workers)
             if result.reminders >= ANALYZE_AFTER:
                 sql.analyze(Reminder._meta.db_table)
             with locks.digesting():
-                for plan in plans:
-                    stats = digest_pending(plan.organisation.pk, plan.window, timezone.now())
-                    result.digests += stats.digests
-                    result.messages += stats.messages
-                    result.deferred_people += stats.deferred_people
+                _digest_phase(plans, result, workers)
     except Exception as exc:
         logger.exception("reminder sweep as of %s failed", as_of.isoformat())
         _finish(run, result, error=f"{type(exc).__name__}: {exc}")
