@@ -39,6 +39,7 @@ from tests.benchmarks.common import (
     BenchError,
     backend_pids,
     cpu_window,
+    postmaster_pid,
 )
 
 # --- query accounting --------------------------------------------------------------------------
@@ -374,7 +375,9 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     captured: list[dict[str, Any]] = []
     profiler = cProfile.Profile() if mode == "profile" else None
-    with cpu_window(groups) as cpu:
+    # The worker connections' backends exit before the window closes: count them through the
+    # server process that reaps them.
+    with cpu_window(groups, reaped={"postgres": postmaster_pid()}) as cpu:
         cpu_before = _cpu_seconds()
         with contextlib.ExitStack() as stack:
             if mode == "traced":

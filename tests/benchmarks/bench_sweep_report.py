@@ -420,17 +420,11 @@ def docs_section(r: SweepBench, machine: dict[str, str], command: str, notes: st
         f"- Broker: {r.broker}",
         f"- CPU during the timed sweep: the machine was {r.cpu.get('busy_pct', 0):.0f} % busy "
         f"(sweep process {shares.get('sweep', 0):.0f} %, PostgreSQL "
-        f"{shares.get('postgres', 0):.0f} %, **other processes {shares.get('other', 0):.0f} %** "
-        f"— other engineers' test runs share these {machine['cores']} cores); load average "
-        f"before {r.cpu.get('load_before', '?')}; the sweep process used {r.cpu_process_s:.2f} s "
-        f"of CPU in {r.wall_s:.2f} s of wall time"
-        + (
-            " (the PostgreSQL share counts the backends still connected at the end, so not "
-            "those of the worker connections, which close with their threads: their CPU shows "
-            "under other processes)"
-            if r.workers > 1
-            else ""
-        ),
+        f"{shares.get('postgres', 0):.0f} % — its backends, including those of the worker "
+        f"connections that closed before the end —, **other processes "
+        f"{shares.get('other', 0):.0f} %**: other work on these {machine['cores']} cores); load "
+        f"average before {r.cpu.get('load_before', '?')}; the sweep process used "
+        f"{r.cpu_process_s:.2f} s of CPU in {r.wall_s:.2f} s of wall time",
         "",
         "| measure | value |",
         "|---|---|",

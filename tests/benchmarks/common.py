@@ -335,6 +335,29 @@ def backend_pids() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def reaped_ticks(pid: int) -> int:
+    """cutime + cstime of a process: the CPU of its children that have exited (and been reaped)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[13]) + int(fields[14])
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server process: the parent of this connection's backend."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split() if row else []
+    except OSError:
+        return None
+    return int(fields[1]) if fields else None
+
+
 def _children_ticks() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (usage.ru_utime + usage.ru_stime) * os.sysconf("SC_CLK_TCK")
@@ -342,16 +365,21 @@ def _children_ticks() -> float:
 
 @contextmanager
 def cpu_window(
-    groups: Callable[[], dict[str, list[int]]] | None = None, children: str | None = None
+    groups: Callable[[], dict[str, list[int]]] | None = None,
+    children: str | None = None,
+    reaped: dict[str, int | None] | None = None,
 ) -> Iterator[CpuWindow]:
     """Account CPU over the block: ``groups()`` names the pids to track (read before and after);
-    ``children`` labels the CPU of child processes this process reaps inside the block."""
+    ``children`` labels the CPU of child processes this process reaps inside the block;
+    ``reaped`` adds to a group the CPU of the children a process reaped inside the block — e.g.
+    PostgreSQL backends whose connections closed before the end (any database's)."""
     window = CpuWindow()
     with contextlib.suppress(OSError):
         window.load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     tracked = groups() if groups else {}
     before = {pid: process_ticks(pid) for pids in tracked.values() for pid in pids}
     children_before = _children_ticks()
+    reaped_before = {name: reaped_ticks(pid) for name, pid in (reaped or {}).items() if pid}
     ticks_before = _cpu_ticks()
     yield window
     ticks_after = _cpu_ticks()
@@ -368,6 +396,8 @@ def cpu_window(
     accounted = 0.0
     for name, pids in tracked.items():
         used = sum(max(process_ticks(pid) - before.get(pid, 0), 0) for pid in pids)
+        if name in reaped_before:
+            used += max(reaped_ticks((reaped or {})[name] or 0) - reaped_before[name], 0)
         window.shares[name] = round(100 * used / total, 1)
         accounted += used
     if children:
