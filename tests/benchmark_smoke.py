@@ -43,15 +43,22 @@ def _docs_text() -> str | None:
     return DOCS.read_text(encoding="utf-8") if DOCS.exists() else None
 
 
-def run_small(name: str, module: str, *args: str, timeout: int = 300) -> tuple[str, str]:
+def run_small(
+    name: str, module: str, *args: str, url_option: str | None = None, timeout: int = 300
+) -> tuple[str, str]:
     """``python -m <module> --size small <args>`` in its own database; (stdout, all output).
 
-    Fails the test when the script exits non-zero or changed docs/benchmarks.md.
+    The database URL goes in ``DATABASE_URL``, and also as ``<url_option> URL`` for a script
+    that takes it as an option. Fails the test when the script exits non-zero or changed
+    docs/benchmarks.md.
     """
     database = f"circulation_bench_{name}_smoke_{os.getpid()}"
     env = dict(os.environ)
     env.pop("BENCH_DATABASE_URL", None)
+    env.pop("BENCH_SWEEP_DATABASE_URL", None)
     env["DATABASE_URL"] = url = _database_url(database)
+    if url_option:
+        args = (*args, url_option, url)
     env["COLUMNS"] = "120"
     docs_before = _docs_text()
     try:

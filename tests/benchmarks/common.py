@@ -306,13 +306,18 @@ def _cpu_ticks() -> list[int]:
     return [int(value) for value in first[1:]]
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first); [] when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
 def process_ticks(pid: int) -> int:
     """utime + stime of one process (all its threads), in clock ticks; 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])
+    fields = _stat_fields(pid)
+    return int(fields[11]) + int(fields[12]) if fields else 0
 
 
 def child_pids(pid: int) -> list[int]:
@@ -337,11 +342,8 @@ def backend_pids() -> list[int]:
 
 def reaped_ticks(pid: int) -> int:
     """cutime + cstime of a process: the CPU of its children that have exited (and been reaped)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0
-    return int(fields[13]) + int(fields[14])
+    fields = _stat_fields(pid)
+    return int(fields[13]) + int(fields[14]) if fields else 0
 
 
 def postmaster_pid() -> int | None:
@@ -351,10 +353,7 @@ def postmaster_pid() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         row = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split() if row else []
-    except OSError:
-        return None
+    fields = _stat_fields(row[0]) if row else []
     return int(fields[1]) if fields else None
 
 

@@ -11,10 +11,8 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import F
 
-from circulation.records.models import Acknowledgement, AuditEvent, Person, UnitKind
-from circulation.records.roles import CLERK
-from tests.conftest import Bureau
-from tests.factories import OrganisationFactory, PersonFactory, member, unit_with_staff
+from circulation.records.models import Acknowledgement, AuditEvent, Person
+from tests.conftest import Bureau, build_bureau
 from tests.reminders.conftest import at
 from tests.reminders.test_sweep_safety import overdue_bureau
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
@@ -30,23 +28,10 @@ def fresh_bureau() -> Bureau:
     """An empty database (ids from 1 again) with the small bureau of ``tests.conftest``, every
     display name fixed, so that two builds are the same row for row."""
     call_command("flush", interactive=False, verbosity=0)
-    org = OrganisationFactory()
-    units = {
-        "BGS": unit_with_staff(org, "BGS", name="办公室", sort_order=1),
-        "GYG": unit_with_staff(org, "GYG", name="工业股", sort_order=2),
-        "ZXFW": unit_with_staff(
-            org, "ZXFW", name="县中小企业服务中心", kind=UnitKind.INSTITUTION, sort_order=3
-        ),
-    }
-    clerk = member(
-        PersonFactory(username="clerk", display_name="王收发", organisation=org, roles=[CLERK]),
-        units["BGS"],
-    )
-    org.filing_unit = units["BGS"]
-    org.save()
-    Person.objects.exclude(pk=clerk.pk).update(display_name=F("username"))
-    clerk.refresh_from_db()
-    return Bureau(org=org, clerk=clerk, archivist=clerk, units=units)
+    bureau = build_bureau(with_archivist=False)
+    Person.objects.exclude(pk=bureau.clerk.pk).update(display_name=F("username"))
+    bureau.clerk.refresh_from_db()
+    return bureau
 
 
 def rows(queryset: Any, *fields: str) -> list[tuple[Any, ...]]:
