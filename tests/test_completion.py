@@ -70,3 +70,29 @@ def test_the_last_confirm_answers_with_the_notice_already_completed(
     assert api(last.person).post(f"/api/v1/acknowledgements/{last.pk}/confirm/").status_code == 200
 
     assert Notice.objects.get(pk=notice.pk).state == "completed"
+
+
+def test_a_failing_completion_check_does_not_fail_the_confirmation(
+    bureau: Bureau, monkeypatch: Any, api: Any
+) -> None:
+    """The answer is committed before the check: a database error there is logged, the
+    recipient gets 200 with the confirmed acknowledgement, and the sweep completes the notice."""
+    from django.db import OperationalError
+
+    from workflows.services import completion
+
+    notice = circulating_notice(bureau.clerk, units=(), people=("gyg_1",))
+    ack = opened_ack(notice, "gyg_1")
+
+    def broken(actor: Any, notice_id: int) -> bool:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(completion, "complete_if_done", broken)
+        response = api(ack.person).post(f"/api/v1/acknowledgements/{ack.pk}/confirm/")
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "confirmed"
+    assert Notice.objects.get(pk=notice.pk).state == "circulating"
+    run_reminder_sweep()
+    assert Notice.objects.get(pk=notice.pk).state == "completed"
