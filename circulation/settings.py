@@ -1,9 +1,12 @@
 """Django settings for circulation, read from the environment (django-environ).
 
 Every variable is documented in docs/configuration.md (summarised in the README). Production
-secrets have no defaults: with ``DEBUG`` off a missing ``SECRET_KEY`` stops start-up.
+secrets have no defaults: with ``DEBUG`` off a missing ``SECRET_KEY`` stops start-up (except for
+the few code-only commands in ``KEYLESS_COMMANDS``).
 """
 
+import secrets
+import sys
 from pathlib import Path
 
 import environ
@@ -15,14 +18,24 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
+# manage.py commands that only read the code and sign nothing: they run without a SECRET_KEY
+# (a throw-away random one), so CI and build steps need no secret. Everything else — the web app,
+# the workers, ``check --deploy``, ``migrate`` — refuses to start without one when DEBUG is off.
+KEYLESS_COMMANDS = frozenset({"makemigrations", "showmigrations", "sqlmigrate", "spectacular"})
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - DEBUG only
+    elif (
+        Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS
+    ):
+        SECRET_KEY = secrets.token_urlsafe(50)
+    else:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off / 生产环境必须设置 SECRET_KEY"
         )
-    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - DEBUG only
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -380,3 +380,37 @@ def test_missing_secret_key_stops_startup_when_debug_is_off() -> None:
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "starts"),
+    [
+        pytest.param(["makemigrations", "--check", "--dry-run"], True, id="makemigrations"),
+        pytest.param(["check", "--deploy"], False, id="check-deploy"),
+        pytest.param(["migrate", "--plan"], False, id="migrate"),
+    ],
+)
+def test_only_code_only_commands_run_without_a_secret_key(command: list[str], starts: bool) -> None:
+    """CI and build steps check migrations without a secret; nothing that serves, migrates or
+    vouches for production settings does."""
+    env = _clean_env(
+        DEBUG="false", DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    )
+    if (ROOT / ".env").is_file():
+        env["SECRET_KEY"] = ""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if starts:
+        assert result.returncode == 0, output
+        assert "No changes detected" in output
+    else:
+        assert result.returncode != 0, output
+        assert "SECRET_KEY must be set" in output
