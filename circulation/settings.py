@@ -170,7 +170,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     }
 )
 # Rate limits (429) must be shared by every web worker and must not depend on the broker being
-# up (login keeps working while Redis is down): the database cache (``createcachetable``).
+# up (login keeps working while Redis is down): the database cache, whose table ``migrate``
+# creates (workflows migration 0003; ``createcachetable`` is no longer needed).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
