@@ -1,0 +1,61 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live Django server.
+
+Chromium is the system package (``/usr/bin/chromium``, installed by ``scripts/bootstrap``);
+Playwright never downloads a browser of its own. The browser is started once per test session and
+each test gets a fresh context (cookies, storage). Each page's console is collected so a test can
+assert that the Content-Security-Policy refused nothing.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+# Playwright's sync API runs an event loop in this thread; the live server's database work happens
+# in the test thread too (fixtures), which Django would otherwise refuse as "async unsafe".
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class WatchedPage:
+    """A page and what its console said (CSP refusals appear there as errors)."""
+
+    page: Page
+    console: list[ConsoleMessage] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def errors(self) -> list[str]:
+        return [m.text for m in self.console if m.type == "error"] + self.page_errors
+
+
+@pytest.fixture
+def watched_page(browser: Browser, live_server: Any) -> Iterator[WatchedPage]:
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    page = context.new_page()
+    watched = WatchedPage(page=page)
+    page.on("console", lambda message: watched.console.append(message))
+    page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+    yield watched
+    context.close()
