@@ -170,6 +170,11 @@ def _create_registered(
         received_by=actor.user,
     )
     notice.save(force_insert=True)
+    # Lock order (README, Transactions and locks): the new notice row, then the registration
+    # counter, then the audit chain head — the head last, so that a registration waiting for the
+    # counter never holds up the audited writes of everyone else.
+    year = timezone.localtime(now).year
+    registration_seq = _next_registration_seq(organisation, year)
     record_event(
         actor,
         "notice.received",
@@ -178,9 +183,8 @@ def _create_registered(
         to_state=NoticeState.RECEIVED,
         data={"doc_number": notice.doc_number, "original": notice.doc_number_original},
     )
-    year = timezone.localtime(now).year
     notice.registration_year = year
-    notice.registration_seq = _next_registration_seq(organisation, year)
+    notice.registration_seq = registration_seq
     notice.registered_at = now
     notice.register()
     notice.save()
