@@ -103,3 +103,24 @@ def media(settings: Any, tmp_path: Any) -> Any:
     root.mkdir()
     settings.MEDIA_ROOT = root
     return root
+
+
+def _flush_as_replica() -> None:
+    """The audit tables refuse TRUNCATE (records migration 0004), and Django's ``flush`` (the
+    teardown of ``transaction=True`` tests, ``call_command("flush")``) truncates every table: in
+    tests it runs in a replica session, where triggers do not fire (the test user is a
+    superuser, as only a superuser may do this)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, *args: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, *args, **kwargs)
+        if not statements:
+            return statements
+        return ["SET LOCAL session_replication_role = replica", *statements]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
+_flush_as_replica()

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from circulation.records.models import AuditChainHead, AuditEvent
+from circulation.records.models import AuditChainHead, AuditEvent, Notice
 from workflows.services.context import Actor
 
 GENESIS_HASH = "0" * 64
@@ -219,22 +221,62 @@ class ChainReport:
         return body
 
 
-def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Recompute every hash and link; detect edits, deletions, insertions and a cut tail."""
+@dataclass(frozen=True)
+class Scope:
+    """Whose events a report counts and names: one organisation's (``organisation_id``; events
+    belong to their notice's organisation, or to their actor's when they have no notice)."""
+
+    organisation_id: int | None
+
+
+OTHER_ORGANISATION = "（位于其他机构的事件 / in another organisation's event）"
+
+
+def verify_chain(batch_size: int = 2000, *, scope: Scope | None = None) -> ChainReport:
+    """Recompute every hash and link, and compare the chain head with the last event.
+
+    Detects edits, deletions, insertions, a cut tail, a head that disagrees with the events or
+    is missing, and an empty log while notices exist (the tables emptied around the guards).
+
+    The whole chain is always verified (every link is needed); with a ``scope`` the report
+    counts only that organisation's events, and a bad event of another organisation is reported
+    without its number (the reason says where it is).
+    """
+    events = AuditEvent.objects.order_by("seq")
+    if scope is not None:
+        events = events.annotate(
+            owner=Coalesce(F("notice__organisation_id"), F("actor__organisation_id"))
+        )
     expected_prev = GENESIS_HASH
     expected_seq = 1
-    checked = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
-        checked += 1
+    counted = 0
+
+    def broken(seq: int | None, reason: str, event: AuditEvent | None = None) -> ChainReport:
+        if scope is not None and event is not None and event.owner != scope.organisation_id:  # type: ignore[attr-defined]
+            return ChainReport(False, counted, None, reason + OTHER_ORGANISATION)
+        return ChainReport(False, counted, seq, reason)
+
+    for event in events.iterator(chunk_size=batch_size):
+        if scope is None or event.owner == scope.organisation_id:  # type: ignore[attr-defined]
+            counted += 1
         if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, "missing event (序号不连续)")
+            return broken(expected_seq, "missing event (序号不连续)")
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.seq, "broken link (前一哈希不符)")
+            return broken(event.seq, "broken link (前一哈希不符)", event)
         if event_hash(event) != event.hash:
-            return ChainReport(False, checked, event.seq, "content altered (内容被修改)")
+            return broken(event.seq, "content altered (内容被修改)", event)
         expected_prev = event.hash
         expected_seq += 1
+    last_seq = expected_seq - 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return ChainReport(False, checked, expected_seq, "events missing at the end (链尾缺失)")
-    return ChainReport(True, checked)
+    if head is None:
+        return broken(None, "chain head missing (审计链头缺失)")
+    if head.last_seq > last_seq:
+        return broken(expected_seq, "events missing at the end (链尾缺失)")
+    if head.last_seq < last_seq:
+        return broken(head.last_seq + 1, "chain head behind the events (链头与事件不符)")
+    if head.last_hash != expected_prev:
+        return broken(last_seq or None, "chain head hash differs (链头哈希与末条事件不符)")
+    if last_seq == 0 and Notice.objects.exists():
+        return broken(None, "no audit events although notices exist (审计日志为空但存在收文)")
+    return ChainReport(True, counted)

@@ -29,5 +29,5 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
 class ChainReportSerializer(serializers.Serializer[dict[str, object]]):
     ok = serializers.BooleanField()
     events_checked = serializers.IntegerField()
-    first_bad_event = serializers.IntegerField(required=False)
+    first_bad_event = serializers.IntegerField(required=False, allow_null=True)
     reason = serializers.CharField(required=False)

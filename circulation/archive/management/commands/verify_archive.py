@@ -42,9 +42,8 @@ class Command(BaseCommand):
                     progress.advance(task)
         chain = verify_chain()
         if not chain.ok:
-            failures.append(
-                f"审计链 audit chain: 事件 event #{chain.first_bad_event}: {chain.reason}"
-            )
+            at = f"事件 event #{chain.first_bad_event}: " if chain.first_bad_event else ""
+            failures.append(f"审计链 audit chain: {at}{chain.reason}")
         if failures:
             for line in failures:
                 self.stderr.write(line)

@@ -16,10 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain()
         if not report.ok:
+            at_zh = f"事件 #{report.first_bad_event}：" if report.first_bad_event else ""
+            at_en = f" at event #{report.first_bad_event}" if report.first_bad_event else ""
             raise CommandError(
-                f"审计链校验失败：事件 #{report.first_bad_event}：{report.reason}"
+                f"审计链校验失败：{at_zh}{report.reason}"
                 f"（已检查 {report.events_checked} 条）"
-                f" / Audit chain broken at event #{report.first_bad_event}: {report.reason}"
+                f" / Audit chain broken{at_en}: {report.reason}"
                 f" ({report.events_checked} events checked)"
             )
         self.stdout.write(
