@@ -1,18 +1,22 @@
-"""Working-day calendar (工作日历): official data with 调休, the 2027 fallback, admin overrides."""
+"""Working-day calendar (工作日历): official data with 调休, derived statutory holidays beyond it
+(2027, 2030), admin overrides."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
 from pytest_django import DjangoAssertNumQueries
 
 from workflows.calendar import (
+    Workdays,
     add_working_days,
     is_working_day,
     next_working_day,
     official_data_covers,
+    statutory_holidays,
     working_days_between,
 )
 from workflows.models import CalendarDay
@@ -66,27 +70,145 @@ def test_counting_uses_the_local_date_of_start() -> None:
     assert add_working_days(start, 5).due_at == closes(2022, 10, 12)
 
 
-def test_2027_falls_back_to_monday_to_friday_with_note() -> None:
+def test_2027_counts_monday_to_friday_with_note() -> None:
     """Beyond the package's data: Fri 2027-03-05 + 1 is Mon 03-08, with a bilingual note."""
     assert not official_data_covers(date(2027, 3, 5))
     deadline = add_working_days(at(2027, 3, 5), 1)
     assert deadline.due_at == closes(2027, 3, 8)
     assert deadline.fallback_used is True
+    assert deadline.provisional_holidays == ()
     assert deadline.calendar_note == (
-        "2027-03-08 起超出官方节假日数据（至2026年），按周一至周五及管理员录入的节假日计算 / "
-        "Beyond the official holiday data (up to 2026): "
-        "counted Monday–Friday plus holidays entered by an administrator"
+        "2027-03-06 起超出官方节假日数据（至2026年）：按周一至周五计算，法定节假日按"
+        "《全国年节及纪念日放假办法》推算，为暂定；调休上班日每年由国务院公布，无法推算，"
+        "以管理员录入的节假日/调休为准 / "
+        "Beyond the official holiday data (up to 2026): counted Monday–Friday with the statutory "
+        "holidays derived from the national holiday regulations, provisional; weekend working "
+        "days (调休) are announced yearly and cannot be derived — days an administrator entered "
+        "take precedence"
     )
 
 
+def test_new_year_2027_is_a_holiday_without_any_admin_entry() -> None:
+    """Wed 2026-12-30 + 2: 12-31, then 元旦 Fri 2027-01-01 (derived) is skipped: Mon 01-04."""
+    assert is_working_day(date(2027, 1, 1)) is False
+    deadline = add_working_days(at(2026, 12, 30), 2)
+    assert deadline.due_at == closes(2027, 1, 4)
+    assert deadline.fallback_used is True
+    assert [h.day for h in deadline.provisional_holidays] == [date(2027, 1, 1)]
+    assert deadline.calendar_note is not None
+    assert deadline.calendar_note.startswith(
+        "2027-01-01 起超出官方节假日数据（至2026年）：按周一至周五计算，法定节假日按"
+        "《全国年节及纪念日放假办法》推算，为暂定（本期限内：元旦 2027-01-01）；"
+    )
+    assert "(in this period: New Year's Day 2027-01-01)" in deadline.calendar_note
+
+
+def test_statutory_holidays_2027() -> None:
+    """2027 by the 2024 revision: 春节 from 除夕 Fri 02-05; weekend days get 补假 weekdays."""
+    days = {h.day: (h.name, h.substitute) for h in statutory_holidays(2027)}
+    assert days == {
+        date(2027, 1, 1): ("元旦", False),
+        date(2027, 2, 5): ("春节", False),  # 除夕
+        date(2027, 2, 6): ("春节", False),  # 初一 (Sat)
+        date(2027, 2, 7): ("春节", False),  # 初二 (Sun)
+        date(2027, 2, 8): ("春节", False),  # 初三
+        date(2027, 2, 9): ("春节", True),
+        date(2027, 2, 10): ("春节", True),
+        date(2027, 4, 5): ("清明节", False),
+        date(2027, 5, 1): ("劳动节", False),  # Sat
+        date(2027, 5, 2): ("劳动节", False),  # Sun
+        date(2027, 5, 3): ("劳动节", True),
+        date(2027, 5, 4): ("劳动节", True),
+        date(2027, 6, 9): ("端午节", False),
+        date(2027, 9, 15): ("中秋节", False),
+        date(2027, 10, 1): ("国庆节", False),
+        date(2027, 10, 2): ("国庆节", False),  # Sat
+        date(2027, 10, 3): ("国庆节", False),  # Sun
+        date(2027, 10, 4): ("国庆节", True),
+        date(2027, 10, 5): ("国庆节", True),
+    }
+
+
+def test_statutory_holidays_2030() -> None:
+    """2030: 春节 初一 is Sun 02-03, so 除夕 Sat 02-02 and 初一 give 补假 Wed 02-06, Thu 02-07."""
+    days = {h.day: (h.name, h.substitute) for h in statutory_holidays(2030)}
+    assert days == {
+        date(2030, 1, 1): ("元旦", False),
+        date(2030, 2, 2): ("春节", False),
+        date(2030, 2, 3): ("春节", False),
+        date(2030, 2, 4): ("春节", False),
+        date(2030, 2, 5): ("春节", False),
+        date(2030, 2, 6): ("春节", True),
+        date(2030, 2, 7): ("春节", True),
+        date(2030, 4, 5): ("清明节", False),
+        date(2030, 5, 1): ("劳动节", False),
+        date(2030, 5, 2): ("劳动节", False),
+        date(2030, 6, 5): ("端午节", False),
+        date(2030, 9, 12): ("中秋节", False),
+        date(2030, 10, 1): ("国庆节", False),
+        date(2030, 10, 2): ("国庆节", False),
+        date(2030, 10, 3): ("国庆节", False),
+    }
+
+
+def test_spring_festival_2030_deadline_skips_the_derived_week() -> None:
+    """Fri 2030-02-01 + 1: 02-02…02-07 are 春节 (with 补假), so Fri 02-08, and the note lists it."""
+    deadline = add_working_days(at(2030, 2, 1), 1)
+    assert deadline.due_at == closes(2030, 2, 8)
+    assert deadline.calendar_note is not None
+    assert "（本期限内：春节 2030-02-02至02-07（含补假））" in deadline.calendar_note
+    assert "(in this period: Spring Festival 2030-02-02 to 02-07 (incl. substitute days))" in (
+        deadline.calendar_note
+    )
+    assert working_days_between(date(2030, 1, 31), date(2030, 2, 8)) == 2
+    workdays = Workdays(date(2030, 1, 1), date(2030, 12, 31))
+    assert [workdays.is_working(date(2030, 5, d)) for d in (1, 2, 3)] == [False, False, True]
+    assert workdays.next_after(date(2030, 9, 11)) == date(2030, 9, 13)  # 中秋 Thu 09-12
+
+
+def test_admin_entries_override_derived_holidays() -> None:
+    """The announced 2027 arrangement, entered by an admin, wins over the derived days."""
+    workday(date(2027, 10, 5), "国庆节调休后上班")  # derived 补假, announced as a working day
+    workday(date(2027, 10, 9), "国庆节调休上班")  # a 调休 Saturday
+    holiday(date(2027, 10, 6), "国庆节")  # announced off, not derived
+    assert is_working_day(date(2027, 10, 4)) is False  # still the derived 补假
+    # Thu 09-30 + 2: 10-01…10-04 off (derived), Tue 10-05 (admin), Wed 10-06 off (admin), Thu 10-07.
+    deadline = add_working_days(at(2027, 9, 30), 2)
+    assert deadline.due_at == closes(2027, 10, 7)
+    assert [h.day.day for h in deadline.provisional_holidays] == [1, 2, 3, 4]
+    assert next_working_day(date(2027, 10, 8)) == date(2027, 10, 9)
+
+
+@pytest.mark.parametrize("year", range(2020, 2027))
+def test_derived_holidays_agree_with_the_official_data(year: int) -> None:
+    """2020–2026: each derived day (the lunar dates and 清明 from lunar_python, 补假 included) is
+    a holiday of the same festival in chinesecalendar's data (2013 rules up to 2024, then 2024)."""
+    derived = statutory_holidays(year)
+    festivals = {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    if year == 2020:
+        festivals.remove("中秋节")  # 中秋 on 国庆 10-01: one day off, 国庆's
+    assert {h.name for h in derived} == festivals
+    for h in derived:
+        assert chinese_calendar.get_holiday_detail(h.day) == (True, h.name_en), h
+    spring = [h.day for h in derived if h.name == "春节" and not h.substitute]
+    assert len(spring) == (4 if year >= 2025 else 3)
+
+
+def test_years_before_the_rules_are_refused() -> None:
+    with pytest.raises(ValueError, match="from 2014"):
+        statutory_holidays(2013)
+
+
 def test_crossing_into_2027_notes_the_first_day_beyond_the_data() -> None:
-    """Wed 2026-12-30 + 2 with 元旦 2027-01-01 entered: 12-31, then Mon 2027-01-04."""
+    """Wed 2026-12-30 + 2 with 元旦 2027-01-01 entered by an admin: 12-31, then Mon 2027-01-04;
+    the admin's day is not listed as provisional."""
     holiday(date(2027, 1, 1), "元旦")
     deadline = add_working_days(at(2026, 12, 30), 2)
     assert deadline.due_at == closes(2027, 1, 4)
     assert deadline.fallback_used is True
+    assert deadline.provisional_holidays == ()
     assert deadline.calendar_note is not None
-    assert deadline.calendar_note.startswith("2027-01-04 起超出官方节假日数据（至2026年）")
+    assert deadline.calendar_note.startswith("2027-01-01 起超出官方节假日数据（至2026年）")
 
 
 def test_within_data_has_no_note_even_when_start_is_late_december() -> None:
@@ -147,8 +269,7 @@ def test_working_days_between_counts_half_open_interval() -> None:
 
 
 def test_working_days_between_across_the_data_boundary() -> None:
-    """(2026-12-30, 2027-01-05] with 元旦 entered: 12-31, 01-04, 01-05."""
-    holiday(date(2027, 1, 1), "元旦")
+    """(2026-12-30, 2027-01-05]: 12-31, 01-04, 01-05 (元旦 derived)."""
     assert working_days_between(date(2026, 12, 30), date(2027, 1, 5)) == 3
 
 
@@ -157,12 +278,12 @@ def test_one_query_per_call(django_assert_num_queries: DjangoAssertNumQueries) -
     holiday(date(2027, 3, 10))
     with django_assert_num_queries(1):
         deadline = add_working_days(at(2027, 3, 1), 30)
-    # 30 Mon–Fri days after Mon 03-01, one of them (03-10) an admin holiday: Tue 04-13.
-    assert deadline.due_at == closes(2027, 4, 13)
+    # 30 Mon–Fri days after Mon 03-01, but 03-10 (admin) and 清明 04-05 (derived) off: Wed 04-14.
+    assert deadline.due_at == closes(2027, 4, 14)
     with django_assert_num_queries(1):
         assert add_working_days(at(2022, 9, 29), 30).due_at == closes(2022, 11, 15)
     with django_assert_num_queries(1):
-        assert working_days_between(date(2027, 3, 1), date(2027, 4, 13)) == 30
+        assert working_days_between(date(2027, 3, 1), date(2027, 4, 14)) == 30
     with django_assert_num_queries(1):
         assert is_working_day(date(2027, 3, 10)) is False
     with django_assert_num_queries(1):
