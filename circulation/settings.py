@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 from Content-Length before any body is read (circulation/limits.py).
+    "circulation.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -238,8 +240,15 @@ FONDS_CODE = env.str("FONDS_CODE", default="Z109")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest non-upload body (JSON, forms): a 200,000-character body escaped as \uXXXX is 1.2 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# First: stops a multipart upload past ATTACHMENT_MAX_BYTES, whatever Content-Length said.
+FILE_UPLOAD_HANDLERS = [
+    "circulation.limits.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Office hours (Asia/Shanghai): a deadline given in working days ends at OFFICE_CLOSES.
 OFFICE_OPENS = env.str("OFFICE_OPENS", default="08:30")
 OFFICE_CLOSES = env.str("OFFICE_CLOSES", default="17:30")
@@ -255,6 +264,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "circulation.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "circulation.api.parsers.LimitedJSONParser",  # depth and size limits
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("TOKEN_THROTTLE_RATE", default="20/min"),
     },

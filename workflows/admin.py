@@ -6,10 +6,15 @@ preferences.
 Periodic schedules themselves are django-celery-beat's admin (周期任务 Periodic tasks).
 """
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 import workflows.delivery.admin  # noqa: F401 - registers the delivery admins
 from circulation.records.admin.transitions import ReadOnlyRecordMixin
+from workflows.calendar import derived_calendar
 from workflows.models import CalendarDay, ManualRemind, Reminder, ReminderPolicy, SweepRun
 
 
@@ -20,6 +25,16 @@ class CalendarDayAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "date"
     ordering = ("-date",)
+    change_list_template = "admin/workflows/calendarday/change_list.html"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Below the entries: the derived (暂定) statutory holidays of the years after the
+        official data, and which of them an entry overrides."""
+        derived = derived_calendar(timezone.localdate())
+        context = {"derived_calendar": derived, "official_last_year": min(derived) - 1}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
 
 
 @admin.register(ReminderPolicy)

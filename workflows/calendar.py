@@ -220,7 +220,33 @@ def _nth_working_day_after(d: date, n: int) -> _Count:
     raise AssertionError("unreachable: the day iterator is endless")  # pragma: no cover
 
 
-def _holiday_runs(holidays: tuple[Holiday, ...]) -> tuple[str, str]:
+def derived_years(today: date) -> range:
+    """The years after the official data up to next year (at least one): what the calendar
+    derives (推算) now, for the admin and ``seed_demo`` to show."""
+    last = _official_years()[1]
+    return range(last + 1, max(last + 1, today.year + 1) + 1)
+
+
+@dataclass(frozen=True)
+class DerivedDay:
+    """A derived holiday as the admin sees it: with the admin entry that overrides it, if any."""
+
+    holiday: Holiday
+    override: CalendarDay | None
+
+
+def derived_calendar(today: date) -> dict[int, list[DerivedDay]]:
+    """The derived (暂定) holidays of :func:`derived_years`, with admin overrides (one query)."""
+    years = derived_years(today)
+    rows = CalendarDay.objects.filter(date__year__gte=years[0], date__year__lte=years[-1])
+    overrides = {row.date: row for row in rows}
+    return {
+        year: [DerivedDay(h, overrides.get(h.day)) for h in statutory_holidays(year)]
+        for year in years
+    }
+
+
+def describe_holidays(holidays: tuple[Holiday, ...]) -> tuple[str, str]:
     """Consecutive days of one festival as runs, in Chinese and English.
 
     E.g. ``元旦 2027-01-01、春节 2027-02-05至02-10（含补假）``.
@@ -263,7 +289,7 @@ def _calendar_note(first_beyond: date, provisional: tuple[Holiday, ...]) -> str:
             f"Before the official holiday data (from {first_year}): "
             "counted Monday–Friday plus holidays entered by an administrator"
         )
-    zh_days, en_days = _holiday_runs(provisional)
+    zh_days, en_days = describe_holidays(provisional)
     return (
         f"{first_beyond.isoformat()} 起超出官方节假日数据（至{last_year}年）："
         "按周一至周五计算，法定节假日按《全国年节及纪念日放假办法》推算，为暂定"

@@ -6,7 +6,9 @@ plus any extra keys of the domain error (e.g. ``existing_id`` on a duplicate).
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
@@ -88,7 +90,8 @@ def _body(code: str, message: str, message_en: str, errors: list[dict[str, Any]]
     return {"code": code, "detail": message, "detail_en": message_en, "errors": errors}
 
 
-def _domain_response(exc: DomainError) -> Response:
+def domain_error_body(exc: DomainError) -> dict[str, Any]:
+    """The JSON body of a domain error (also used by the request-size middleware)."""
     body = _body(
         exc.code,
         exc.message,
@@ -103,7 +106,35 @@ def _domain_response(exc: DomainError) -> Response:
         ],
     )
     body.update(exc.extra)
-    return Response(body, status=exc.status)
+    return body
+
+
+def _domain_response(exc: DomainError) -> Response:
+    return Response(domain_error_body(exc), status=exc.status)
+
+
+def _unparseable(exc: Exception) -> Response:
+    """A body the parsers refuse outside DRF's own errors: nested too deeply for any parser
+    (RecursionError), more form data than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` or too many fields."""
+    set_rollback()
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            _body(
+                "too_large",
+                f"请求内容过大，最多 {limit} 字节",
+                f"The request body is too large; at most {limit} bytes",
+                [],
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, RecursionError):
+        message, message_en = "请求内容嵌套层数过多", "The request body is nested too deeply"
+    else:
+        message, message_en = CODE_MESSAGES_ZH["parse_error"], "Malformed request body"
+    return Response(
+        _body("parse_error", message, message_en, []), status=status.HTTP_400_BAD_REQUEST
+    )
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -118,6 +149,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             ),
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, RecursionError | RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return _unparseable(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -8,8 +8,9 @@ class CalendarDay(models.Model):
     """An admin-entered day that overrides the computed calendar.
 
     The official calendar package (chinesecalendar) has data only up to 2026; beyond its data the
-    calendar falls back to Monday–Friday plus these entries. An entry also overrides the package
-    inside its range, for a late State Council announcement.
+    calendar derives the statutory holidays (provisional) and counts Monday–Friday, and an entry
+    here (the announced arrangement, 调休 included) overrides a derived day. An entry also
+    overrides the package inside its range, for a late State Council announcement.
     """
 
     date = models.DateField(_("日期"), unique=True)

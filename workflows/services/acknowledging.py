@@ -12,10 +12,9 @@ from workflows.machines import AckState
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput, clean_reason
+from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found
-
-MAX_COMMENT = 2000
+from workflows.services.validation import COMMENT, clean_reason, clean_text
 
 
 def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
@@ -63,14 +62,7 @@ def confirm_acknowledgement(
     actor: Actor, ack_id: int, *, comment: str = "", password: str | None = None
 ) -> Acknowledgement:
     """已确认 (read and studied), with an optional 学习体会 and password re-entry."""
-    comment = comment.strip()
-    if len(comment) > MAX_COMMENT:
-        raise InvalidInput(
-            f"学习体会不能超过 {MAX_COMMENT} 字",
-            f"The comment may have at most {MAX_COMMENT} characters",
-            code="max_length",
-            field="comment",
-        )
+    comment = clean_text(comment, COMMENT)
     method = _confirm_method(actor, password)
     with transaction.atomic(durable=True):
         ack = _locked_own_ack(actor, ack_id)

@@ -1,12 +1,15 @@
 """Notice input and output. Enum fields answer with the code and the Chinese label."""
 
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
 
-from circulation.api.fields import LabeledChoiceField
+from circulation.api.fields import LabeledChoiceField, PlainCharField, RuleTextField
 from circulation.records.models import Attachment, Handling, Notice, Urgency
 from circulation.records.selectors import PROGRESS_KEYS
+from workflows.services import validation as rules
+from workflows.services.forwarding import MAX_WORKING_DAYS
 from workflows.services.registration import CLASSIFIED_LEVELS, refuse_classified
 
 SECRECY_INPUT = {"public": "public", "公开": "public", "internal": "internal", "内部": "internal"}
@@ -25,25 +28,33 @@ class SecrecyField(serializers.CharField):
 
 
 class NoticeCreateSerializer(serializers.Serializer[Any]):
-    doc_number = serializers.CharField(max_length=200, trim_whitespace=True)
-    title = serializers.CharField(max_length=300)
-    issuer = serializers.CharField(max_length=200)
-    doc_type = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    addressees = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, default="", help_text="主送机关"
+    """Lengths and characters follow :mod:`workflows.services.validation` (README, domain rules)."""
+
+    doc_number = RuleTextField(rules.DOC_NUMBER)
+    title = RuleTextField(rules.TITLE)
+    issuer = RuleTextField(rules.ISSUER)
+    doc_type = RuleTextField(rules.DOC_TYPE, required=False, allow_blank=True, default="")
+    addressees = RuleTextField(
+        rules.ADDRESSEES, required=False, allow_blank=True, default="", help_text="主送机关"
     )
-    issued_on = serializers.DateField(required=False, allow_null=True, default=None)
+    issued_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="成文日期 (1949-10-01 … 一年后)"
+    )
     secrecy = SecrecyField(max_length=20)
     urgency = LabeledChoiceField(Urgency, required=False, default=Urgency.NORMAL)
     handling = LabeledChoiceField(Handling, required=False, default=Handling.READ)
-    instruction = serializers.CharField(required=False, allow_blank=True, default="")
-    body = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200_000, trim_whitespace=False
-    )
+    instruction = RuleTextField(rules.INSTRUCTION, required=False, allow_blank=True, default="")
+    body = RuleTextField(rules.BODY, required=False, allow_blank=True, default="")
     forwards = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False, default=list, max_length=20
+        child=RuleTextField(rules.FORWARDED_TITLE, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=rules.MAX_FORWARDED_TITLES,
     )
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_issued_on(self, value: date | None) -> date | None:
+        return rules.clean_issued_on(value)
 
     def to_internal_value(self, data: Any) -> Any:
         # ``forwards`` may arrive as one title instead of a list.
@@ -136,23 +147,26 @@ class NoticeDetailSerializer(NoticeSerializer):
 
 class ForwardSerializer(serializers.Serializer[Any]):
     units = serializers.ListField(
-        child=serializers.CharField(max_length=16), required=False, default=list, max_length=500
+        child=PlainCharField(name_zh="机构代码", name_en="unit code", max_length=16),
+        required=False,
+        default=list,
+        max_length=500,
     )
     people = serializers.ListField(
-        child=serializers.CharField(max_length=150),
+        child=PlainCharField(name_zh="用户名", name_en="username", max_length=150),
         required=False,
         default=list,
         max_length=20_000,
     )
-    instruction = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=2000
-    )
+    instruction = RuleTextField(rules.INSTRUCTION, required=False, allow_blank=True, default="")
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    due_working_days = serializers.IntegerField(required=False, allow_null=True, default=None)
+    due_working_days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_WORKING_DAYS
+    )
 
 
 class ReasonSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=500)
+    reason = RuleTextField(rules.REASON)
 
 
 class ForwardResponseSerializer(serializers.Serializer[Any]):

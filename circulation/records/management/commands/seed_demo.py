@@ -7,9 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from circulation.records import demo, roles
 from circulation.records.models import Person
+from workflows import calendar
 from workflows.services.errors import DomainError
 
 
@@ -54,6 +56,23 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} / {exc.message_en}") from exc
         self._report(seed, notice_seed, password, source)
 
+    def _report_calendar(self) -> None:
+        """The years after the official holiday data: their derived (暂定) statutory holidays."""
+        derived = calendar.derived_calendar(timezone.localdate())
+        first = min(derived)
+        self.stdout.write(
+            f"工作日历 Calendar: 官方节假日数据至{first - 1}年；{first}年起法定节假日按"
+            "《全国年节及纪念日放假办法》推算（暂定），调休上班日请在管理后台“节假日/调休”录入"
+            f" / official holiday data up to {first - 1}; from {first} statutory holidays are "
+            "derived (provisional), enter the announced 调休 days in the admin"
+        )
+        for year, days in derived.items():
+            provisional = tuple(day.holiday for day in days if day.override is None)
+            entered = len(days) - len(provisional)
+            zh, _ = calendar.describe_holidays(provisional)
+            suffix = f"（另有 {entered} 天已由管理员录入 entered by an admin）" if entered else ""
+            self.stdout.write(f"  {year}: {zh or '—'}{suffix}")
+
     def _report(
         self,
         seed: demo.OrganisationSeed,
@@ -89,6 +108,7 @@ class Command(BaseCommand):
             + (f"，传阅 {notice_seed.recipients_added} 人" if notice_seed.recipients_added else "")
             + f" — from {source}"
         )
+        self._report_calendar()
         out(self.style.SUCCESS(f"密码 Password: {password}"))
         kept = len(specs) - len(seed.users_created)
         if kept:
