@@ -13,13 +13,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 import workflows.delivery.admin  # noqa: F401 - registers the delivery admins
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import ReadOnlyRecordMixin
 from workflows.calendar import derived_calendar
 from workflows.models import CalendarDay, ManualRemind, Reminder, ReminderPolicy, SweepRun
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(OrganisationScopedAdmin):
+    organisation_path = None  # the official calendar: every organisation's
     list_display = ("date", "is_working_day", "name")
     list_filter = ("is_working_day",)
     search_fields = ("name",)
@@ -38,7 +40,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(admin.ModelAdmin):
+class ReminderPolicyAdmin(OrganisationScopedAdmin):
+    organisation_path = "organisation"
     list_display = (
         "organisation",
         "enabled",
@@ -73,7 +76,8 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     list_display = ("created_at", "kind", "notice", "recipient", "window_key", "digest_id")
     list_filter = ("kind",)
     search_fields = (
@@ -89,7 +93,8 @@ class ReminderAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(ManualRemind)
-class ManualRemindAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class ManualRemindAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     list_display = ("requested_at", "notice", "requested_by", "recipients")
     search_fields = ("notice__doc_number", "notice__title", "requested_by__username")
     date_hierarchy = "requested_at"
@@ -98,7 +103,8 @@ class ManualRemindAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class SweepRunAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = None  # one sweep serves every organisation: counts only
     list_display = (
         "started_at",
         "kind",

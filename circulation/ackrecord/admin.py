@@ -7,10 +7,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from circulation.ackrecord.models import RecordRendition
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 
 
 @admin.register(RecordRendition)
-class RecordRenditionAdmin(admin.ModelAdmin):
+class RecordRenditionAdmin(OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     list_display = ("notice", "generated_at", "page_count", "size", "short_sha256", "frozen")
     list_filter = ("frozen",)
     list_select_related = ("notice",)

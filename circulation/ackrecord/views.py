@@ -14,11 +14,11 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from circulation.ackrecord.access import record_notice, verifiable_rendition
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.services import current_record, record_download, verify_rendition
 from circulation.api.actor import actor_from
-from circulation.records.selectors import visible_notices
-from workflows.services.permissions import not_found
+from circulation.records.models import Person
 
 
 class AnyAcceptNegotiation(DefaultContentNegotiation):
@@ -51,16 +51,16 @@ class RecordPdfView(APIView):
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="阅知确认单 (PDF/A-3b)"
             ),
-            404: OpenApiResponse(description="收文不存在或无权查看"),
+            404: OpenApiResponse(
+                description="收文不存在，或无权查看完整确认单（仅收发员、档案员、管理员、机关领导）"
+            ),
             409: OpenApiResponse(description="数据中有字体无法显示的字符 (missing_glyphs)"),
             503: OpenApiResponse(description="渲染超时或超出内存限制 (render_failed)"),
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         actor = actor_from(request)
-        notice = visible_notices(actor.user).filter(pk=pk).first()
-        if notice is None:
-            raise not_found()
+        notice = record_notice(actor.user, pk)
         rendition = current_record(notice, actor=actor)
         record_download(actor, rendition)
         response = FileResponse(rendition.file.open("rb"), content_type="application/pdf")
@@ -74,10 +74,12 @@ class RecordPdfView(APIView):
 
 @login_required
 def verify_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    """``/records/<id>/verify/`` (from the QR code): does the stored PDF still match?"""
-    rendition = RecordRendition.objects.select_related("notice").filter(pk=pk).first()
-    if rendition is None:
+    """``/records/<id>/verify/`` (from the QR code): does the stored PDF still match? For people
+    of the record's organisation only (404 for others, :mod:`circulation.ackrecord.access`)."""
+    user = request.user
+    if not isinstance(user, Person):
         raise Http404("record not found")
+    rendition = verifiable_rendition(user, pk)
     newer = (
         RecordRendition.objects.filter(
             notice_id=rendition.notice_id, generated_at__gt=rendition.generated_at

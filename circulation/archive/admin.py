@@ -3,13 +3,15 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from circulation.archive.models import ArchivedRecord, ItemCounter
+from circulation.records.admin.scoping import OrganisationScopedAdmin
+from circulation.records.models import Organisation
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OrganisationScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
@@ -25,6 +27,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ArchivedRecord)
 class ArchivedRecordAdmin(ReadOnlyAdmin):
+    organisation_path = "organisation"
     list_display = (
         "archival_code",
         "doc_number",
@@ -51,5 +54,12 @@ class ArchivedRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ItemCounter)
 class ItemCounterAdmin(ReadOnlyAdmin):
+    organisation_path = "fonds_code"
+    """Counters are keyed by 全宗号, not by a foreign key: the organisation's own fonds."""
+
+    def organisation_q(self, organisation_id: int) -> Q:
+        fonds = Organisation.objects.filter(pk=organisation_id).values("fonds_code")
+        return Q(fonds_code__in=fonds)
+
     list_display = ("fonds_code", "year", "retention", "unit_code", "last_value")
     ordering = ("-year", "fonds_code", "retention", "unit_code")

@@ -36,11 +36,12 @@ def test_the_clerk_gets_the_pdf(circulated: Circulated, bureau: Bureau, api: Any
     assert AuditEvent.objects.filter(action="record.downloaded").count() == 2
 
 
-def test_a_recipient_may_download_it_an_outsider_gets_404(
+def test_a_recipient_and_an_outsider_get_404(
     circulated: Circulated, bureau: Bureau, outsider: Any, api: Any
 ) -> None:
     url = f"/api/v1/notices/{circulated.notice.pk}/record.pdf"
-    assert api(bureau.person("gyg_1")).get(url).status_code == 200
+    # The record lists every recipient: a recipient sees only their own acknowledgement (JSON).
+    assert api(bureau.person("gyg_1")).get(url).status_code == 404
     response = api(outsider).get(url, HTTP_ACCEPT="application/pdf")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"

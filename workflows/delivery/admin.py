@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import ReadOnlyRecordMixin
 from workflows.delivery.requeue import retry_now
 from workflows.models import (
@@ -61,7 +62,8 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "digest__recipient__organisation"
     list_display = (
         "id",
         "channel",
@@ -129,7 +131,8 @@ class MessageAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class DeliveryAttemptAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "message__digest__recipient__organisation"
     list_display = ("at", "message_id", "channel", "ok", "error_shown", "retry_at")
     list_filter = ("ok", "message__channel")
     search_fields = ("error", "message__address")
@@ -147,7 +150,8 @@ class DeliveryAttemptAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(Digest)
-class DigestAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class DigestAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "recipient__organisation"
     list_display = ("id", "recipient", "window_key", "title", "created_at")
     search_fields = ("title", "recipient__username", "recipient__display_name", "window_key")
     date_hierarchy = "created_at"
@@ -163,7 +167,8 @@ class DigestAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "person__organisation"
     list_display = ("created_at", "person", "title", "notice", "read_at")
     list_filter = (("read_at", admin.EmptyFieldListFilter),)
     search_fields = ("title", "person__username", "person__display_name")
@@ -182,7 +187,8 @@ class WebhookChannelForm(forms.ModelForm):
 
 
 @admin.register(WebhookChannel)
-class WebhookChannelAdmin(admin.ModelAdmin):
+class WebhookChannelAdmin(OrganisationScopedAdmin):
+    organisation_path = "organisation"
     form = WebhookChannelForm
     list_display = ("name", "kind", "organisation", "unit", "host", "signed", "is_active")
     list_filter = ("kind", "is_active")
@@ -203,7 +209,8 @@ class WebhookChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(OrganisationScopedAdmin):
+    organisation_path = "person__organisation"
     list_display = ("person", "email", "group_robot")
     list_filter = ("email", "group_robot")
     search_fields = ("person__username", "person__display_name")

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import (
     AdminTransition,
     ReadOnlyRecordMixin,
@@ -68,7 +69,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Acknowledgement)
-class AcknowledgementAdmin(ReadOnlyRecordMixin, TransitionAdminMixin):
+class AcknowledgementAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     transitions = ACK_TRANSITIONS
     transition_text_label = "学习体会（确认时选填）/ 退回原因（退回时必填） Comment / reason"
     transition_help = ONLY_RECIPIENT

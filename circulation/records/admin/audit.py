@@ -5,13 +5,14 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.models import AuditEvent
 from workflows.services.audit import verify_chain
 
@@ -57,7 +58,15 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
+
+    def organisation_q(self, organisation_id: int) -> Q:
+        """A notice's events, and an event about no notice by someone of the organisation."""
+        return Q(notice__organisation=organisation_id) | Q(
+            notice__isnull=True, actor__organisation=organisation_id
+        )
+
     list_display = (
         "seq",
         "at",

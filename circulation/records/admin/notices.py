@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import (
     AdminTransition,
     ReadOnlyRecordMixin,
@@ -108,7 +109,8 @@ class AttachmentInline(ReadOnlyRecordMixin, admin.TabularInline):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin):
+class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedAdmin):
+    organisation_path = "organisation"
     transitions = NOTICE_TRANSITIONS
     transition_text_label = "原因（退回、撤回必填） Reason"
     transition_help = (
@@ -263,7 +265,8 @@ class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin):
 
 
 @admin.register(CirculationRound)
-class CirculationRoundAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class CirculationRoundAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     list_display = (
         "notice",
         "number",
@@ -287,7 +290,8 @@ class CirculationRoundAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    organisation_path = "notice__organisation"
     list_display = (
         "original_name",
         "notice",

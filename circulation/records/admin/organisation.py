@@ -6,12 +6,14 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from circulation.records.admin.scoping import OrganisationScopedAdmin, ScopedChoicesMixin
 from circulation.records.models import Membership, Organisation, Person, Unit
 from circulation.records.roles import ROLE_LABELS
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(OrganisationScopedAdmin):
+    organisation_path = "pk"
     list_display = (
         "name",
         "short_name",
@@ -25,7 +27,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     ordering = ("name",)
 
 
-class UnitMembershipInline(admin.TabularInline):
+class UnitMembershipInline(ScopedChoicesMixin, admin.TabularInline):
     model = Membership
     fk_name = "unit"
     extra = 0
@@ -38,7 +40,8 @@ class UnitMembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(OrganisationScopedAdmin):
+    organisation_path = "organisation"
     list_display = (
         "code",
         "name",
@@ -71,7 +74,7 @@ class UnitAdmin(admin.ModelAdmin):
         return getattr(obj, "n_members", 0)
 
 
-class PersonMembershipInline(admin.TabularInline):
+class PersonMembershipInline(ScopedChoicesMixin, admin.TabularInline):
     model = Membership
     fk_name = "person"
     extra = 0
@@ -95,7 +98,8 @@ class PersonChangeForm(UserChangeForm):
 
 
 @admin.register(Person)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(OrganisationScopedAdmin, UserAdmin):
+    organisation_path = "organisation"
     form = PersonChangeForm
     add_form = PersonCreationForm
     list_display = (
@@ -168,7 +172,8 @@ class PersonAdmin(UserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OrganisationScopedAdmin):
+    organisation_path = "unit__organisation"
     list_display = ("person", "unit", "is_primary")
     list_select_related = ("person", "unit")
     list_filter = ("is_primary", "unit")
