@@ -208,7 +208,7 @@ def test_attachment_checks(bureau: Bureau, api: Any, settings: Any) -> None:
     assert_error(client.post(url, {}), 400, "file", "required")
     settings.ATTACHMENT_MAX_BYTES = 10
     big = client.post(url, {"file": SimpleUploadedFile("a.txt", "通知正文".encode() * 10)})
-    assert_error(big, 400, "file", "too_large")
+    assert_error(big, 413, "file", "too_large")  # stopped while uploading
     assert not Attachment.objects.exists()
 
 

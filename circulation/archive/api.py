@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circulation.api.actor import actor_from
+from circulation.api.params import YEAR_RANGE, int_param, text_param
 from circulation.archive import services
 from circulation.archive.access import archive_records, get_record, require_archive_access
 from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv
@@ -32,20 +33,11 @@ from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
-
-
-def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
-    value = request.query_params.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise InvalidInput(f"{name} 必须是正整数", f"{name} must be a number", field=name)
-    return int(value)
+MAX_PAGE = 10_000  # far beyond what a search shows (counts stop at 200); keeps OFFSET sane
 
 
 def _filters(request: Request) -> ArchiveFilters:
-    params = request.query_params
-    retention = params.get("retention", "").strip()
+    retention = text_param(request, "retention", max_length=10)
     code = parse_retention(retention) if retention else None
     if retention and code is None:
         raise InvalidInput(
@@ -55,10 +47,10 @@ def _filters(request: Request) -> ArchiveFilters:
             field="retention",
         )
     return ArchiveFilters(
-        year=_int_param(request, "year"),
+        year=int_param(request, "year", **YEAR_RANGE),
         retention=code,
-        issuer=params.get("issuer", "").strip()[:200] or None,
-        unit=params.get("unit", "").strip()[:16] or None,
+        issuer=text_param(request, "issuer", max_length=200) or None,
+        unit=text_param(request, "unit", max_length=16) or None,
     )
 
 
@@ -101,11 +93,14 @@ class ArchiveListView(APIView):
     )
     def get(self, request: Request) -> Response:
         base = archive_records(actor_from(request).user).select_related("archived_by")
-        page = max(1, _int_param(request, "page", 1) or 1)
-        size = min(MAX_PAGE_SIZE, max(1, _int_param(request, "page_size") or DEFAULT_PAGE_SIZE))
+        page = int_param(request, "page", minimum=1, maximum=MAX_PAGE, default=1) or 1
+        size = int_param(
+            request, "page_size", minimum=1, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        )
+        size = size or DEFAULT_PAGE_SIZE
         found = search_archive(
             base,
-            request.query_params.get("q", "")[:300],
+            text_param(request, "q", max_length=300),
             _filters(request),
             offset=(page - 1) * size,
             limit=size,
@@ -216,7 +211,7 @@ class CatalogueCsvView(APIView):
     def get(self, request: Request) -> HttpResponse:
         user = actor_from(request).user
         require_archive_access(user)
-        year = _int_param(request, "year")
+        year = int_param(request, "year", **YEAR_RANGE)
         stream = io.StringIO()
         write_csv(catalogue_rows(catalogue_records(archive_records(user), year)), stream)
         response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")

@@ -5,16 +5,26 @@ from urllib.parse import quote
 
 from rest_framework import serializers
 
+from circulation.api.fields import PlainCharField
 from circulation.archive.models import ArchivedRecord
 from circulation.records.models import Secrecy
 
 
 class ArchiveRequestSerializer(serializers.Serializer[Any]):
-    retention = serializers.CharField(
-        max_length=10, help_text="保管期限: Y | D30 | D10 (或 永久 | 定期30年 | 定期10年)"
+    retention = PlainCharField(
+        name_zh="保管期限",
+        name_en="retention",
+        max_length=10,
+        help_text="保管期限: Y | D30 | D10 (或 永久 | 定期30年 | 定期10年)",
     )
-    unit = serializers.CharField(
-        max_length=16, required=False, allow_blank=True, default="", help_text="机构（问题）代码"
+    unit = PlainCharField(
+        name_zh="机构代码",
+        name_en="unit code",
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="机构（问题）代码",
     )
 
 

@@ -31,26 +31,6 @@ class InvalidInput(DomainError):
     status = 400
 
 
-MAX_REASON = 500
-
-
-def clean_reason(reason: str, what_zh: str = "原因") -> str:
-    """A required, bounded free-text reason (退回/撤回原因), stripped."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(
-            f"请填写{what_zh}", "A reason is required", code="required", field="reason"
-        )
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(
-            f"{what_zh}不能超过 {MAX_REASON} 字",
-            f"The reason may have at most {MAX_REASON} characters",
-            code="max_length",
-            field="reason",
-        )
-    return reason
-
-
 class Conflict(DomainError):
     """409: the object's state does not allow this, or it already exists."""
 

@@ -5,7 +5,7 @@ set-based queries and the acknowledgements are written with one multi-row INSERT
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -26,6 +26,7 @@ from workflows.services.audit import record_event
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
+from workflows.services.validation import INSTRUCTION, clean_due_at, clean_text
 
 FORWARDABLE = (NoticeState.REGISTERED, NoticeState.CIRCULATING, NoticeState.COMPLETED)
 MAX_WORKING_DAYS = 250
@@ -49,7 +50,7 @@ class ForwardResult:
     calendar_note: str | None
 
 
-def _validate(request: ForwardRequest) -> None:
+def _validate(request: ForwardRequest) -> ForwardRequest:
     if not request.unit_codes and not request.usernames:
         raise InvalidInput(
             "请至少选择一个机构或人员",
@@ -73,13 +74,11 @@ def _validate(request: ForwardRequest) -> None:
             code="out_of_range",
             field="due_working_days",
         )
-    if request.due_at is not None and request.due_at <= timezone.now():
-        raise InvalidInput(
-            "办理时限不能早于当前时间",
-            "The deadline must be in the future",
-            code="in_the_past",
-            field="due_at",
-        )
+    return replace(
+        request,
+        instruction=clean_text(request.instruction, INSTRUCTION),
+        due_at=clean_due_at(request.due_at),
+    )
 
 
 def _resolve_units(organisation_id: int, codes: Sequence[str]) -> list[Unit]:
@@ -150,7 +149,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
     Nothing new to add is a no-op: no round, no audit event, the notice unchanged.
     """
     require_perm(actor.user, "forward_notice", "传阅收文", "forward notices")
-    _validate(request)
+    request = _validate(request)
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:

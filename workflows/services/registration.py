@@ -18,8 +18,9 @@ from circulation.records.models import (
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput, clean_reason
+from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
+from workflows.services.validation import clean_notice_input, clean_reason
 
 CLASSIFIED_LEVELS = {
     "秘密": "secret",
@@ -123,6 +124,7 @@ def register_notice(actor: Actor, data: NoticeInput) -> Registration:
     if organisation is None:
         raise InvalidInput("您的账号未关联机关", "Your account has no organisation", code="no_org")
     refuse_classified(data.secrecy)
+    data = clean_notice_input(data)
     parsed = parse_or_refuse(data.doc_number)
     conflict = _duplicate(organisation, parsed)
     if conflict is not None:

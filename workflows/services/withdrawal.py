@@ -10,8 +10,9 @@ from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_locked
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, clean_reason
+from workflows.services.errors import Conflict
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
+from workflows.services.validation import clean_reason
 
 
 def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:

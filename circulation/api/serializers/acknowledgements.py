@@ -2,8 +2,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from circulation.api.fields import PlainCharField, RuleTextField
 from circulation.api.serializers.base import BuiltOnceModelSerializer
 from circulation.records.models import Acknowledgement
+from workflows.services.validation import COMMENT
 
 
 class AcknowledgementSerializer(BuiltOnceModelSerializer[Acknowledgement]):
@@ -42,7 +44,13 @@ class AcknowledgementSerializer(BuiltOnceModelSerializer[Acknowledgement]):
 
 
 class ConfirmSerializer(serializers.Serializer[Any]):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    password = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False, max_length=256
+    comment = RuleTextField(COMMENT, required=False, allow_blank=True, default="")
+    password = PlainCharField(
+        name_zh="密码",
+        name_en="password",
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        max_length=256,
     )

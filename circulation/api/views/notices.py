@@ -4,6 +4,7 @@ history. Thin: every change goes through a service in ``workflows.services``."""
 from typing import Any
 
 from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from circulation.api.actor import actor_from
+from circulation.api.params import YEAR_RANGE, int_param, text_param
 from circulation.api.serializers.audit import AuditEventSerializer
 from circulation.api.serializers.notices import (
     AttachmentSerializer,
@@ -23,6 +25,7 @@ from circulation.api.serializers.notices import (
     ReasonSerializer,
 )
 from circulation.api.serializers.notifications import RemindResponseSerializer
+from circulation.limits import UploadGate
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
 from circulation.records.selectors import (
     headed_unit_ids,
@@ -38,9 +41,23 @@ from workflows.services.errors import InvalidInput, RateLimited
 from workflows.services.permissions import require_perm
 
 
+def _require_upload_permission(user: Any) -> None:
+    require_perm(user, "add_attachment", "上传附件", "add attachments")
+
+
 class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = NoticeSerializer
     lookup_value_regex = r"\d+"
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """An upload is refused for a missing permission before its body is read — also when
+        a session's CSRF check reads the form during authentication."""
+        wrapped = super().initialize_request(request, *args, **kwargs)
+        if self.action == "attachments":
+            # Django's request.user: the session user during authentication, then DRF's user.
+            gate = UploadGate(request, lambda: _require_upload_permission(request.user))
+            request.upload_handlers = [gate, *request.upload_handlers]
+        return wrapped
 
     def _user(self) -> Person:
         return actor_from(self.request).user
@@ -51,13 +68,15 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .select_related("received_by")
             .annotate(**progress_annotations())
         )
-        params = self.request.query_params
-        if params.get("state") in NoticeState.values:
-            notices = notices.filter(state=params["state"])
-        if params.get("year", "").isdigit():
-            notices = notices.filter(year=int(params["year"]))
-        if params.get("q"):
-            term = params["q"].strip()[:100]
+        request = self.request
+        state = text_param(request, "state", max_length=32)
+        if state in NoticeState.values:
+            notices = notices.filter(state=state)
+        year = int_param(request, "year", **YEAR_RANGE)
+        if year is not None:
+            notices = notices.filter(year=year)
+        term = text_param(request, "q", max_length=100)
+        if term:
             notices = notices.filter(
                 Q(title__icontains=term) | Q(doc_number__icontains=term) | Q(issuer__icontains=term)
             )
@@ -120,6 +139,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def attachments(self, request: Request, pk: str) -> Response:
         """上传附件 (checked by content and size; stored under a generated name)."""
         notice = self.get_object()
+        _require_upload_permission(self._user())  # before request.FILES reads the body
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput(

@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
 
 from circulation.api.actor import actor_from
+from circulation.api.params import text_param
 from circulation.api.serializers.organisation import PersonSerializer, UnitSerializer
 from circulation.records.models import Person, Unit
 
@@ -31,7 +32,7 @@ class PersonViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             organisation=actor_from(self.request).user.organisation,
             is_active=True,
         ).prefetch_related("units")
-        unit = self.request.query_params.get("unit")
+        unit = text_param(self.request, "unit", max_length=16)
         if unit:
-            people = people.filter(units__code=unit.strip().upper())
+            people = people.filter(units__code=unit.upper())
         return people.order_by("username")
