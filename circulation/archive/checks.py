@@ -1,7 +1,8 @@
 """四性检测 (DA/T 70-2018) before a record is sealed: 真实性, 完整性, 可用性, 安全性.
 
 Each check gives a line in the report (code, ok, message in zh-hans and English); the report is
-stored with the archive record, and any failed line blocks archiving with its reason.
+stored with the archive record, and any failed line blocks archiving with its reason — except
+active content in an attachment (安全性), a failure that needs review (``report.py``).
 """
 
 import hashlib
@@ -12,6 +13,7 @@ from django.conf import settings
 from circulation.archive.pdfinspect import PdfFacts
 from circulation.archive.report import ChecksReport
 from circulation.archive.sealing import attachment_sha256
+from circulation.records.active_content import find_active_content
 from circulation.records.models import Acknowledgement, Attachment, AuditEvent, Notice
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import ACK_TERMINAL_STATES
@@ -253,6 +255,8 @@ def check_security(
             if sniffed_ok and hash_ok
             else f"{label_en}: {why_en or 'SHA-256 differs from the upload (file was altered)'}",
         )
+        if attachment.extension == "pdf":
+            _check_active_content(report, attachment, label, label_en)
         snapshot.append(
             {
                 "id": attachment.pk,
@@ -265,6 +269,29 @@ def check_security(
             }
         )
     return snapshot
+
+
+def _check_active_content(
+    report: ChecksReport, attachment: Attachment, label: str, label_en: str
+) -> None:
+    """A PDF attachment with JavaScript, launch actions, embedded executables …: a failed line
+    that needs an archivist's review (it does not block: the document is archived as received)."""
+    with attachment.file.open("rb") as handle:
+        found = find_active_content(handle)
+    shown = "；".join(item.message for item in found)[:300]
+    shown_en = "; ".join(item.message_en for item in found)[:300]
+    report.add(
+        "security",
+        f"attachment_{attachment.pk}_active_content",
+        not found,
+        f"{label}不含脚本、启动动作或内嵌可执行文件"
+        if not found
+        else f"{label}含有活动内容，须人工审核：{shown}",
+        f"{label_en}: no scripts, launch actions or embedded executables"
+        if not found
+        else f"{label_en} has active content and needs review: {shown_en}",
+        review=True,
+    )
 
 
 def _sniff(attachment: Attachment) -> tuple[bool, str, str]:

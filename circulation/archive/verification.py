@@ -1,5 +1,6 @@
 """Fixity check of one sealed record: the file's SHA-256, the row's hash, the audit event that
-sealed them, and every attachment's file (``GET …/verify/`` and ``manage.py verify_archive``)."""
+sealed them, every attachment's file, and the database's acknowledgements and attachments against
+the ``record.json`` sealed in the file (``GET …/verify/`` and ``manage.py verify_archive``)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -8,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from circulation.archive.models import ArchivedRecord
+from circulation.archive.sealed_data import compare_sealed_data, sealed_record_data
 from circulation.archive.sealing import attachment_sha256, file_sha256, row_hash
 from circulation.records.models import Attachment, AuditEvent
 from workflows.services.audit import event_hash
@@ -18,9 +20,16 @@ class Problem:
     code: str
     message: str
     message_en: str
+    subject: str = ""  # e.g. the recipient's username or the attachment's id
+    field: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+        body = {"code": self.code, "message": self.message, "message_en": self.message_en}
+        if self.subject:
+            body["subject"] = self.subject
+        if self.field:
+            body["field"] = self.field
+        return body
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message} / {self.message_en}"
@@ -118,6 +127,27 @@ def _check_attachments(record: ArchivedRecord, problems: list[Problem]) -> None:
             )
 
 
+def _check_sealed_data(record: ArchivedRecord, problems: list[Problem]) -> None:
+    """The acknowledgements and attachments in the database against the sealed ``record.json``
+    (only for an unaltered file: an altered one is reported already and proves nothing)."""
+    try:
+        with record.file.storage.open(record.file.name, "rb") as handle:
+            sealed = sealed_record_data(handle)
+    except (FileNotFoundError, ValueError):
+        return
+    if sealed is None:
+        problems.append(
+            Problem(
+                "sealed_data_missing",
+                "归档文件中读不出 record.json",
+                "No readable record.json in the sealed file",
+            )
+        )
+        return
+    for diff in compare_sealed_data(sealed, record.notice_id):
+        problems.append(Problem(diff.code, diff.message, diff.message_en, diff.subject, diff.field))
+
+
 def verify_record(record: ArchivedRecord) -> VerifyResult:
     """Recompute the sealed file's and the attachments' hashes and compare with what was sealed."""
     problems: list[Problem] = []
@@ -147,4 +177,6 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
         )
     _check_event(record, computed, problems)
     _check_attachments(record, problems)
+    if actual is not None and actual == record.record_sha256:
+        _check_sealed_data(record, problems)
     return VerifyResult(not problems, actual, timezone.now(), problems)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from circulation.records.active_content import find_active_content
 from circulation.records.models import Attachment, Notice
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
@@ -30,13 +31,24 @@ def _sha256(stream: BinaryIO) -> str:
 def add_attachment(
     actor: Actor, notice_id: int, name: str, stream: BinaryIO, size: int
 ) -> Attachment:
-    """Attach a file before the notice is forwarded (what recipients confirm does not change)."""
+    """Attach a file before the notice is forwarded (what recipients confirm does not change).
+
+    A PDF with active content (JavaScript, launch actions, embedded executables …) is stored
+    with ``warnings`` (code, where, zh and en message), also named in the audit event.
+    """
     require_perm(actor.user, "add_attachment", "上传附件", "add attachments")
     try:
         sniffed = sniff_upload(name, stream, size, settings.ATTACHMENT_MAX_BYTES)
     except RejectedUpload as exc:
         raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
     sha256 = _sha256(stream)
+    # Kept, but flagged: the clerk sees the warnings in the 201 answer, the archive's 安全性
+    # check flags the same content for review (a received document is what it is).
+    warnings = (
+        [item.as_dict() for item in find_active_content(stream)]
+        if sniffed.extension == "pdf"
+        else []
+    )
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
@@ -57,6 +69,7 @@ def add_attachment(
             size=size,
             sha256=sha256,
             uploaded_by=actor.user,
+            warnings=warnings,
         )
         # The file is written inside the transaction; if anything below fails it is removed.
         attachment.file.save("upload", File(stream), save=False)
@@ -67,7 +80,12 @@ def add_attachment(
                 "notice.attachment_added",
                 attachment,
                 notice_id=notice.pk,
-                data={"name": attachment.original_name, "sha256": sha256, "size": size},
+                data={
+                    "name": attachment.original_name,
+                    "sha256": sha256,
+                    "size": size,
+                    **({"warnings": [w["code"] for w in warnings]} if warnings else {}),
+                },
             )
         except BaseException:
             attachment.file.delete(save=False)

@@ -68,7 +68,16 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
 
     class Meta:
         model = Attachment
-        fields = ["id", "name", "size", "sha256", "content_type", "extension", "uploaded_at"]
+        fields = [
+            "id",
+            "name",
+            "size",
+            "sha256",
+            "content_type",
+            "extension",
+            "uploaded_at",
+            "warnings",  # active content found at upload (bilingual), kept but flagged
+        ]
 
 
 class NoticeSerializer(serializers.ModelSerializer[Notice]):

@@ -26,6 +26,12 @@ class Attachment(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    warnings = models.JSONField(
+        _("警告"),
+        default=list,
+        blank=True,
+        help_text=_("上传时发现的活动内容（脚本、启动动作、内嵌可执行文件等）"),
+    )
 
     class Meta:
         verbose_name = _("附件")
