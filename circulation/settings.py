@@ -7,6 +7,7 @@ the few code-only commands in ``KEYLESS_COMMANDS``).
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -50,7 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "circulation.ackrecord",
     "workflows",
     "circulation.archive",
+    "circulation.accounts",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a sign-in refused by django-axes or the address limit into our 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "circulation.urls"
@@ -109,6 +114,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Sign-in protection (docs/configuration.md, "Sign-in"): the address limit first, then the
+# account lock-out (django-axes), then the password.
+AUTHENTICATION_BACKENDS = [
+    "circulation.accounts.backends.AddressGuardBackend",
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -166,8 +178,25 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Trust X-Forwarded-For for the audit IP only behind a proxy that sets it.
-TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# Reverse proxies of our own in front of the app: the client address is the right-most entry of
+# X-Forwarded-For that they added (circulation/client_ip.py); 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Sign-in 登录保护 (django-axes per account, a failure counter per address) -----------------
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]  # per account from any address: rotating IPs is useless
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend it
+AXES_CLIENT_IP_CALLABLE = "circulation.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "circulation.accounts.lockout.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# W006 warns that a lock-out without the address can be dodged by rotating User-Agents; ours
+# sums the account's failures over every address and User-Agent, and the address is limited
+# separately (SIGNIN_ADDRESS_*).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=100)
+SIGNIN_ADDRESS_WINDOW_MINUTES = env.int("SIGNIN_ADDRESS_WINDOW_MINUTES", default=10)
 
 # --- Email -------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -269,9 +298,14 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {
-        "token": env.str("TOKEN_THROTTLE_RATE", default="20/min"),
-    },
+}
+# API tokens (django-rest-knox): stored as SHA-512 only, a sliding lifetime of API_TOKEN_TTL_HOURS
+# (each use moves the expiry, written at most once a minute).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=10.0)),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "circulation 收文传阅 API",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from circulation.records.models import Organisation, Person, Unit, UnitKind
@@ -78,8 +78,8 @@ def api() -> Callable[[Person | None], APIClient]:
     def make(user: Person | None = None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _instance, token = AuthToken.objects.create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -110,7 +110,9 @@ def domain_error_body(exc: DomainError) -> dict[str, Any]:
 
 
 def _domain_response(exc: DomainError) -> Response:
-    return Response(domain_error_body(exc), status=exc.status)
+    body = domain_error_body(exc)
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else {}
+    return Response(body, status=exc.status, headers=headers)
 
 
 def _unparseable(exc: Exception) -> Response:

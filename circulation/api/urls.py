@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 from circulation.ackrecord.views import RecordPdfView
 from circulation.api.views.acknowledgements import AcknowledgementViewSet
 from circulation.api.views.audit import AuditVerifyView
-from circulation.api.views.auth import TokenView
+from circulation.api.views.auth import OwnTokensView, OwnTokenView, TokenView
 from circulation.api.views.notices import NoticeViewSet
 from circulation.api.views.notifications import NotificationViewSet
 from circulation.api.views.organisation import PersonViewSet, UnitViewSet
@@ -21,6 +21,8 @@ router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/tokens/", OwnTokensView.as_view(), name="auth-tokens"),
+    path("auth/tokens/<str:token_id>/", OwnTokenView.as_view(), name="auth-token-revoke"),
     path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
     path("", include(archive_urls)),
     path("notices/<int:pk>/record.pdf", RecordPdfView.as_view(), name="notice-record-pdf"),

@@ -217,19 +217,31 @@ def _circulate_read(org: Org, title: str) -> tuple[int, list[tuple[int, int]]]:
 
 def _prepare(size: str, workdir: Path) -> Setup:
     """The circulating notice, its read acknowledgements, a token per recipient, the pairs."""
-    from rest_framework.authtoken.models import Token
+    from django.utils import timezone
+    from knox.crypto import create_token_string, hash_token
+    from knox.models import AuthToken
+    from knox.settings import CONSTANTS, knox_settings
 
     units, per_unit = SIZES[size].units, SIZES[size].per_unit
     with step(f"build organisation: {units} units × {per_unit} members"):
         org = build_org(f"性能基准测试局（确认 {size}）", "c", units, per_unit)
     with step("register, forward (传阅) to everyone, mark all 已阅 (one ORM update)"):
         notice_id, acks = _circulate_read(org, "关于阅知确认吞吐量的通知")
-    with step("create a DRF token per recipient"):
-        tokens = Token.objects.bulk_create(
-            [Token(key=Token.generate_key(), user_id=person_id) for _ack, person_id in acks],
+    with step("create an API token (knox, hashed) per recipient"):
+        expiry = timezone.now() + knox_settings.TOKEN_TTL
+        key_of = {person_id: create_token_string() for _ack, person_id in acks}
+        AuthToken.objects.bulk_create(
+            [
+                AuthToken(
+                    digest=hash_token(key),
+                    token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
+                    user_id=person_id,
+                    expiry=expiry,
+                )
+                for person_id, key in key_of.items()
+            ],
             batch_size=2000,
         )
-        key_of = {token.user_id: token.key for token in tokens}
         pairs = _write_pairs(workdir / "pairs.txt", acks, key_of)
         analyze()
     return Setup(org=org, notice_id=notice_id, acks=acks, tokens=key_of, pairs=pairs)

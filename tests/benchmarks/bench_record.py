@@ -91,7 +91,7 @@ def reset() -> None:
         try:
             cursor.execute(
                 "TRUNCATE records_organisation, records_person, records_notice, records_auditevent,"
-                " records_auditchainhead, authtoken_token RESTART IDENTITY CASCADE"
+                " records_auditchainhead, knox_authtoken RESTART IDENTITY CASCADE"
             )
         finally:
             cursor.execute("RESET session_replication_role")

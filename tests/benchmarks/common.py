@@ -131,7 +131,7 @@ def reset_data() -> None:
         model._meta.db_table
         for model in apps.get_app_config("records").get_models(include_auto_created=True)
     }
-    tables.add("authtoken_token")
+    tables.add("knox_authtoken")
     with connection.cursor() as cursor:
         quoted = ", ".join(connection.ops.quote_name(t) for t in sorted(tables))
         # the audit tables refuse TRUNCATE (records 0004) unless triggers are off (superuser)

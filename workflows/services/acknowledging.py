@@ -14,6 +14,7 @@ from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found
+from workflows.services.signin import verify_password
 from workflows.services.validation import COMMENT, clean_reason, clean_text
 
 
@@ -63,7 +64,7 @@ def confirm_acknowledgement(
 ) -> Acknowledgement:
     """已确认 (read and studied), with an optional 学习体会 and password re-entry."""
     comment = clean_text(comment, COMMENT)
-    method = _confirm_method(actor, password)
+    method = _confirm_method(actor, ack_id, password)
     with transaction.atomic(durable=True):
         ack = _locked_own_ack(actor, ack_id)
         if ack.state == AckState.CONFIRMED:
@@ -101,26 +102,28 @@ def confirm_acknowledgement(
     return ack
 
 
-def _confirm_method(actor: Actor, password: str | None) -> str:
+def _confirm_method(actor: Actor, ack_id: int, password: str | None) -> str:
+    """How the confirmation is made; checks a re-entered password.
+
+    The acknowledgement is looked up first, so that anyone but its recipient gets "not found"
+    before any password is checked; a password is then checked like a sign-in (a wrong one
+    counts towards the account's lock-out, a locked account is refused with 429).
+    """
     organisation = actor.user.organisation
     required = organisation is not None and organisation.require_password_on_confirm
-    if password:
-        if not actor.user.check_password(password):
-            raise InvalidInput(
-                "密码不正确",
-                "The password is not correct",
-                code="invalid_password",
-                field="password",
-            )
-        return ConfirmMethod.PASSWORD
-    if required:
+    if not password and not required:
+        return actor.method  # the locked lookup in the transaction answers "not found"
+    if not Acknowledgement.objects.filter(pk=ack_id, person=actor.user).exists():
+        raise not_found()
+    if not password:
         raise InvalidInput(
             "本机关要求确认时重新输入登录密码",
             "Your organisation requires you to re-enter your password to confirm",
             code="password_required",
             field="password",
         )
-    return actor.method
+    verify_password(actor, password, path=f"/acknowledgements/{ack_id}/confirm/")
+    return ConfirmMethod.PASSWORD
 
 
 def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledgement:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -21,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django_fsm import can_proceed
 
+from circulation.client_ip import client_ip
 from circulation.records.models import ConfirmMethod, Person
 from workflows.services.context import Actor
 from workflows.services.errors import DomainError
@@ -50,15 +50,6 @@ class AdminTransition:
     success: str
     needs_text: bool = False
     danger: bool = False
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The address recorded in the audit event (X-Forwarded-For only behind a trusted proxy)."""
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def admin_actor(request: HttpRequest) -> Actor:
