@@ -19,9 +19,10 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
-from django.db import models
+from django.db import connection, models
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -29,7 +30,14 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.records.admin.scoping import UNDECLARED, OrganisationScopedAdmin
 from circulation.records.admin.transitions import TransitionAdminMixin
-from circulation.records.models import Notice, Organisation, Person, Unit, UnitKind
+from circulation.records.models import (
+    AuditEvent,
+    Notice,
+    Organisation,
+    Person,
+    Unit,
+    UnitKind,
+)
 from circulation.records.roles import CLERK, ROLE_PERMISSIONS, STAFF
 from tests.factories import OrganisationFactory, PersonFactory, UnitFactory, member
 from tests.helpers import small_pdf
@@ -534,3 +542,32 @@ def test_the_official_calendar_is_shared(world: World) -> None:
     response = login(world.b_user).get(url(CalendarDay, "changelist"))
     shown = set(response.context["cl"].queryset.values_list("pk", flat=True))
     assert shown == set(CalendarDay.objects.values_list("pk", flat=True))
+
+
+def test_the_audit_check_button_counts_the_users_organisation(world: World) -> None:
+    from django.contrib.messages import get_messages
+
+    response = login(world.b_user).post(reverse("admin:records_auditevent_verify"))
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    count = len(world.b_pks[AuditEvent])
+    assert count < AuditEvent.objects.count()
+    assert f"已校验 {count} 条事件" in message
+
+
+def test_changelist_queries_do_not_grow_with_another_organisations_rows(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    client = login(world.b_user)
+    urls = [url(model, "changelist") for model, _admin in our_admins()]
+    for page in urls:  # warm per-process caches (content types, …)
+        client.get(page)
+    baseline = {}
+    for page in urls:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(page)
+        baseline[page] = len(queries)
+    for serial in range(3):  # 丙, 丁, 戊: more of everything, none of it 乙's
+        build_org("丙丁戊"[serial], f"X{serial}", f"Z30{serial}", 20 + serial)
+    for page in urls:
+        with django_assert_num_queries(baseline[page]):
+            assert client.get(page).status_code == 200, page
