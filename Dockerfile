@@ -10,10 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     MEDIA_ROOT=/data/media
 
-# Pango/HarfBuzz for PDF rendering and a CJK font so Chinese text does not render as boxes.
+# Pango/HarfBuzz for PDF rendering and a CJK font so Chinese text does not render as boxes;
+# outline fallbacks for the record: CJK Extensions B–F (fonts-hanazono) and emoji (fonts-symbola).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig \
+        fonts-hanazono fonts-symbola \
     && fc-cache -f \
     && rm -rf /var/lib/apt/lists/*
 

@@ -31,3 +31,9 @@ def render_timeout() -> float:
 def render_memory_bytes() -> int:
     """Address space a render may add to its process, beyond what it inherits."""
     return int(_value("RECORD_RENDER_MAX_MEMORY_MB", "1024")) * 1024 * 1024
+
+
+def inline_max_recipients() -> int:
+    """Records of at most this many recipients are rendered in the web request (bigger ones by
+    the worker, answered 202 meanwhile); 0 sends every render to the worker."""
+    return int(_value("RECORD_INLINE_MAX_RECIPIENTS", "300"))

@@ -64,3 +64,29 @@ class RecordRendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} {self.id}"
+
+
+class RenderRequest(models.Model):
+    """A render of a notice's record handed to the worker and not finished yet: at most one per
+    notice, so a render already queued is never queued twice (however many requests poll)."""
+
+    notice = models.OneToOneField(
+        "records.Notice",
+        verbose_name=_("收文"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    content_hash = models.CharField(
+        _("请求时的内容哈希"), max_length=64, blank=True, help_text=_("空：办结时排队")
+    )
+    queued_at = models.DateTimeField(_("排队时间"))
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+    error = models.TextField(_("失败原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("确认单生成请求")
+        verbose_name_plural = _("确认单生成请求")
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} {self.queued_at:%Y-%m-%d %H:%M:%S}"

@@ -2,9 +2,11 @@
 
 - HTML from the Django template ``records/acknowledgement_record.html`` (autoescaped: user text
   is never markup) and ``static/ackrecord/acknowledgement_record.css``.
-- Every character of the record's text is checked against the fonts first
-  (:func:`circulation.ackrecord.fonts.check_coverage`); after the render, every font WeasyPrint
-  embedded must be one of the record's fonts with no missing glyph.
+- Every character of the record's text is checked against the fonts first: one that no face
+  draws is shown as a visible substitute ``[U+XXXX]`` and listed, with its name, in the record
+  (:func:`substituted_data`); the hashed data and ``record.json`` keep the original. After the
+  render, every font WeasyPrint embedded must be one of the record's fonts with no missing glyph;
+  a character that slipped through is substituted too and the record rendered once more.
 - Resources only through :class:`~circulation.ackrecord.fetcher.RecordURLFetcher`.
 - The render runs in a helper process with a time and memory limit
   (:mod:`circulation.ackrecord.sandbox`).
@@ -15,6 +17,7 @@
 import logging
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +30,13 @@ from django.utils import timezone
 from circulation.ackrecord import conf
 from circulation.ackrecord.data import RecordData, canonical_json, user_texts
 from circulation.ackrecord.fetcher import static_roots
-from circulation.ackrecord.fonts import MissingGlyphs, check_coverage, covered_codepoints
+from circulation.ackrecord.fonts import (
+    MissingGlyphs,
+    covered_codepoints,
+    describe,
+    missing_characters,
+    substitute,
+)
 from circulation.ackrecord.listing import recipient_listing
 from circulation.ackrecord.sandbox import FORK_LOCK, ChildStats, run_limited
 
@@ -64,7 +73,8 @@ def verify_url(rendition_id: uuid.UUID | str) -> str:
 
 
 def qr_data_uri(url: str) -> str:
-    return segno.make(url, error="m", micro=False).svg_data_uri(border=0)
+    """A 1-bit PNG (an image in the PDF, drawn without smoothing: ``image-rendering``)."""
+    return segno.make(url, error="m", micro=False).png_data_uri(scale=4, border=0)
 
 
 def record_json(
@@ -84,18 +94,46 @@ def record_json(
     return (canonical_json(envelope) + "\n").encode("utf-8")
 
 
+def _substituted(value: Any, missing: frozenset[str]) -> Any:
+    if isinstance(value, str):
+        return substitute(value, missing)
+    if isinstance(value, dict):
+        return {key: _substituted(item, missing) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substituted(item, missing) for item in value]
+    return value
+
+
+def substituted_data(data: RecordData, extra: Iterable[str] = ()) -> tuple[RecordData, list[str]]:
+    """The data as the record shows it: every character that the fonts cannot draw (and those of
+    ``extra``) replaced by ``[U+XXXX]``; and those characters, in code point order."""
+    missing = sorted(set(missing_characters(user_texts(data))) | set(extra))
+    if not missing:
+        return data, []
+    return _substituted(data, frozenset(missing)), missing
+
+
 def build_html(
-    data: RecordData, *, rendition_id: uuid.UUID | str, generated_at: datetime, content_hash: str
+    data: RecordData,
+    *,
+    rendition_id: uuid.UUID | str,
+    generated_at: datetime,
+    content_hash: str,
+    extra_missing: Iterable[str] = (),
 ) -> str:
     url = verify_url(rendition_id)
+    shown, missing = substituted_data(data, extra_missing)
     context: dict[str, Any] = {
-        **data,
+        **shown,
         "rendition_id": str(rendition_id),
         "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
         "content_hash": content_hash,
         "verify_url": url,
         "qr_data_uri": qr_data_uri(url),
-        "listing": recipient_listing(data["units"]),
+        "listing": recipient_listing(shown["units"]),
+        "substitutes": [
+            {"shown": substitute(c, frozenset(c)), "name": describe(c)} for c in missing
+        ],
     }
     return render_to_string(TEMPLATE, context)
 
@@ -174,12 +212,8 @@ def render_record(
     timeout: float | None = None,
     memory_bytes: int | None = None,
 ) -> RenderedRecord:
-    """The record's PDF: coverage check, HTML, embedded JSON + attachments, sandboxed render."""
-    check_coverage(user_texts(data))
+    """The record's PDF: substitutes, HTML, embedded JSON + attachments, sandboxed render."""
     warm_up()
-    html = build_html(
-        data, rendition_id=rendition_id, generated_at=generated_at, content_hash=content_hash
-    )
     files = [
         EmbeddedFile(
             name=RECORD_JSON_NAME,
@@ -195,7 +229,25 @@ def render_record(
         ),
         *(attachments or []),
     ]
-    return render_html(html, files, timeout=timeout, memory_bytes=memory_bytes)
+    slipped: list[str] = []
+    for attempt in (1, 2):
+        html = build_html(
+            data,
+            rendition_id=rendition_id,
+            generated_at=generated_at,
+            content_hash=content_hash,
+            extra_missing=slipped,
+        )
+        try:
+            return render_html(html, files, timeout=timeout, memory_bytes=memory_bytes)
+        except MissingGlyphs as exc:
+            # pango drew these with another font (or not at all) although the character maps
+            # said otherwise: substitute them as well, once.
+            if attempt == 2:
+                raise
+            logger.warning("record %s: substituting after the render: %s", rendition_id, exc)
+            slipped = exc.characters
+    raise AssertionError("unreachable")
 
 
 _warm = threading.Event()

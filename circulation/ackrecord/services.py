@@ -1,11 +1,12 @@
 """阅知确认单 services: the current record of a notice, freezing it for the archive, downloads.
 
-``current_record`` is safe to call from a web request, a Celery task or the archive, any number
+``current_record`` is safe to call from a Celery task or the archive (the web request goes through
+``circulation.ackrecord.serving``, which renders only small records itself), any number
 of times and concurrently: the record's data is read with the notice row locked (briefly, never
 during the render), hashed, and rendered only when no rendition has that content hash. The render
 itself runs outside any transaction and lock; the new row is inserted in a short transaction and
 the unique constraint (notice, content_hash) settles a race: the loser removes its file and
-returns the winner's rendition.
+returns the winner's rendition. Storing a rendition prunes the unfrozen ones it supersedes.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.render import EmbeddedFile, embedded_name, render_record
 from circulation.ackrecord.sandbox import SandboxError
 from circulation.records.models import Attachment, Notice
+from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, DomainError
@@ -87,23 +89,44 @@ def _render_failure(exc: Exception) -> DomainError:
     )
 
 
-def current_record(notice: Notice, *, actor: Actor | None = None) -> RecordRendition:
+def snapshot(notice_id: int) -> tuple[RecordData, str, RecordRendition | None]:
+    """The record's data, its content hash and the rendition to serve for it (if stored), read
+    with the notice row locked. Runs in the caller's transaction or its own."""
+    with transaction.atomic(savepoint=False):
+        data = collect_record_data(notice_id, lock=True)
+        digest = content_hash(data)
+        return data, digest, _latest(notice_id, digest)
+
+
+def current_record(
+    notice: Notice, *, actor: Actor | None = None, timeout: float | None = None
+) -> RecordRendition:
     """The notice's up-to-date record: the frozen one, the one for the current data, or a new one.
 
     Call it outside any transaction (it renders, which takes up to seconds). Raises
-    ``Conflict`` (code ``missing_glyphs`` or ``attachment_altered``) when the record cannot be
-    made from the data, ``RecordUnavailable`` when the render failed or hit its limits.
+    ``Conflict`` (code ``attachment_altered``) when the record cannot be made from the data,
+    ``RecordUnavailable`` when the render failed or hit its limits (``timeout`` seconds, default
+    ``RECORD_RENDER_TIMEOUT``).
     """
     with transaction.atomic(durable=True):
-        data = collect_record_data(notice.pk, lock=True)
-        digest = content_hash(data)
-        existing = _latest(notice.pk, digest)
+        data, digest, existing = snapshot(notice.pk)
     if existing is not None:
         return existing
+    return render_and_store(notice.pk, data, digest, actor=actor, timeout=timeout)
 
+
+def render_and_store(
+    notice_id: int,
+    data: RecordData,
+    digest: str,
+    *,
+    actor: Actor | None = None,
+    timeout: float | None = None,
+) -> RecordRendition:
+    """Render ``data`` (hash ``digest``), store it, prune the renditions it supersedes."""
     rendition = RecordRendition(
         id=uuid.uuid4(),
-        notice_id=notice.pk,
+        notice_id=notice_id,
         content_hash=digest,
         generated_at=timezone.now(),
         generated_by=actor.user if actor else None,
@@ -115,9 +138,10 @@ def current_record(notice: Notice, *, actor: Actor | None = None) -> RecordRendi
             generated_at=rendition.generated_at,
             content_hash=digest,
             attachments=_attachment_files(data),
+            timeout=timeout,
         )
     except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
-        logger.warning("record of notice %s not rendered: %s", notice.pk, exc)
+        logger.warning("record of notice %s not rendered: %s", notice_id, exc)
         raise _render_failure(exc) from exc
 
     rendition.sha256 = hashlib.sha256(rendered.pdf).hexdigest()
@@ -126,25 +150,27 @@ def current_record(notice: Notice, *, actor: Actor | None = None) -> RecordRendi
     rendition.file.save(f"{rendition.id}.pdf", ContentFile(rendered.pdf), save=False)
     try:
         with transaction.atomic(durable=True):
-            Notice.objects.select_for_update(no_key=True).filter(pk=notice.pk).first()
-            winner = _latest(notice.pk, digest)
+            Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
+            winner = _latest(notice_id, digest)
             if winner is None:
                 rendition.save(force_insert=True)
+                pruned = _prune_superseded(rendition)
                 record_event(
                     actor,
                     "record.generated",
                     rendition,
-                    notice_id=notice.pk,
+                    notice_id=notice_id,
                     data={
                         "rendition": str(rendition.id),
                         "content_hash": digest,
                         "sha256": rendition.sha256,
                         "size": rendition.size,
                         "pages": rendition.page_count,
+                        **({"superseded": pruned} if pruned else {}),
                     },
                 )
     except IntegrityError:
-        winner = _latest(notice.pk, digest)
+        winner = _latest(notice_id, digest)
         if winner is None:
             rendition.file.delete(save=False)
             raise
@@ -155,6 +181,45 @@ def current_record(notice: Notice, *, actor: Actor | None = None) -> RecordRendi
         rendition.file.delete(save=False)
         return winner
     return rendition
+
+
+def _prune_superseded(rendition: RecordRendition) -> list[str]:
+    """Delete (rows now, files after the commit) the notice's unfrozen renditions generated
+    before ``rendition``: storage does not grow with every change. Never a frozen rendition, and
+    nothing of an archived notice (its renditions are sealed). The notice row is locked."""
+    superseded = (
+        RecordRendition.objects.filter(
+            notice_id=rendition.notice_id,
+            frozen=False,
+            generated_at__lt=rendition.generated_at,
+        )
+        .exclude(pk=rendition.pk)
+        .exclude(notice__state=NoticeState.ARCHIVED)
+    )
+    gone = list(superseded.values_list("pk", "file"))
+    if not gone:
+        return []
+    RecordRendition.objects.filter(pk__in=[pk for pk, _ in gone]).delete()
+    storage = rendition.file.storage
+    names = [name for _, name in gone if name]
+
+    def delete_files() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("could not delete the superseded record file %s", name)
+
+    transaction.on_commit(delete_files)
+    return [str(pk) for pk, _ in gone]
+
+
+def _stale_record() -> Conflict:
+    return Conflict(
+        "确认单生成后数据已变化，请重新生成后再归档",
+        "The record's data changed after it was rendered; get the current record again",
+        code="stale_record",
+    )
 
 
 def verify_rendition(rendition: RecordRendition) -> bool:
@@ -179,7 +244,9 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
     """
     with transaction.atomic():
         Notice.objects.select_for_update(no_key=True).filter(pk=rendition.notice_id).first()
-        locked = RecordRendition.objects.select_for_update().get(pk=rendition.pk)
+        locked = RecordRendition.objects.select_for_update().filter(pk=rendition.pk).first()
+        if locked is None:  # superseded by a newer rendition (and pruned) meanwhile
+            raise _stale_record()
         if locked.frozen:
             return locked
         other = RecordRendition.objects.filter(notice_id=locked.notice_id, frozen=True).first()
@@ -191,11 +258,7 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
                 extra={"rendition_id": str(other.pk)},
             )
         if content_hash(collect_record_data(locked.notice_id)) != locked.content_hash:
-            raise Conflict(
-                "确认单生成后数据已变化，请重新生成后再归档",
-                "The record's data changed after it was rendered; get the current record again",
-                code="stale_record",
-            )
+            raise _stale_record()
         if not verify_rendition(locked):
             raise Conflict(
                 "确认单文件与记录的 SHA-256 不符",
@@ -215,13 +278,15 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
     return locked
 
 
-def record_download(actor: Actor, rendition: RecordRendition) -> None:
-    """Audit that someone downloaded a record (``record.downloaded``)."""
+def record_download(
+    actor: Actor, rendition: RecordRendition, *, sealed_sha256: str = "", archival_code: str = ""
+) -> None:
+    """Audit that someone downloaded a record (``record.downloaded``): the rendition, or for an
+    archived notice the sealed file (its 档号 and SHA-256)."""
+    data = {"rendition": str(rendition.pk), "sha256": sealed_sha256 or rendition.sha256}
+    if archival_code:
+        data["archival_code"] = archival_code
     with transaction.atomic(durable=True):
         record_event(
-            actor,
-            "record.downloaded",
-            rendition,
-            notice_id=rendition.notice_id,
-            data={"rendition": str(rendition.pk), "sha256": rendition.sha256},
+            actor, "record.downloaded", rendition, notice_id=rendition.notice_id, data=data
         )

@@ -1,7 +1,8 @@
 """Celery task: render a notice's acknowledgement record (when it completes, or on request).
 
 Idempotent: the record is keyed by its content hash, so running the task twice (``acks_late``
-redelivery, a double completion) stores one rendition.
+redelivery, a double completion) stores one rendition. A queued render has a ``RenderRequest``
+row (``circulation.ackrecord.serving``), which the task removes when it is done.
 """
 
 import logging
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 def render_record(notice_id: int) -> str | None:
     """Make sure the notice's current record exists; returns the rendition id (or None)."""
     from circulation.ackrecord.services import current_record
+    from circulation.ackrecord.serving import finish_render_request, render_failed
     from circulation.records.models import Notice
     from workflows.services.errors import DomainError
 
@@ -24,21 +26,38 @@ def render_record(notice_id: int) -> str | None:
     if notice is None:
         logger.warning("render_record: notice %s is gone", notice_id)
         return None
-    try:
-        rendition = current_record(notice)
-    except DomainError as exc:  # the data cannot be rendered (e.g. a character without a glyph)
-        logger.error("render_record: notice %s: %s", notice_id, exc)
-        return None
+    for _ in range(3):  # a request asked for newer data while this render ran: render that too
+        try:
+            rendition = current_record(notice)
+        except DomainError as exc:  # the record cannot be made (an altered attachment, limits)
+            logger.error("render_record: notice %s: %s", notice_id, exc)
+            render_failed(notice_id, exc.message_en)
+            return None
+        if finish_render_request(notice_id, rendition.content_hash):
+            break
     return str(rendition.pk)
 
 
 def _send(notice_id: int) -> None:
+    from circulation.celery import publish
+
     try:
-        render_record.delay(notice_id)
-    except Exception:  # the broker is down: the record is rendered on its first request instead
+        publish(render_record, [notice_id])  # bounded: CELERY_BROKER_PUBLISH_TIMEOUT
+    except Exception:
+        # The broker is down or hung. The outbox dispatcher queues the render of a completed
+        # notice without a record later (workflows.delivery.requeue.queue_missing_records), and
+        # the record is rendered on its first request anyway.
         logger.exception("render_record: could not queue the render of notice %s", notice_id)
 
 
-def queue_render_on_commit(notice_id: int) -> None:
+def send_on_commit(notice_id: int) -> None:
     """Queue :func:`render_record` once the current transaction commits; never raises later."""
     transaction.on_commit(partial(_send, notice_id))
+
+
+def queue_render_on_commit(notice_id: int) -> None:
+    """Queue the render after the commit unless one is queued already (``RenderRequest``).
+    Call with the notice row locked (as the completion does)."""
+    from circulation.ackrecord.serving import request_render
+
+    request_render(notice_id)

@@ -18,8 +18,9 @@ from circulation.archive import services
 from circulation.archive.access import archive_records, get_record, require_archive_access
 from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv
 from circulation.archive.codes import Retention, parse_retention
+from circulation.archive.downloads import altered, open_sealed_record
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.sealing import attachment_sha256, file_sha256
+from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.archive.search import ArchiveFilters, search_archive
 from circulation.archive.serializers import (
     ArchivedRecordDetailSerializer,
@@ -29,7 +30,7 @@ from circulation.archive.serializers import (
     VerifyResultSerializer,
 )
 from circulation.records.models import Attachment
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.errors import InvalidInput
 from workflows.services.permissions import not_found
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -139,14 +140,6 @@ class ArchiveVerifyView(APIView):
         return Response(services.verify_record(record).as_dict())
 
 
-def _altered(what: str) -> Conflict:
-    return Conflict(
-        f"{what}的 SHA-256 与归档时不符，已拒绝下载，请运行完整性校验",
-        f"The {what} no longer matches its sealed SHA-256; download refused (run verify)",
-        code="file_altered",
-    )
-
-
 class ArchiveRecordPdfView(APIView):
     """The sealed record (with the 归档章); each download is audited."""
 
@@ -157,12 +150,9 @@ class ArchiveRecordPdfView(APIView):
     def get(self, request: Request, archival_code: str) -> FileResponse:
         actor = actor_from(request)
         record = get_record(actor.user, archival_code)
-        with record.file.storage.open(record.file.name, "rb") as handle:
-            data = handle.read()
-        if file_sha256([data]) != record.record_sha256:
-            raise _altered("归档文件")
+        content = open_sealed_record(record)
         services.record_download(actor, record, what="record.pdf")
-        return _file_response(data, f"{record.archival_code}.pdf", "application/pdf", record)
+        return _file_response(content, f"{record.archival_code}.pdf", "application/pdf", record)
 
 
 class ArchiveAttachmentView(APIView):
@@ -182,18 +172,26 @@ class ArchiveAttachmentView(APIView):
         attachment = Attachment.objects.filter(pk=attachment_id, notice=record.notice_id).first()
         if entry is None or attachment is None:
             raise not_found("attachment")
-        if attachment_sha256(attachment) != entry.get("sha256"):
-            raise _altered("附件")
+        try:  # one read, hashed as it is served: what was checked is what is sent
+            content = open_verified(
+                lambda: attachment.file.open("rb"),
+                sha256=str(entry.get("sha256")),
+                size=entry.get("size") if isinstance(entry.get("size"), int) else None,
+                label=f"attachment {attachment_id} of {record.archival_code}",
+            )
+        except SealedFileAltered as exc:
+            raise altered("附件") from exc
         services.record_download(actor, record, what="attachment", attachment_id=attachment_id)
-        with attachment.file.open("rb") as handle:
-            data = handle.read()
-        return _file_response(data, attachment.original_name, attachment.content_type, record)
+        return _file_response(content, attachment.original_name, attachment.content_type, record)
 
 
-def _file_response(data: bytes, name: str, content_type: str, record: Any) -> FileResponse:
+def _file_response(
+    content: VerifiedContent, name: str, content_type: str, record: Any
+) -> FileResponse:
     response = FileResponse(
-        io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type
+        content.chunks, as_attachment=True, filename=name, content_type=content_type
     )
+    response["Content-Length"] = str(content.size)
     response["X-Archival-Code"] = quote(record.archival_code)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -3,16 +3,22 @@
 ``row_sha256`` covers every field that the catalogue and the sealed file depend on; it is stored on
 the row and in the ``notice.archived`` audit event (which the hash chain protects), so a row edited
 around the database trigger is detected by ``verify_record`` even when its file is untouched.
+``open_verified`` serves a sealed file or archived attachment from one read that is also hashed.
 """
 
 import hashlib
 import json
-from collections.abc import Iterable
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import IO, Any
 
 from circulation.archive.models import ArchivedRecord
 from circulation.records.models import Attachment
+
+logger = logging.getLogger(__name__)
 
 SEALED_FIELDS = (
     "archival_code",
@@ -78,3 +84,90 @@ def attachment_sha256(attachment: Attachment) -> str | None:
             return file_sha256(iter(lambda: handle.read(1 << 20), b""))
     except (FileNotFoundError, ValueError):
         return None
+
+
+# --- serving what was sealed ------------------------------------------------------------------
+
+# Files up to this size are read into memory once, hashed, and only then answered (a mismatch is a
+# clean 409); larger ones are hashed while they stream, the last chunk held back until the hash
+# matched (a mismatch then breaks the response short of its Content-Length: the client never has
+# a complete altered file). Either way what is hashed is what is sent: one read.
+IN_MEMORY_MAX_BYTES = 16 << 20
+STREAM_CHUNK = 1 << 20
+
+
+class SealedFileAltered(Exception):
+    """A sealed file (or an archived attachment) no longer matches its sealed SHA-256 or size."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(f"{label}: {reason}")
+        self.label = label
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VerifiedContent:
+    size: int
+    chunks: Iterator[bytes]
+
+
+def _refused(label: str, reason: str) -> SealedFileAltered:
+    logger.error("download refused, %s does not match what was sealed: %s", label, reason)
+    return SealedFileAltered(label, reason)
+
+
+def _stream_checked(handle: IO[bytes], expected: str, label: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    held: bytes | None = None
+    try:
+        for chunk in iter(lambda: handle.read(STREAM_CHUNK), b""):
+            digest.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+        actual = digest.hexdigest()
+        if actual != expected:
+            raise _refused(label, f"SHA-256 {actual} while streaming, sealed {expected}")
+        if held is not None:
+            yield held
+    finally:
+        handle.close()
+
+
+def open_verified(
+    open_file: Callable[[], IO[bytes]], *, sha256: str, size: int | None, label: str
+) -> VerifiedContent:
+    """The file's bytes, from one read, checked against ``sha256`` (and ``size`` when known).
+
+    Raises :class:`SealedFileAltered` (logged) before anything is sent when the size differs, the
+    file is missing, or (up to :data:`IN_MEMORY_MAX_BYTES`) the hash differs.
+    """
+    try:
+        handle = open_file()
+    except (FileNotFoundError, ValueError) as exc:
+        raise _refused(label, f"missing ({exc})") from exc
+    try:
+        actual_size = os.fstat(handle.fileno()).st_size
+        if size is not None and actual_size != size:
+            raise _refused(label, f"{actual_size} bytes, sealed {size}")
+        if actual_size > IN_MEMORY_MAX_BYTES:
+            return VerifiedContent(actual_size, _stream_checked(handle, sha256, label))
+        data = handle.read()
+    except BaseException:
+        handle.close()
+        raise
+    handle.close()
+    actual = bytes_sha256(data)
+    if actual != sha256 or (size is not None and len(data) != size):
+        raise _refused(label, f"SHA-256 {actual}, sealed {sha256}")
+    return VerifiedContent(len(data), iter([data]))
+
+
+def verify_sealed_file(record: ArchivedRecord) -> bool:
+    """Does the sealed file still have its sealed size and SHA-256?"""
+    try:
+        with record.file.storage.open(record.file.name, "rb") as handle:
+            actual = file_sha256(iter(lambda: handle.read(STREAM_CHUNK), b""))
+    except (FileNotFoundError, ValueError):
+        return False
+    return actual == record.record_sha256

@@ -17,10 +17,11 @@ from circulation.archive.codes import ArchivalCode, Retention
 MM = 72 / 25.4
 CELL_W_MM, CELL_H_MM = 18, 9
 STAMP_W_MM, STAMP_H_MM = 3 * CELL_W_MM, 2 * CELL_H_MM
-# Below the record's running header (12 mm) and right-aligned with its content (16 mm margin):
-# the blank corner beside the centred title of C's template (a test checks nothing is covered).
-MARGIN_RIGHT_MM, MARGIN_TOP_MM = 16, 14
-FONT_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", sans-serif'
+# The top right corner of the record's content area (page margins: 20 mm top, 16 mm right), where
+# the record's template leaves a blank ``.stamp-area`` of exactly this size; the QR code is at the
+# top left. Tests check with pdfplumber that the stamp covers neither the QR code nor any text.
+MARGIN_RIGHT_MM, MARGIN_TOP_MM = 16, 20
+FONT_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC", "HanaMinB", "Symbola"'
 
 
 @dataclass(frozen=True)

@@ -50,21 +50,6 @@ def test_a_recipient_and_an_outsider_get_404(
     assert not AuditEvent.objects.filter(action="record.downloaded", actor_username="outsider")
 
 
-def test_a_record_that_cannot_be_rendered_is_a_409(
-    circulated: Circulated, bureau: Bureau, api: Any
-) -> None:
-    from circulation.records.models import Notice
-
-    Notice.objects.filter(pk=circulated.notice.pk).update(instruction="请学习😀")
-    response = api(bureau.clerk).get(f"/api/v1/notices/{circulated.notice.pk}/record.pdf")
-    assert response.status_code == 409
-    body = response.json()
-    assert body["code"] == "missing_glyphs"
-    assert body["characters"] == ["U+1F600"]
-    assert "U+1F600" in body["detail"]
-    assert body["detail_en"]
-
-
 def test_the_verify_page(circulated: Circulated, bureau: Bureau, outsider: Any) -> None:
     rendition = current_record(circulated.notice)
     url = f"/records/{rendition.pk}/verify/"
@@ -117,7 +102,7 @@ def test_a_broker_failure_after_commit_is_logged_not_raised(monkeypatch: Any, ca
     def down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.render_record, "delay", down)
+    monkeypatch.setattr(tasks.render_record, "apply_async", down)
     tasks._send(42)
     assert "could not queue the render of notice 42" in caplog.text
 
