@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from circulation.records.models import AuditEvent, Notice, RegistrationCounter
+from circulation.records.models import AuditChainHead, AuditEvent, Notice, RegistrationCounter
 from tests.conftest import SAMPLE, Bureau
 from tests.helpers import registered_notice
 from workflows.services.audit import verify_chain
@@ -36,7 +36,11 @@ def _own_connection() -> psycopg.Connection:
 
 @pytest.fixture
 def counter_held(bureau: Bureau) -> Iterator[psycopg.Connection]:
-    """Another transaction holds this year's registration counter row until it is rolled back."""
+    """Another transaction holds this year's registration counter row until it is rolled back.
+
+    The audit chain head exists (a transactional test's flush may have removed the migration's).
+    """
+    AuditChainHead.objects.get_or_create(pk=1)
     year = timezone.localtime().year
     counter = RegistrationCounter.objects.create(organisation=bureau.org, year=year)
     holder = _own_connection()
