@@ -4,9 +4,11 @@ outlive the web worker.
 - The stored rendition when it is current (its content hash is the data's): served at once.
 - Otherwise a small record (at most ``RECORD_INLINE_MAX_RECIPIENTS`` recipients and
   :data:`INLINE_MAX_ATTACHMENT_BYTES` of attachments) is rendered in the request, with at most
-  :data:`INLINE_TIMEOUT_SECONDS`: about 0.2 s + 1.2 ms a recipient on the benchmark machine
-  (docs/benchmarks.md), so 300 recipients take about 0.6 s — well inside gunicorn's 60 s, and a
-  web worker is busy no longer than for an ordinary page.
+  :data:`INLINE_TIMEOUT_SECONDS`. Measured on 2 cores (docs/benchmarks.md): about 1.1 ms a
+  recipient on a quiet machine, 13 ms under a load average of 7 — 300 recipients take 0.6 s,
+  3.2 s under that load; 3,000 took 39 s under load, too close to gunicorn's 60 s limit. So 300
+  keeps a web worker busy for seconds at most, and a render that still passes 20 s goes to the
+  worker.
 - A bigger record (or a small one that ran out of its inline time) is rendered by the Celery
   worker: a :class:`RenderRequest` row (one per notice) says a render is queued, so polling
   clients never queue it twice, and the view answers ``202`` with ``Retry-After``. The task
