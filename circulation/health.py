@@ -1,4 +1,9 @@
-"""GET /healthz: database, broker and the clockwork; 503 when the database does not answer.
+"""GET /healthz: database, broker and the clockwork; 503 when the database or the broker does
+not answer, with ``unavailable`` naming which.
+
+The broker check is one bounded attempt (``BROKER_CHECK_SECONDS`` to connect, as long again for
+the answer), whatever the broker settings say: a broker that accepts connections and never
+answers makes the check fail in about that time instead of hanging the request.
 
 - ``last_beat_tick``: when the newest periodic run (reminder sweep or outbox dispatch, each a
   ``SweepRun``) started, ISO 8601; ``null`` before the first. With beat running it is at most
@@ -7,6 +12,7 @@
   the first.
 """
 
+import logging
 from typing import Any
 
 from django.db import connection
@@ -23,15 +29,18 @@ def _database_ok() -> bool:
         return False
 
 
-def _broker_ok() -> bool:
-    from circulation.celery import app
+BROKER_CHECK_SECONDS = 1.0
 
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=1)
-        return True
-    except Exception:
-        return False
+logger = logging.getLogger(__name__)
+
+
+def _broker_ok() -> bool:
+    from circulation.celery import broker_check
+
+    problem = broker_check(BROKER_CHECK_SECONDS)
+    if problem is not None:
+        logger.warning("healthz: the broker does not answer: %s", problem)
+    return problem is None
 
 
 def _clockwork() -> dict[str, Any]:
@@ -54,12 +63,16 @@ def _clockwork() -> dict[str, Any]:
 
 def healthz(request: HttpRequest) -> JsonResponse:
     db_ok = _database_ok()
+    broker_ok = _broker_ok()
     body: dict[str, Any] = {
         "database": "ok" if db_ok else "unavailable",
-        "broker": "ok" if _broker_ok() else "unavailable",
+        "broker": "ok" if broker_ok else "unavailable",
     }
     if db_ok:
         body.update(_clockwork())
     else:
         body.update(last_beat_tick=None, last_sweep_age_seconds=None)
-    return JsonResponse(body, status=200 if db_ok else 503)
+    unavailable = [name for name, ok in (("database", db_ok), ("broker", broker_ok)) if not ok]
+    if unavailable:
+        body["unavailable"] = unavailable
+    return JsonResponse(body, status=503 if unavailable else 200)

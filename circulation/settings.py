@@ -207,10 +207,21 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # --- Celery (the broker is Redis when REDIS_URL is set, else kombu's filesystem transport) ------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# Seconds to open a TCP connection to the broker, and to wait for any one answer from it (a
+# broker that accepts and never answers must not hang a request: redis-py's default is forever).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0)
+# Seconds after which publishing a task starts no further attempt (circulation.celery.publish);
+# the work then waits in the database for the dispatcher or the sweep.
+CELERY_BROKER_PUBLISH_TIMEOUT = env.float("CELERY_BROKER_PUBLISH_TIMEOUT", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    # Redis redelivers a task that was taken but not acknowledged (worker killed) after this
-    # long; the outbox's own lease (DELIVERY_LEASE_SECONDS) recovers a message much sooner.
-    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    {
+        # Redis redelivers a task that was taken but not acknowledged (worker killed) after this
+        # long; the outbox's own lease (DELIVERY_LEASE_SECONDS) recovers a message much sooner.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    }
     if REDIS_URL
     else {
         "data_folder_in": str(VAR_DIR / "broker"),
@@ -244,9 +255,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Seconds to wait for the broker when queueing from a web request (a request never fails because
-# the broker is down: the outbox dispatcher queues the message later).
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default periodic schedules (created in the database on migrate, then editable in the admin).
 REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=300)

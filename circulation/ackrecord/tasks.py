@@ -6,6 +6,7 @@ row (``circulation.ackrecord.serving``), which the task removes when it is done.
 """
 
 import logging
+from datetime import UTC, datetime
 from functools import partial
 
 from celery import shared_task
@@ -38,16 +39,25 @@ def render_record(notice_id: int) -> str | None:
     return str(rendition.pk)
 
 
+# ``queued_at`` of a render whose publish failed: long ago, so the outbox dispatcher's next run
+# (workflows.delivery.requeue.queue_lost_renders) and the next request queue it again.
+LOST_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _send(notice_id: int) -> None:
+    from circulation.ackrecord.models import RenderRequest
     from circulation.celery import publish
 
     try:
         publish(render_record, [notice_id])  # bounded: CELERY_BROKER_PUBLISH_TIMEOUT
-    except Exception:
-        # The broker is down or hung. The outbox dispatcher queues the render of a completed
-        # notice without a record later (workflows.delivery.requeue.queue_missing_records), and
-        # the record is rendered on its first request anyway.
+    except Exception:  # the broker is down or hung: the request waits for the dispatcher
         logger.exception("render_record: could not queue the render of notice %s", notice_id)
+        try:
+            RenderRequest.objects.filter(notice_id=notice_id, failed_at__isnull=True).update(
+                queued_at=LOST_AT
+            )
+        except Exception:  # it goes stale on its own (serving._stale_before); never raise here
+            logger.exception("render_record: could not mark the render of %s lost", notice_id)
 
 
 def send_on_commit(notice_id: int) -> None:

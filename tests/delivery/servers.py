@@ -146,10 +146,21 @@ def start_webhook_server() -> tuple[WebhookServer, ThreadingHTTPServer, threadin
 BROKER_SETTINGS = ("broker_url", "broker_transport_options", "task_default_queue")
 
 
+def bounded_options() -> dict[str, Any]:
+    """The connect and answer timeouts settings give the Redis transport."""
+    from django.conf import settings
+
+    return {
+        "socket_connect_timeout": settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+        "socket_timeout": settings.CELERY_BROKER_SOCKET_TIMEOUT,
+    }
+
+
 def use_broker(app: Celery, url: str, queue: str, options: dict[str, Any] | None = None) -> None:
-    """Point ``app`` at another broker and default queue, dropping its cached pools/queues."""
+    """Point ``app`` at another broker and default queue, dropping its cached pools/queues.
+    The transport keeps the connect and answer timeouts of the settings."""
     app.conf.broker_url = url
-    app.conf.broker_transport_options = dict(options or {})
+    app.conf.broker_transport_options = {**bounded_options(), **(options or {})}
     app.conf.task_default_queue = queue
     app.amqp.__dict__.pop("queues", None)
     app.amqp.__dict__.pop("default_queue", None)
@@ -173,3 +184,47 @@ def purge_redis_queue(url: str, queue: str) -> None:
                 client.zrem("unacked_index", tag)
     finally:
         client.close()
+
+
+class HungBroker:
+    """A "broker" on loopback that accepts every connection and never answers (a hung Redis, a
+    half-open connection behind a firewall). After ``hold_seconds`` it drops the connections, so
+    that code without timeouts fails a test instead of hanging it forever."""
+
+    def __init__(self, hold_seconds: float = 30.0) -> None:
+        self.hold_seconds = hold_seconds
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self._server.settimeout(0.1)
+        self.port = int(self._server.getsockname()[1])
+        self._held: list[tuple[float, socket.socket]] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/15"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                pass
+            else:
+                self.accepted += 1
+                self._held.append((time.monotonic(), conn))
+            now = time.monotonic()
+            for since, conn in [h for h in self._held if now - h[0] > self.hold_seconds]:
+                conn.close()
+                self._held.remove((since, conn))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        for _, conn in self._held:
+            conn.close()
+        self._server.close()

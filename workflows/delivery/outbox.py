@@ -30,15 +30,6 @@ logger = logging.getLogger(__name__)
 # (``workflows.tasks.deliver_messages`` hands what it has not started back to the broker).
 TASK_CHUNK = 50
 
-# Publishing happens in the committing request or task: try twice, quickly, then leave the rest
-# to the dispatcher.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 0.5,
-}
-
 
 def lease_seconds() -> int:
     return int(settings.DELIVERY_LEASE_SECONDS)
@@ -76,20 +67,19 @@ def enqueue(message_ids: Iterable[int]) -> int:
     Never raises for a broker failure: it logs, clears the "handed to the broker" mark of the
     messages not queued, and leaves them to the dispatcher.
     """
+    from circulation.celery import producer, publish
     from workflows.tasks import deliver_messages
 
     ids = list(message_ids)
+    if not ids:
+        return 0
     queued = 0
     try:
-        # One producer (one broker connection and channel) for all of them, not one each.
-        with deliver_messages.app.producer_or_acquire() as producer:
+        # One producer (one broker connection and channel) for all of them, not one each. Each
+        # publish is bounded (CELERY_BROKER_PUBLISH_TIMEOUT); the first that fails ends the loop.
+        with producer() as shared:
             for chunk in chunks(ids):
-                deliver_messages.apply_async(
-                    args=[chunk],
-                    producer=producer,
-                    retry=True,
-                    retry_policy=PUBLISH_RETRY_POLICY,
-                )
+                publish(deliver_messages, [chunk], producer=shared)
                 queued += len(chunk)
     except Exception:
         logger.exception(

@@ -8,11 +8,18 @@ shows. It
    used up);
 2. queues delivery of every due ``pending``/``retry`` message that is not already handed to the
    broker (``lease_until`` in the future), marking it handed for one lease (one delivery task per
-   ``outbox.TASK_CHUNK`` messages).
+   ``outbox.TASK_CHUNK`` messages);
+3. queues again the 阅知确认单 renders that were lost (:func:`queue_lost_renders`): queued on
+   completion or by a request while the broker was down or hung, or taken by a worker that died.
 
-Both steps take their rows with ``SELECT … FOR UPDATE SKIP LOCKED``, so two dispatchers running at
-once (two beats, a manual run) split the rows between them; and a message queued twice is still
-sent once, because the delivery task claims it the same way.
+Every publish is bounded (``CELERY_BROKER_PUBLISH_TIMEOUT``, :func:`circulation.celery.publish`);
+when the broker fails, the run records the error and the next run takes the same messages and
+renders again.
+
+Steps 1 and 2 take their rows with ``SELECT … FOR UPDATE SKIP LOCKED``, so two dispatchers running
+at once (two beats, a manual run) split the rows between them; and a message queued twice is still
+sent once, because the delivery task claims it the same way. A render queued twice stores one
+record (it is keyed by its content hash).
 """
 
 import logging
@@ -40,6 +47,7 @@ SWEEP_KIND = "dispatch"
 BATCH = 500
 MAX_BATCHES = 40  # at most 20,000 messages queued per run; the rest wait for the next minute
 KEEP_RUNS = timedelta(days=7)
+BROKER_ERROR = "broker unavailable: messages stay due for the next run"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class DispatchReport:
     recovered: int
     queued: int
     broker_error: bool
+    records_queued: int = 0
 
 
 def recover_lost(now: datetime, batch: int = BATCH) -> int:
@@ -94,11 +103,53 @@ def take_due(now: datetime, batch: int = BATCH) -> list[int]:
     return ids
 
 
+def queue_lost_renders(now: datetime, batch: int = BATCH) -> tuple[int, bool]:
+    """Queue again the record renders that were handed to the broker and never done; returns
+    (how many queued, whether the broker failed).
+
+    A render waiting for the worker is a ``RenderRequest`` row (``circulation.ackrecord``). One
+    that is not failed and older than the age after which a polling request queues it again
+    (a lost task, a dead worker) is lost; so is one whose publish failed, which
+    ``circulation.ackrecord.tasks`` marks as queued long ago. Without this, the record of a
+    notice that completed while the broker was down or hung waited for someone to ask for it.
+    """
+    from circulation.ackrecord.models import RenderRequest
+    from circulation.ackrecord.serving import _stale_before  # the polling request's rule
+    from circulation.ackrecord.tasks import render_record
+    from circulation.celery import producer, publish
+
+    lost = list(
+        RenderRequest.objects.filter(failed_at__isnull=True, queued_at__lt=now - _stale_before())
+        .order_by("queued_at")
+        .values_list("notice_id", flat=True)[:batch]
+    )
+    if not lost:
+        return 0, False
+    queued: list[int] = []
+    broker_error = False
+    try:
+        with producer() as shared:
+            for notice_id in lost:
+                publish(render_record, [notice_id], producer=shared)
+                queued.append(notice_id)
+    except Exception:
+        broker_error = True
+        logger.exception(
+            "broker unavailable: %d record render(s) not queued; the next run retries",
+            len(lost) - len(queued),
+        )
+    # Queued now: a polling request or the next run waits for them as for any render.
+    RenderRequest.objects.filter(notice_id__in=queued, failed_at__isnull=True).update(queued_at=now)
+    if queued:
+        logger.warning("queued %d lost record render(s) again", len(queued))
+    return len(queued), broker_error
+
+
 def dispatch(now: datetime | None = None, batch: int = BATCH) -> DispatchReport:
     """One dispatcher run (see the module docstring)."""
     now = now or timezone.now()
     run = SweepRun.objects.create(kind=SWEEP_KIND, started_at=now, as_of=now)
-    recovered = queued = 0
+    recovered = queued = records = 0
     broker_error = False
     try:
         recovered = recover_lost(now, batch)
@@ -111,19 +162,23 @@ def dispatch(now: datetime | None = None, batch: int = BATCH) -> DispatchReport:
                 break
             if len(ids) < batch:
                 break
+        if not broker_error:  # a broker that just failed would fail again: the next run retries
+            records, broker_error = queue_lost_renders(now, batch)
     except Exception as exc:
         run.error = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
         raise
     finally:
         if broker_error:
-            run.error = "broker unavailable: messages stay due for the next run"
+            run.error = BROKER_ERROR
         run.claimed = queued
         run.finished_at = timezone.now()
         run.save(update_fields=["claimed", "finished_at", "error"])
         SweepRun.objects.filter(kind=SWEEP_KIND, started_at__lt=now - KEEP_RUNS).delete()
     if recovered or queued:
         logger.info("outbox dispatch: %d lost claims recovered, %d queued", recovered, queued)
-    return DispatchReport(recovered=recovered, queued=queued, broker_error=broker_error)
+    return DispatchReport(
+        recovered=recovered, queued=queued, broker_error=broker_error, records_queued=records
+    )
 
 
 def retry_now(message_ids: Sequence[int], now: datetime | None = None) -> int:
