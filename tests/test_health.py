@@ -1,4 +1,4 @@
-"""/healthz answers without login: database and broker state, 503 when the database is down."""
+"""/healthz answers without login: database and broker state, 503 naming what does not answer."""
 
 import json
 import os
@@ -52,3 +52,29 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> Non
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 503
     assert result["body"]["database"] == "unavailable"
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_naming_the_broker_when_it_does_not_answer(client: Any) -> None:
+    from circulation.celery import app
+    from tests.delivery.servers import BROKER_SETTINGS, use_broker
+
+    saved = {key: app.conf[key] for key in BROKER_SETTINGS}
+    use_broker(app, "redis://127.0.0.1:1/0", saved["task_default_queue"])  # nothing listens
+    try:
+        answer = client.get("/healthz")
+    finally:
+        use_broker(
+            app,
+            saved["broker_url"],
+            saved["task_default_queue"],
+            saved["broker_transport_options"],
+        )
+    assert answer.status_code == 503
+    body = answer.json()
+    assert (body["database"], body["broker"], body["unavailable"]) == (
+        "ok",
+        "unavailable",
+        ["broker"],
+    )
+    assert client.get("/healthz").status_code == 200
