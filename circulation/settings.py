@@ -22,7 +22,9 @@ if (BASE_DIR / ".env").is_file():
 # manage.py commands that only read the code and sign nothing: they run without a SECRET_KEY
 # (a throw-away random one), so CI and build steps need no secret. Everything else — the web app,
 # the workers, ``check --deploy``, ``migrate`` — refuses to start without one when DEBUG is off.
-KEYLESS_COMMANDS = frozenset({"makemigrations", "showmigrations", "sqlmigrate", "spectacular"})
+KEYLESS_COMMANDS = frozenset(
+    {"makemigrations", "showmigrations", "sqlmigrate", "spectacular", "compilemessages", "makemessages"}
+)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
     "workflows",
     "circulation.archive",
     "circulation.accounts",
+    "circulation.web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last: turns a sign-in refused by django-axes or the address limit into our 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -94,6 +99,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "circulation.web.context.navigation",
             ],
         },
     },
@@ -113,7 +120,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/signin/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/signin/"
 # Sign-in protection (docs/configuration.md, "Sign-in"): the address limit first, then the
 # account lock-out (django-axes), then the password.
 AUTHENTICATION_BACKENDS = [

@@ -1,8 +1,10 @@
-"""URL configuration: admin, the JSON API under /api/v1/, its schema and docs, and /healthz."""
+"""URL configuration: the web pages at the root, admin, the JSON API under /api/v1/, its schema
+and docs, and /healthz."""
 
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -28,4 +30,8 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
     path("records/", include("circulation.ackrecord.urls")),
+    # The interface language (zh-hans by default, English switchable): a POST with CSRF.
+    path("i18n/setlang/", set_language, name="set_language"),
+    # The web pages (sign-in, home, inboxes and desks) at the site root.
+    path("", include("circulation.web.urls")),
 ]

@@ -1,0 +1,21 @@
+"""The role-aware home page: what is waiting for this person today."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from circulation.records.models import Acknowledgement, Person
+from circulation.web.roles import WebRoles
+from workflows.machines import ACK_OPEN_STATES
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, Person)  # noqa: S101 - login_required
+    open_acks = Acknowledgement.objects.filter(
+        person=user, state__in=ACK_OPEN_STATES
+    ).count()
+    return render(
+        request, "web/home.html", {"open_acks": open_acks, "web_roles": WebRoles.of(user)}
+    )
