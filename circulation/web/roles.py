@@ -18,7 +18,9 @@ class WebRoles:
     @classmethod
     def of(cls, user: Person) -> "WebRoles":
         return cls(
-            clerk=user.has_perm("records.forward_notice") or user.has_perm("records.register_notice"),
+            clerk=(
+                user.has_perm("records.forward_notice") or user.has_perm("records.register_notice")
+            ),
             archivist=user.has_perm("records.archive_notice"),
             admin=user.is_superuser or user.is_staff,
         )

@@ -13,9 +13,7 @@ from workflows.machines import ACK_OPEN_STATES
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, Person)  # noqa: S101 - login_required
-    open_acks = Acknowledgement.objects.filter(
-        person=user, state__in=ACK_OPEN_STATES
-    ).count()
+    open_acks = Acknowledgement.objects.filter(person=user, state__in=ACK_OPEN_STATES).count()
     return render(
         request, "web/home.html", {"open_acks": open_acks, "web_roles": WebRoles.of(user)}
     )
