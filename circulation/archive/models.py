@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circulation.archive.codes import MAX_ITEM_NO, Retention
 from circulation.archive.storage import sealed_storage
+from circulation.records.models.notice import Secrecy
 
 
 class SealedRecordError(Exception):
@@ -56,7 +57,7 @@ class ArchivedRecord(models.Model):
     issuer = models.CharField(_("责任者"), max_length=200)
     issued_on = models.DateField(_("日期"))
     date_is_receipt = models.BooleanField(_("日期取自收文日期"), default=False)
-    secrecy = models.CharField(_("密级"), max_length=16)
+    secrecy = models.CharField(_("密级"), max_length=16, choices=Secrecy.choices)
     remarks = models.CharField(_("备注"), max_length=200, blank=True)
 
     # The sealed PDF: the acknowledgement record with the 归档章, stored write-once.
@@ -70,8 +71,8 @@ class ArchivedRecord(models.Model):
     row_sha256 = models.CharField(_("记录哈希"), max_length=64)
 
     # Normalised text for search (see search.normalise): 题名+文号, and everything.
-    search_title = models.TextField(editable=False)
-    search_text = models.TextField(editable=False)
+    search_title = models.TextField(_("检索用题名"), editable=False)
+    search_text = models.TextField(_("检索用全文"), editable=False)
 
     archived_at = models.DateTimeField(_("归档时间"))
     archived_by = models.ForeignKey(
@@ -129,11 +130,11 @@ class ItemCounter(models.Model):
     gapless even when two archivists archive at once (a rolled-back archiving gives its number
     back with the transaction)."""
 
-    fonds_code = models.CharField(max_length=10)
-    year = models.PositiveIntegerField()
-    retention = models.CharField(max_length=3, choices=Retention.choices)
-    unit_code = models.CharField(max_length=16)
-    last_value = models.PositiveIntegerField(default=0)
+    fonds_code = models.CharField(_("全宗号"), max_length=10)
+    year = models.PositiveIntegerField(_("年度"))
+    retention = models.CharField(_("保管期限"), max_length=3, choices=Retention.choices)
+    unit_code = models.CharField(_("机构（问题）代码"), max_length=16)
+    last_value = models.PositiveIntegerField(_("最新件号"), default=0)
 
     class Meta:
         verbose_name = _("件号计数器")

@@ -1,6 +1,5 @@
 """审计日志 admin: read-only for everyone (no add, change or delete), plus a chain check."""
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,6 +11,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from circulation.records.admin.display import (
+    ACTION_LABELS,
+    OBJECT_TYPE_LABELS,
+    STATE_LABELS,
+    data_html,
+    labelled_code,
+)
 from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.models import AuditEvent
 from workflows.services.audit import Scope, verify_chain
@@ -35,18 +41,28 @@ KNOWN_ACTIONS = (
     "record.downloaded",
     "archive.downloaded",
 )
-ACTION_FAMILIES = ("notice", "ack", "record", "archive")
+ACTION_FAMILIES = {
+    "notice": "收文",
+    "ack": "阅知确认",
+    "record": "阅知确认单",
+    "archive": "档案",
+}
 
 
 class ActionFilter(admin.SimpleListFilter):
     """A fixed list: no SELECT DISTINCT over an ever-growing table."""
 
-    title = "动作 action"
+    title = "动作"
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        prefixes = [(f"{family}.*", f"{family}.*") for family in ACTION_FAMILIES]
-        return prefixes + [(action, action) for action in KNOWN_ACTIONS]
+        prefixes = [
+            (f"{family}.*", f"{label}（全部） {family}.*")
+            for family, label in ACTION_FAMILIES.items()
+        ]
+        return prefixes + [
+            (action, f"{ACTION_LABELS.get(action, action)} {action}") for action in KNOWN_ACTIONS
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -71,16 +87,15 @@ class AuditEventAdmin(OrganisationScopedAdmin):
         "seq",
         "at",
         "actor_username",
-        "action",
+        "action_display",
         "notice",
-        "object_type",
-        "object_id",
-        "from_state",
-        "to_state",
+        "object_display",
+        "from_state_display",
+        "to_state_display",
         "ip",
         "short_hash",
     )
-    list_display_links = ("seq", "action")
+    list_display_links = ("seq", "action_display")
     list_select_related = ("notice",)
     list_filter = (ActionFilter, "at")
     search_fields = (
@@ -97,11 +112,11 @@ class AuditEventAdmin(OrganisationScopedAdmin):
     fields = (
         ("seq", "at"),
         ("actor", "actor_username", "ip"),
-        "action",
+        "action_display",
         "notice",
-        ("object_type", "object_id"),
-        ("from_state", "to_state"),
-        "pretty_data",
+        "object_display",
+        ("from_state_display", "to_state_display"),
+        "data_display",
         "prev_hash",
         "hash",
     )
@@ -124,14 +139,33 @@ class AuditEventAdmin(OrganisationScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="哈希 hash", ordering="hash")
+    class Media:
+        css = {"all": ("records/admin.css",)}
+
+    @admin.display(description="哈希", ordering="hash")
     def short_hash(self, obj: AuditEvent) -> str:
         return f"{obj.hash[:12]}…"
 
-    @admin.display(description="数据 data")
-    def pretty_data(self, obj: AuditEvent) -> SafeString:
-        text = json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True)
-        return format_html("<pre>{}</pre>", text)
+    @admin.display(description="动作", ordering="action")
+    def action_display(self, obj: AuditEvent) -> SafeString:
+        return labelled_code(obj.action, ACTION_LABELS)
+
+    @admin.display(description="对象", ordering="object_type")
+    def object_display(self, obj: AuditEvent) -> SafeString:
+        label = OBJECT_TYPE_LABELS.get(obj.object_type, obj.object_type)
+        return format_html("{} {}", label, obj.object_id)
+
+    @admin.display(description="原状态", ordering="from_state")
+    def from_state_display(self, obj: AuditEvent) -> SafeString:
+        return labelled_code(obj.from_state, STATE_LABELS)
+
+    @admin.display(description="新状态", ordering="to_state")
+    def to_state_display(self, obj: AuditEvent) -> SafeString:
+        return labelled_code(obj.to_state, STATE_LABELS)
+
+    @admin.display(description="数据")
+    def data_display(self, obj: AuditEvent) -> SafeString:
+        return data_html(obj.data)
 
     # --- 校验审计链 -----------------------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:

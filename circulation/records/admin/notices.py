@@ -4,16 +4,28 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from circulation.records.admin.scoping import OrganisationScopedAdmin
+from circulation.archive.sealing import SealedFileAltered, open_verified
+from circulation.records.admin.display import corrections_html, titles_html, warnings_html
+from circulation.records.admin.files import (
+    ALTERED,
+    admin_url,
+    download_link,
+    file_response,
+    refused,
+)
+from circulation.records.admin.scoping import OrganisationScopedAdmin, scoped_admin_for
 from circulation.records.admin.transitions import (
     AdminTransition,
     ReadOnlyRecordMixin,
@@ -101,11 +113,28 @@ class RoundInline(ReadOnlyRecordMixin, admin.TabularInline):
         return "、".join(unit.code for unit in obj.units.all())
 
 
+def attachment_download_url(attachment: Attachment) -> str:
+    return reverse("admin:records_attachment_download", args=[attachment.pk])
+
+
 class AttachmentInline(ReadOnlyRecordMixin, admin.TabularInline):
     model = Attachment
     extra = 0
     can_delete = False
-    fields = ("original_name", "extension", "content_type", "size", "sha256", "uploaded_at")
+    fields = (
+        "original_name",
+        "extension",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "download",
+    )
+    readonly_fields = ("download",)
+
+    @admin.display(description="下载")
+    def download(self, obj: Attachment) -> SafeString:
+        return download_link(attachment_download_url(obj), "下载原件")
 
 
 @admin.register(Notice)
@@ -135,7 +164,12 @@ class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedA
     date_hierarchy = "received_at"
     list_per_page = 50
     inlines = (RoundInline, AttachmentInline)
-    readonly_fields = ("registration_display", "acknowledgement_summary")
+    readonly_fields = (
+        "registration_display",
+        "acknowledgement_summary",
+        "corrections_display",
+        "forwards_display",
+    )
     fieldsets = (
         (
             "文件 Document",
@@ -143,13 +177,13 @@ class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedA
                 "fields": (
                     "organisation",
                     ("doc_number", "doc_number_original"),
-                    "doc_number_corrections",
+                    "corrections_display",
                     ("issuer", "issuer_code"),
                     ("year", "serial"),
                     "title",
                     ("doc_type", "issued_on"),
                     ("secrecy", "urgency", "handling"),
-                    "forwards",
+                    "forwards_display",
                 )
             },
         ),
@@ -189,6 +223,14 @@ class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedA
             or user.has_perm("records.withdraw_notice")
             or user.has_perm("records.register_notice")
         )
+
+    @admin.display(description="文号更正")
+    def corrections_display(self, obj: Notice) -> SafeString:
+        return corrections_html(obj.doc_number_corrections)
+
+    @admin.display(description="转发文件")
+    def forwards_display(self, obj: Notice) -> SafeString:
+        return titles_html(obj.forwards)
 
     @admin.display(description="收文登记号 Reg. no.", ordering="registered_at")
     def registration_display(self, obj: Notice) -> str:
@@ -301,11 +343,77 @@ class AttachmentAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
         "short_sha256",
         "uploaded_by",
         "uploaded_at",
+        "download",
     )
     list_select_related = ("notice", "uploaded_by")
     list_filter = ("extension", "uploaded_at")
     search_fields = ("original_name", "sha256", "notice__doc_number")
+    # "download", not "file": a FileField shows its /media/ URL, which is not served.
+    fields = (
+        "notice",
+        "original_name",
+        "download",
+        ("extension", "content_type", "size"),
+        "sha256",
+        "warnings_display",
+        ("uploaded_by", "uploaded_at"),
+    )
+    readonly_fields = ("download", "warnings_display")
 
     @admin.display(description="SHA-256", ordering="sha256")
     def short_sha256(self, obj: Attachment) -> str:
         return f"{obj.sha256[:12]}…"
+
+    @admin.display(description="文件")
+    def download(self, obj: Attachment) -> SafeString:
+        return download_link(admin_url(self, "download", obj.pk), "下载原件")
+
+    @admin.display(description="警告")
+    def warnings_display(self, obj: Attachment) -> SafeString:
+        return warnings_html(obj.warnings)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        own = [
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name=f"{opts.app_label}_{opts.model_name}_download",
+            )
+        ]
+        return own + super().get_urls()
+
+    def may_download(self, request: HttpRequest, obj: Attachment) -> bool:
+        """Whoever sees attachments in the admin, or sees the attachment's notice (its page
+        lists the attachment)."""
+        if self.has_view_permission(request, obj):
+            return True
+        notice_admin = scoped_admin_for(self.admin_site, Notice)
+        if notice_admin is None:
+            return False
+        notices = notice_admin.get_queryset(request).filter(pk=obj.notice_id)
+        return bool(notice_admin.has_view_permission(request, obj.notice) and notices.exists())
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """The attachment's bytes under its original name, checked against its SHA-256."""
+        obj = self.get_object(request, unquote(object_id))  # another organisation's: None
+        if obj is None:
+            raise Http404
+        if not self.may_download(request, obj):
+            raise PermissionDenied
+        try:
+            content = open_verified(
+                lambda: obj.file.open("rb"),
+                sha256=obj.sha256,
+                size=obj.size,
+                label=f"attachment {obj.pk} of notice {obj.notice_id} (admin)",
+            )
+        except SealedFileAltered:
+            return refused(
+                request, ALTERED, reverse("admin:records_notice_change", args=[obj.notice_id])
+            )
+        return file_response(
+            content,
+            filename=obj.original_name,
+            content_type=obj.content_type or "application/octet-stream",
+        )

@@ -63,6 +63,11 @@ class TransitionAdminMixin(admin.ModelAdmin):
     """Adds transition buttons to the change page and the URL they post to."""
 
     change_form_template = "admin/records/transition_change_form.html"
+
+    class Media:
+        # The buttons' colours (a <button> gets none of Django's link or input styles).
+        css = {"all": ("records/admin.css",)}
+
     transitions: tuple[AdminTransition, ...] = ()
     transition_text_label = "原因 Reason"
     transition_help = ""

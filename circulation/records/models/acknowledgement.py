@@ -16,7 +16,10 @@ class ConfirmMethod(models.TextChoices):
 
 class Acknowledgement(AcknowledgementMachine):
     notice = models.ForeignKey(
-        "records.Notice", on_delete=models.PROTECT, related_name="acknowledgements"
+        "records.Notice",
+        verbose_name=_("收文"),
+        on_delete=models.PROTECT,
+        related_name="acknowledgements",
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,7 +35,10 @@ class Acknowledgement(AcknowledgementMachine):
         on_delete=models.PROTECT,
     )
     round = models.ForeignKey(
-        "records.CirculationRound", on_delete=models.PROTECT, related_name="acknowledgements"
+        "records.CirculationRound",
+        verbose_name=_("传阅轮次"),
+        on_delete=models.PROTECT,
+        related_name="acknowledgements",
     )
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
     opened_at = models.DateTimeField(_("首次打开"), null=True, blank=True)
@@ -47,7 +53,7 @@ class Acknowledgement(AcknowledgementMachine):
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     reminders_sent = models.PositiveIntegerField(_("催办次数"), default=0)
     escalations = models.PositiveIntegerField(_("升级次数"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("阅知确认")

@@ -16,7 +16,10 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 class Attachment(models.Model):
     notice = models.ForeignKey(
-        "records.Notice", on_delete=models.PROTECT, related_name="attachments"
+        "records.Notice",
+        verbose_name=_("收文"),
+        on_delete=models.PROTECT,
+        related_name="attachments",
     )
     file = models.FileField(_("文件"), upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=255)
@@ -24,7 +27,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("内容类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT
+    )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     warnings = models.JSONField(
         _("警告"),

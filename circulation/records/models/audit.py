@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
     action = models.CharField(_("动作"), max_length=64)
     notice = models.ForeignKey(
         "records.Notice",
+        verbose_name=_("收文"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -52,8 +53,8 @@ class AuditEvent(models.Model):
 class AuditChainHead(models.Model):
     """The single row that serialises appends to the chain and remembers its tip."""
 
-    last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_seq = models.PositiveBigIntegerField(_("最新序号"), default=0)
+    last_hash = models.CharField(_("最新哈希"), max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("审计链头")

@@ -67,8 +67,8 @@ class Notice(NoticeMachine):
 
     closing_reason = models.TextField(_("退回/撤回原因"), blank=True)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("收文")
@@ -112,11 +112,15 @@ class Notice(NoticeMachine):
 class RegistrationCounter(models.Model):
     """Last registration number used per organisation and year; locked while it is bumped."""
 
-    organisation = models.ForeignKey("records.Organisation", on_delete=models.CASCADE)
-    year = models.PositiveIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
+    organisation = models.ForeignKey(
+        "records.Organisation", verbose_name=_("机关"), on_delete=models.CASCADE
+    )
+    year = models.PositiveIntegerField(_("年度"))
+    last_value = models.PositiveIntegerField(_("最新序号"), default=0)
 
     class Meta:
+        verbose_name = _("收文登记号计数器")
+        verbose_name_plural = _("收文登记号计数器")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "year"], name="registration_counter_unique"
@@ -130,7 +134,9 @@ class RegistrationCounter(models.Model):
 class CirculationRound(models.Model):
     """One forward action (传阅/补发): who forwarded, to whom, the instruction, the deadline."""
 
-    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="rounds")
+    notice = models.ForeignKey(
+        Notice, verbose_name=_("收文"), on_delete=models.PROTECT, related_name="rounds"
+    )
     number = models.PositiveIntegerField(_("轮次"))
     forwarded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("传阅人"), on_delete=models.PROTECT

@@ -101,8 +101,12 @@ class Person(AbstractUser):
 
 
 class Membership(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="memberships"
+    )
     is_primary = models.BooleanField(_("主要所属"), default=True)
 
     class Meta:
