@@ -137,7 +137,8 @@ class ArchiveVerifyView(APIView):
     @extend_schema(operation_id="archive_verify", responses=VerifyResultSerializer)
     def get(self, request: Request, archival_code: str) -> Response:
         record = get_record(actor_from(request).user, archival_code)
-        return Response(services.verify_record(record).as_dict())
+        result = services.verify_record(record).as_dict()
+        return Response(VerifyResultSerializer(result).data)  # checked_at in +08:00
 
 
 class ArchiveRecordPdfView(APIView):

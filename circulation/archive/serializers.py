@@ -3,6 +3,8 @@
 from typing import Any
 from urllib.parse import quote
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from circulation.api.fields import PlainCharField
@@ -85,6 +87,7 @@ class ArchivedRecordDetailSerializer(ArchivedRecordSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     archived_by_name = serializers.CharField(source="archived_by.name", read_only=True)
     attachments = serializers.SerializerMethodField()
+    checks_report = serializers.SerializerMethodField()
 
     class Meta(ArchivedRecordSerializer.Meta):
         fields = [
@@ -108,6 +111,17 @@ class ArchivedRecordDetailSerializer(ArchivedRecordSerializer):
             for entry in record.attachments
             if isinstance(entry, dict)
         ]
+
+    def get_checks_report(self, record: ArchivedRecord) -> dict[str, Any]:
+        """The stored 四性 report, its ``checked_at`` in +08:00 like every time we answer with
+        (reports sealed before were stored in UTC)."""
+        report = dict(record.checks_report or {})
+        checked = report.get("checked_at")
+        if isinstance(checked, str):
+            moment = parse_datetime(checked)
+            if moment is not None and timezone.is_aware(moment):
+                report["checked_at"] = timezone.localtime(moment).isoformat()
+        return report
 
 
 class VerifyResultSerializer(serializers.Serializer[Any]):

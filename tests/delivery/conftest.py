@@ -171,3 +171,11 @@ def make_robot(recipient: Person) -> Callable[..., WebhookChannel]:
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _reminders_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests follow reminder digests through delivery; the 传阅通知/退回通知 written by a
+    forward or a return (tests/reminders/test_forward_notifications.py) are left out."""
+    monkeypatch.setattr("workflows.services.forwarding.announce_forward", lambda *a: 0)
+    monkeypatch.setattr("workflows.services.acknowledging.announce_return", lambda *a: 0)

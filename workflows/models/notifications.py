@@ -97,11 +97,25 @@ class DeliveryAttempt(models.Model):
         return f"{self.message_id} {'ok' if self.ok else 'failed'} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class NotificationKind(models.TextChoices):
+    REMINDER = "reminder", _("催办")  # reminders and escalations (the sweep, manual 催办)
+    FORWARDED = "forwarded", _("传阅通知")  # a notice was forwarded to the person
+    RETURNED = "returned", _("退回通知")  # a recipient returned a notice the person forwarded
+
+
 class Notification(models.Model):
     """In-app notification (站内通知), written in the same transaction as its digest."""
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # db_default: the digest writer's single INSERT … SELECT may leave the column out.
+    kind = models.CharField(
+        _("类型"),
+        max_length=16,
+        choices=NotificationKind.choices,
+        default=NotificationKind.REMINDER,
+        db_default=NotificationKind.REMINDER,
     )
     digest = models.OneToOneField(
         Digest, null=True, blank=True, on_delete=models.PROTECT, related_name="notification"

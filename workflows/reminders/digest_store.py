@@ -20,6 +20,7 @@ from workflows.models import (
     Message,
     MessageStatus,
     Notification,
+    NotificationKind,
     Reminder,
     WebhookChannel,
 )
@@ -38,6 +39,7 @@ class Composed:
     link: str
     email: str  # "" when no email is to be sent
     robots: list[tuple[WebhookChannel, str, str]] = field(default_factory=list)
+    kind: str = NotificationKind.REMINDER  # of the in-app notification
 
 
 def store(
@@ -75,13 +77,13 @@ def _store_postgres(
     message, reminder = qn(Message._meta.db_table), qn(Reminder._meta.db_table)
     statement = (
         "WITH v AS (SELECT * FROM "  # noqa: S608 - names from the models
-        f"{sql.unnest(('id', 'text', 'text', 'id', 'text', 'text'))} "
-        "AS v(person, title, body, notice, link, email)), "
+        f"{sql.unnest(('id', 'text', 'text', 'id', 'text', 'text', 'text'))} "
+        "AS v(person, title, body, notice, link, email, kind)), "
         f"d AS (INSERT INTO {digest} (recipient_id, window_key, created_at, title, body) "
         "SELECT person, %s, %s, title, body FROM v RETURNING id, recipient_id), "
         f"n AS (INSERT INTO {notification} "
-        "(person_id, digest_id, notice_id, title, body, link, created_at, read_at) "
-        "SELECT v.person, d.id, v.notice, v.title, v.body, v.link, %s, NULL "
+        "(person_id, digest_id, notice_id, kind, title, body, link, created_at, read_at) "
+        "SELECT v.person, d.id, v.notice, v.kind, v.title, v.body, v.link, %s, NULL "
         "FROM v JOIN d ON d.recipient_id = v.person), "
         f"m AS (INSERT INTO {message} (digest_id, channel, address, webhook_id, subject, body, "
         "status, attempts, next_attempt_at, lease_until, last_error, sent_at, created_at) "
@@ -100,6 +102,7 @@ def _store_postgres(
         sql.ids_array(c.notice_id for c in composed),
         sql.text_array(c.link for c in composed),
         sql.text_array(c.email for c in composed),
+        sql.text_array(c.kind for c in composed),
         window_key,
         now,
         now,
@@ -141,6 +144,7 @@ def _store_portable(
             person_id=c.person_id,
             digest=digest,
             notice_id=c.notice_id,
+            kind=c.kind,
             title=c.subject,
             body=c.body,
             link=c.link,

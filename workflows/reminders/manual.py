@@ -39,7 +39,11 @@ def _rate_limited(next_allowed_at: datetime, now: datetime) -> RateLimited:
         f"刚刚催办过，请 {minutes} 分钟后再试",
         f"A reminder was sent recently; try again in {wait} seconds",
         code="remind_too_soon",
-        extra={"retry_after": wait, "next_allowed_at": next_allowed_at.isoformat()},
+        extra={
+            "retry_after": wait,
+            # In the local zone (+08:00), like every time the API answers with.
+            "next_allowed_at": timezone.localtime(next_allowed_at).isoformat(),
+        },
     )
 
 

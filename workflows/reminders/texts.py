@@ -153,3 +153,89 @@ def robot_text(items: Sequence[LateItem]) -> tuple[str, str]:
             f"   {item.notice.link}",
         ]
     return subject, "\n".join(lines)
+
+
+# --- 传阅通知 and 退回通知 (workflows.reminders.announcements) -------------------------------
+
+SUBJECT_MAX = 200  # Digest.title, Notification.title, Message.subject
+ROBOT_NAMES_MAX = 50  # names listed in one group-robot message; the rest are counted
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def forwarded_subject(ref: NoticeRef) -> str:
+    return _short(
+        f"【传阅】{ref.doc_number}《{_short(ref.title, 60)}》请阅知确认 / Please read and confirm",
+        SUBJECT_MAX,
+    )
+
+
+def forwarded_body(subject: str, ref: NoticeRef, forwarded_by: str, instruction: str) -> str:
+    lines = [
+        subject,
+        "",
+        ref.heading,
+        f"传阅人 Forwarded by：{forwarded_by}",
+    ]
+    if instruction:
+        lines.append(f"传阅要求 Instruction：{instruction}")
+    lines += [
+        f"办理时限 Deadline：{ref.deadline}",
+        "请打开收文，阅读后确认已阅知。 / Please open the notice, read it and confirm.",
+        ref.link,
+    ]
+    return "\n".join(lines)
+
+
+def forwarded_robot_text(
+    ref: NoticeRef, unit_name: str, named: Sequence[str], hidden: int
+) -> tuple[str, str]:
+    """A unit's group robot is told who in the unit was sent the notice (people who turned
+    naming off are counted, not named)."""
+    total = len(named) + hidden
+    subject = _short(
+        f"【传阅】{ref.doc_number}已传阅至{unit_name} {total} 人"
+        f" / {ref.doc_number} forwarded to {_people(total)} of {unit_name}",
+        SUBJECT_MAX,
+    )
+    shown = list(named[:ROBOT_NAMES_MAX])
+    more = total - len(shown)
+    names = "、".join(shown)
+    if more:
+        names = f"{names}及另外 {more} 人 and {more} more" if names else f"{more} 人 people"
+    lines = [
+        subject,
+        "",
+        ref.heading,
+        f"办理时限 Deadline：{ref.deadline}",
+        f"请阅知确认 To read and confirm：{names}",
+        ref.link,
+    ]
+    return subject, "\n".join(lines)
+
+
+def returned_subject(ref: NoticeRef, returned_by: str) -> str:
+    return _short(
+        f"【退回】{returned_by}退回了{ref.doc_number} / {ref.doc_number} was returned",
+        SUBJECT_MAX,
+    )
+
+
+def returned_body(subject: str, ref: NoticeRef, returned_by: str, reason: str, at: str) -> str:
+    return "\n".join(
+        [
+            subject,
+            "",
+            ref.heading,
+            f"退回人 Returned by：{returned_by}",
+            f"退回时间 At：{at}",
+            f"退回原因 Reason：{reason}",
+            ref.link,
+        ]
+    )

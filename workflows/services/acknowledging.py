@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, ConfirmMethod
 from workflows.machines import AckState
+from workflows.reminders.announcements import announce_return
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
@@ -145,6 +146,8 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
         ack.returned_at = timezone.now()
         ack.return_reason = reason
         ack.save(update_fields=["state", "returned_at", "return_reason"])
+        # 退回通知 to the clerk who forwarded it, at once (sent after commit).
+        announce_return(ack, actor.user, ack.returned_at)
         record_event(
             actor,
             "ack.returned",

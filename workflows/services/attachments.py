@@ -1,14 +1,17 @@
 """附件: store an uploaded file under a generated name after checking its content and size."""
 
 import hashlib
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records.active_content import find_active_content
-from circulation.records.models import Attachment, Notice
+from circulation.records.models import Attachment, Notice, Person
+from circulation.records.selectors import visible_notices
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
@@ -91,3 +94,44 @@ def add_attachment(
             attachment.file.delete(save=False)
             raise
     return attachment
+
+
+@dataclass(frozen=True)
+class AttachmentDownload:
+    attachment: Attachment
+    content: VerifiedContent  # size and the bytes, hashed as they are read
+
+
+def open_attachment(user: Person, notice_id: int, attachment_id: int) -> AttachmentDownload:
+    """An attachment's bytes for anyone who can see its notice (recipients and their unit heads
+    included, the rule of :func:`~circulation.records.selectors.visible_notices`); "not found"
+    for everyone else.
+
+    Served like an archived attachment (:func:`circulation.archive.sealing.open_verified`): one
+    read, checked against the SHA-256 taken at upload, so a file altered on disk is refused (409)
+    instead of being handed to the recipients as the document they confirm.
+    """
+    attachment = (
+        Attachment.objects.filter(
+            pk=attachment_id, notice_id=notice_id, notice__in=visible_notices(user)
+        )
+        .only("id", "notice_id", "file", "original_name", "content_type", "size", "sha256")
+        .first()
+    )
+    if attachment is None:
+        raise not_found("attachment")
+    try:
+        content = open_verified(
+            lambda: attachment.file.open("rb"),
+            sha256=attachment.sha256,
+            size=attachment.size,
+            label=f"attachment {attachment.pk} of notice {notice_id}",
+        )
+    except SealedFileAltered as exc:
+        raise Conflict(
+            "附件的 SHA-256 与上传时不符，已拒绝下载，请联系收发员",
+            "The attachment no longer matches the SHA-256 taken at upload; download refused",
+            code="file_altered",
+            field="attachment",
+        ) from exc
+    return AttachmentDownload(attachment, content)

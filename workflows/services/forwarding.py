@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from circulation.records.models import (
@@ -22,6 +22,7 @@ from circulation.records.models import (
 )
 from workflows.calendar import add_working_days
 from workflows.machines import NoticeState
+from workflows.reminders.announcements import announce_forward
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict, InvalidInput
@@ -34,7 +35,7 @@ MAX_WORKING_DAYS = 250
 
 @dataclass(frozen=True)
 class ForwardRequest:
-    unit_codes: Sequence[str] = ()
+    unit_codes: Sequence[str] = ()  # codes or exact Chinese names
     usernames: Sequence[str] = ()
     instruction: str = ""
     due_at: datetime | None = None
@@ -81,12 +82,41 @@ def _validate(request: ForwardRequest) -> ForwardRequest:
     )
 
 
-def _resolve_units(organisation_id: int, codes: Sequence[str]) -> list[Unit]:
-    wanted = list(dict.fromkeys(code.strip().upper() for code in codes))
-    units = list(
-        Unit.objects.filter(organisation_id=organisation_id, code__in=wanted, is_active=True)
+def _resolve_units(organisation_id: int, given: Sequence[str]) -> list[Unit]:
+    """Units by code (``GYG``, any case) or by their exact Chinese name (``工业股``) within the
+    organisation; any unknown (or ambiguous) one refuses the whole forward, named as given."""
+    wanted = list(dict.fromkeys(text.strip() for text in given))
+    found = Unit.objects.filter(organisation_id=organisation_id, is_active=True).filter(
+        Q(code__in=[text.upper() for text in wanted]) | Q(name__in=wanted)
     )
-    unknown = sorted(set(wanted) - {unit.code for unit in units})
+    by_code: dict[str, Unit] = {}
+    by_name: dict[str, list[Unit]] = {}
+    for row in found:
+        by_code[row.code] = row
+        by_name.setdefault(row.name, []).append(row)
+    units: dict[int, Unit] = {}
+    unknown: list[str] = []
+    ambiguous: list[str] = []
+    for text in wanted:
+        unit = by_code.get(text.upper())
+        named = by_name.get(text, [])
+        if unit is None and len(named) == 1:
+            unit = named[0]
+        if unit is not None:
+            units[unit.pk] = unit
+        elif named:
+            ambiguous.append(text)
+        else:
+            unknown.append(text)
+    if ambiguous:
+        raise InvalidInput(
+            f"以下机构名称对应多个机构，请改用机构代码：{'、'.join(ambiguous)}；本次传阅未执行",
+            f"These unit names match several units, give their codes: {', '.join(ambiguous)}; "
+            "nothing was forwarded",
+            code="ambiguous_unit",
+            field="units",
+            extra={"ambiguous": ambiguous},
+        )
     if unknown:
         names = "、".join(unknown)
         raise InvalidInput(
@@ -96,7 +126,7 @@ def _resolve_units(organisation_id: int, codes: Sequence[str]) -> list[Unit]:
             field="units",
             extra={"unknown": unknown},
         )
-    return sorted(units, key=lambda unit: (unit.sort_order, unit.code))
+    return sorted(units.values(), key=lambda unit: (unit.sort_order, unit.code))
 
 
 def _resolve_people(organisation_id: int, usernames: Sequence[str]) -> list[Person]:
@@ -204,6 +234,10 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
                 )
                 for person_id, unit_id in new.items()
             ]
+        )
+        # 传阅通知: in-app and email per person, the units' group robots; sent after commit.
+        announce_forward(
+            notice, circulation_round, new, [unit.pk for unit in units], actor.user, now
         )
         from_state = notice.state
         if notice.state != NoticeState.CIRCULATING:

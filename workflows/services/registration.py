@@ -95,13 +95,24 @@ def _duplicate(organisation: Organisation, parsed: ParsedDocNumber) -> Conflict 
     )
     if existing is None:
         return None
+    number = None
+    if existing["registration_seq"] is not None:
+        number = Notice(
+            registration_year=existing["registration_year"],
+            registration_seq=existing["registration_seq"],
+        ).registration_no
+    # Named by the 收文登记号 the clerk knows it by (the id only for a notice without one).
+    named = number or f"id {existing['id']}"
     return Conflict(
-        f"该文件已登记：{existing['doc_number']}（收文编号 {existing['id']}），请勿重复登记",
-        f"This document is already registered as {existing['doc_number']} "
-        f"(notice id {existing['id']})",
+        f"该文件已登记为{named}：{existing['doc_number']}，请勿重复登记",
+        f"This document is already registered as {named}: {existing['doc_number']}",
         code="duplicate",
         field="doc_number",
-        extra={"existing_id": existing["id"], "existing_doc_number": existing["doc_number"]},
+        extra={
+            "existing_id": existing["id"],
+            "existing_doc_number": existing["doc_number"],
+            "existing_registration_no": number,
+        },
     )
 
 

@@ -1,10 +1,12 @@
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from circulation.api.fields import PlainCharField, RuleTextField
 from circulation.api.serializers.base import BuiltOnceModelSerializer
 from circulation.records.models import Acknowledgement
+from workflows.machines import ACK_OPEN_STATES
 from workflows.services.validation import COMMENT
 
 
@@ -54,3 +56,40 @@ class ConfirmSerializer(serializers.Serializer[Any]):
         trim_whitespace=False,
         max_length=256,
     )
+
+
+class RecipientRowSerializer(BuiltOnceModelSerializer[Acknowledgement]):
+    """One recipient of a notice, as the clerk (all rows) or a unit head (their unit's) sees it."""
+
+    username = serializers.CharField(source="person.username", read_only=True)
+    name = serializers.CharField(source="person.name", read_only=True, help_text="姓名")
+    unit = serializers.CharField(source="unit.code", default=None, read_only=True)
+    unit_name = serializers.CharField(source="unit.name", default=None, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    reminders = serializers.IntegerField(source="reminders_sent", read_only=True)
+    overdue = serializers.SerializerMethodField(help_text="逾期未确认 / late")
+
+    class Meta:
+        model = Acknowledgement
+        fields = [
+            "id",
+            "username",
+            "name",
+            "unit",
+            "unit_name",
+            "state",
+            "state_label",
+            "due_at",
+            "overdue",
+            "opened_at",
+            "confirmed_at",
+            "returned_at",
+            "return_reason",
+            "reminders",
+            "escalations",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, ack: Acknowledgement) -> bool:
+        now = self.context.get("now") or timezone.now()
+        return ack.state in ACK_OPEN_STATES and ack.due_at is not None and ack.due_at < now

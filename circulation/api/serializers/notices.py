@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from circulation.api.fields import LabeledChoiceField, PlainCharField, RuleTextField
@@ -131,6 +132,14 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
         return {key: getattr(notice, f"p_{key}") for key in PROGRESS_KEYS}
 
 
+class MyAcknowledgementSerializer(serializers.Serializer[Any]):
+    """The caller's own acknowledgement of the notice (times in +08:00 like every field)."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
 class NoticeDetailSerializer(NoticeSerializer):
     body = serializers.CharField(read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -150,16 +159,19 @@ class NoticeDetailSerializer(NoticeSerializer):
     def get_progress_by_unit(self, notice: Notice) -> list[dict[str, Any]]:
         return list(self.context.get("progress_by_unit", []))
 
+    @extend_schema_field(MyAcknowledgementSerializer(allow_null=True))
     def get_my_acknowledgement(self, notice: Notice) -> dict[str, Any] | None:
-        return self.context.get("my_acknowledgement")
+        mine = self.context.get("my_acknowledgement")
+        return None if mine is None else dict(MyAcknowledgementSerializer(mine).data)
 
 
 class ForwardSerializer(serializers.Serializer[Any]):
     units = serializers.ListField(
-        child=PlainCharField(name_zh="机构代码", name_en="unit code", max_length=16),
+        child=PlainCharField(name_zh="机构代码或名称", name_en="unit code or name", max_length=100),
         required=False,
         default=list,
         max_length=500,
+        help_text="机构代码（GYG）或机构全称（工业股） / unit codes or exact names",
     )
     people = serializers.ListField(
         child=PlainCharField(name_zh="用户名", name_en="username", max_length=150),

@@ -9,10 +9,22 @@ from workflows.models import Notification
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
     unread = serializers.SerializerMethodField()
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
         model = Notification
-        fields = ["id", "title", "body", "link", "notice", "created_at", "read_at", "unread"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "title",
+            "body",
+            "link",
+            "notice",
+            "created_at",
+            "read_at",
+            "unread",
+        ]
         read_only_fields = fields
 
     def get_unread(self, notification: Notification) -> bool:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from circulation.api.actor import actor_from
+from circulation.api.params import int_param
 from circulation.api.serializers.acknowledgements import (
     AcknowledgementSerializer,
     ConfirmSerializer,
@@ -31,9 +32,24 @@ class AcknowledgementViewSet(
         state = self.request.query_params.get("state")
         if state in AckState.values:
             acks = acks.filter(state=state)
+        # My acknowledgement of one notice; everyone's is GET notices/{id}/acknowledgements/.
+        notice = int_param(self.request, "notice", minimum=1, maximum=2**63 - 1)
+        if notice is not None:
+            acks = acks.filter(notice_id=notice)
         return acks.order_by("state", "due_at", "-id")
 
-    @extend_schema(parameters=[OpenApiParameter("state", enum=AckState.values, required=False)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", enum=AckState.values, required=False),
+            OpenApiParameter(
+                "notice",
+                int,
+                required=False,
+                description="只看这件收文 / only this notice (everyone's rows: "
+                "notices/{id}/acknowledgements/)",
+            ),
+        ]
+    )
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().list(request, *args, **kwargs)
 

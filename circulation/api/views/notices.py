@@ -4,16 +4,20 @@ history. Thin: every change goes through a service in ``workflows.services``."""
 from typing import Any
 
 from django.db.models import Q, QuerySet, prefetch_related_objects
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from circulation.api.actor import actor_from
 from circulation.api.params import YEAR_RANGE, int_param, text_param
+from circulation.api.serializers.acknowledgements import RecipientRowSerializer
 from circulation.api.serializers.audit import AuditEventSerializer
 from circulation.api.serializers.notices import (
     AttachmentSerializer,
@@ -34,11 +38,19 @@ from circulation.records.selectors import (
     sees_all_notices,
     visible_notices,
 )
-from workflows.machines import NoticeState
+from workflows.machines import AckState, NoticeState
 from workflows.reminders import manual
 from workflows.services import attachments, forwarding, registration, withdrawal
 from workflows.services.errors import InvalidInput, RateLimited
-from workflows.services.permissions import require_perm
+from workflows.services.permissions import not_found, require_perm
+
+
+class RosterPagination(PageNumberPagination):
+    """A notice's recipients: 50 a page, ``page_size`` up to 500 (a whole bureau at once)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 def _require_upload_permission(user: Any) -> None:
@@ -149,6 +161,74 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor_from(request), notice.pk, upload.name or "", upload.file, upload.size or 0
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="notice_attachment_download",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                description="附件原文（原文件名、存储的内容类型） / the attachment's bytes"
+            )
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<att_id>\d+)")
+    def attachment(self, request: Request, pk: str, att_id: str) -> FileResponse:
+        """下载附件: for anyone who can see the notice (recipients included); 404 otherwise."""
+        download = attachments.open_attachment(self._user(), int(pk), int(att_id))
+        attachment = download.attachment
+        response = FileResponse(download.content.chunks, content_type=attachment.content_type)
+        # The original file's name (RFC 5987 filename* for Chinese names); FileResponse sets it
+        # only for a file object, not for the checked chunks.
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=attachment.original_name
+        )
+        response["Content-Length"] = str(download.content.size)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(
+        operation_id="notice_acknowledgements",
+        parameters=[
+            OpenApiParameter("state", enum=AckState.values, required=False),
+            OpenApiParameter("unit", str, required=False, description="机构代码 / unit code"),
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page_size", int, required=False, description="1–500, 默认 50"),
+        ],
+        responses=RecipientRowSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="acknowledgements")
+    def acknowledgements(self, request: Request, pk: str) -> Response:
+        """每位接收人的阅知情况: all rows for clerks and admins, their unit's for a unit head;
+        404 for everyone else."""
+        notice = self.get_object()
+        user = self._user()
+        rows = Acknowledgement.objects.filter(notice=notice)
+        if not sees_all_notices(user):
+            headed = headed_unit_ids(user)
+            if not headed:
+                raise not_found()
+            rows = rows.filter(unit_id__in=headed)
+        state = text_param(request, "state", max_length=32)
+        if state:
+            if state not in AckState.values:
+                raise InvalidInput(
+                    f"查询参数 state 只能是 {'、'.join(AckState.values)}",
+                    f"Query parameter state must be one of {', '.join(AckState.values)}",
+                    code="invalid_choice",
+                    field="state",
+                )
+            rows = rows.filter(state=state)
+        unit = text_param(request, "unit", max_length=16)
+        if unit:
+            rows = rows.filter(unit__code=unit.upper())
+        rows = rows.select_related("person", "unit").order_by(
+            "unit__sort_order", "unit__code", "person__username", "pk"
+        )
+        int_param(request, "page_size", minimum=1, maximum=RosterPagination.max_page_size)
+        paginator = RosterPagination()
+        page = paginator.paginate_queryset(rows, request, view=self) or []
+        data = RecipientRowSerializer(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(data)
 
     @extend_schema(request=ForwardSerializer, responses=ForwardResponseSerializer)
     @action(detail=True, methods=["post"])
