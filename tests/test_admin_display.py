@@ -88,7 +88,7 @@ def test_every_field_of_our_models_has_a_chinese_label() -> None:
     """Column headers and form labels come from verbose_name; an English default such as
     "notice" or "created at" would show in the Chinese interface."""
     english = []
-    for app in ("records", "archive", "ackrecord"):
+    for app in ("records", "workflows", "archive", "ackrecord"):
         for model in apps.get_app_config(app).get_models():
             if not CJK.search(str(model._meta.verbose_name)):
                 english.append(model.__name__)

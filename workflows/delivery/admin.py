@@ -99,11 +99,11 @@ class MessageAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
     inlines = (DeliveryAttemptInline,)
     actions = ("retry_selected",)
 
-    @admin.display(description="地址 address")
+    @admin.display(description="地址")
     def address_shown(self, message: Message) -> str:
         return shown_address(message)
 
-    @admin.display(description="最近错误 last error")
+    @admin.display(description="最近错误")
     def error_shown(self, message: Message) -> str:
         return _short(message.last_error)
 
@@ -117,7 +117,7 @@ class MessageAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
             helpers.ACTION_CHECKBOX_NAME, str(obj.pk)
         )
 
-    @admin.action(description="立即重试 Retry now", permissions=["change"])
+    @admin.action(description="立即重试", permissions=["change"])
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         count = retry_now(ids)
@@ -140,11 +140,11 @@ class DeliveryAttemptAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
     ordering = ("-at", "-id")
     list_select_related = ("message",)
 
-    @admin.display(description="渠道 channel")
+    @admin.display(description="渠道")
     def channel(self, attempt: DeliveryAttempt) -> str:
         return attempt.message.get_channel_display()
 
-    @admin.display(description="错误 error")
+    @admin.display(description="错误")
     def error_shown(self, attempt: DeliveryAttempt) -> str:
         return _short(attempt.error)
 
@@ -159,7 +159,7 @@ class DigestAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
     list_select_related = ("recipient",)
     readonly_fields = ("messages_link",)
 
-    @admin.display(description="待发消息 messages")
+    @admin.display(description="待发消息")
     def messages_link(self, digest: Digest) -> str:
         # A link, not an inline: an inline row prints each message's str(), with its address.
         url = reverse("admin:workflows_message_changelist") + f"?digest__id__exact={digest.pk}"
@@ -196,14 +196,14 @@ class WebhookChannelAdmin(OrganisationScopedAdmin):
     list_select_related = ("organisation", "unit")
     raw_id_fields = ("unit",)
 
-    @admin.display(description="主机 host")
+    @admin.display(description="主机")
     def host(self, channel: WebhookChannel) -> str:
         # Only the host: the rest of the URL is the robot's access token.
         from urllib.parse import urlsplit
 
         return urlsplit(channel.url).netloc
 
-    @admin.display(description="加签 signed", boolean=True)
+    @admin.display(description="加签", boolean=True)
     def signed(self, channel: WebhookChannel) -> bool:
         return bool(channel.secret)
 

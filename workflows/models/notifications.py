@@ -10,7 +10,10 @@ class Digest(models.Model):
     """One message's worth of reminders for one person in one window (7 late notices → 1 digest)."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     window_key = models.CharField(_("时间窗"), max_length=40)
     created_at = models.DateTimeField(_("生成时间"))
@@ -47,11 +50,17 @@ class Message(models.Model):
     expires, and the dispatcher hands the message out again.
     """
 
-    digest = models.ForeignKey(Digest, on_delete=models.PROTECT, related_name="messages")
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("催办汇总"), on_delete=models.PROTECT, related_name="messages"
+    )
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     address = models.CharField(_("地址"), max_length=500)
     webhook = models.ForeignKey(
-        "workflows.WebhookChannel", null=True, blank=True, on_delete=models.PROTECT
+        "workflows.WebhookChannel",
+        verbose_name=_("群机器人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
     )
     subject = models.CharField(_("主题"), max_length=200)
     body = models.TextField(_("内容"))
@@ -82,7 +91,9 @@ class Message(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
+    message = models.ForeignKey(
+        Message, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
     at = models.DateTimeField(_("时间"))
     ok = models.BooleanField(_("成功"))
     error = models.TextField(_("错误"), blank=True)
@@ -107,7 +118,10 @@ class Notification(models.Model):
     """In-app notification (站内通知), written in the same transaction as its digest."""
 
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     # db_default: the digest writer's single INSERT … SELECT may leave the column out.
     kind = models.CharField(
@@ -118,10 +132,20 @@ class Notification(models.Model):
         db_default=NotificationKind.REMINDER,
     )
     digest = models.OneToOneField(
-        Digest, null=True, blank=True, on_delete=models.PROTECT, related_name="notification"
+        Digest,
+        verbose_name=_("催办汇总"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notification",
     )
     notice = models.ForeignKey(
-        "records.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "records.Notice",
+        verbose_name=_("收文"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -147,8 +171,17 @@ class WebhookKind(models.TextChoices):
 class WebhookChannel(models.Model):
     """A group robot (群机器人) of a unit, or of the whole organisation when ``unit`` is empty."""
 
-    organisation = models.ForeignKey("records.Organisation", on_delete=models.CASCADE)
-    unit = models.ForeignKey("records.Unit", null=True, blank=True, on_delete=models.CASCADE)
+    organisation = models.ForeignKey(
+        "records.Organisation", verbose_name=_("机关"), on_delete=models.CASCADE
+    )
+    unit = models.ForeignKey(
+        "records.Unit",
+        verbose_name=_("机构"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("为空表示整个机关的群机器人"),
+    )
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=16, choices=WebhookKind.choices)
     url = models.URLField(_("Webhook 地址"), max_length=500)
@@ -167,7 +200,10 @@ class NotificationPreference(models.Model):
     """个人通知偏好. In-app notifications are always on; email can be turned off."""
 
     person = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
     )
     email = models.BooleanField(_("邮件提醒"), default=True)
     group_robot = models.BooleanField(_("在群机器人消息中点名"), default=True)

@@ -12,7 +12,10 @@ class ReminderPolicy(models.Model):
     """How and when an organisation's recipients are chased. Defaults are sensible for a bureau."""
 
     organisation = models.OneToOneField(
-        "records.Organisation", on_delete=models.CASCADE, related_name="reminder_policy"
+        "records.Organisation",
+        verbose_name=_("机关"),
+        on_delete=models.CASCADE,
+        related_name="reminder_policy",
     )
     enabled = models.BooleanField(_("启用自动催办"), default=True)
     office_opens = models.TimeField(_("上班时间"), default=time(8, 30))
@@ -63,9 +66,14 @@ class Reminder(models.Model):
     """
 
     acknowledgement = models.ForeignKey(
-        "records.Acknowledgement", on_delete=models.PROTECT, related_name="reminders"
+        "records.Acknowledgement",
+        verbose_name=_("阅知确认"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
     )
-    notice = models.ForeignKey("records.Notice", on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey(
+        "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=ReminderKind.choices)
     window_key = models.CharField(_("时间窗"), max_length=40)
     recipient = models.ForeignKey(
@@ -77,6 +85,7 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(_("生成时间"))
     digest = models.ForeignKey(
         "workflows.Digest",
+        verbose_name=_("催办汇总"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -106,8 +115,12 @@ class Reminder(models.Model):
 class ManualRemind(models.Model):
     """人工催办 by the clerk: rate-limited per notice, recorded like any reminder."""
 
-    notice = models.ForeignKey("records.Notice", on_delete=models.PROTECT, related_name="+")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    notice = models.ForeignKey(
+        "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT
+    )
     requested_at = models.DateTimeField(_("催办时间"))
     recipients = models.PositiveIntegerField(_("催办人数"), default=0)
 
@@ -123,7 +136,11 @@ class ManualRemind(models.Model):
 class SweepRun(models.Model):
     """One run of a periodic sweep (reminders or the outbox dispatcher)."""
 
-    kind = models.CharField(_("类型"), max_length=20)
+    kind = models.CharField(
+        _("类型"),
+        max_length=20,
+        choices=[("reminders", _("催办扫描")), ("dispatch", _("消息投递"))],
+    )
     started_at = models.DateTimeField(_("开始"))
     finished_at = models.DateTimeField(_("结束"), null=True, blank=True)
     as_of = models.DateTimeField(_("按此时间计算"))

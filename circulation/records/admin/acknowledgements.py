@@ -56,11 +56,11 @@ ACK_TRANSITIONS = (
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "逾期 overdue"
+    title = "逾期"
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "逾期未确认 overdue")]
+        return [("yes", "逾期未确认")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":

@@ -108,7 +108,7 @@ class RoundInline(ReadOnlyRecordMixin, admin.TabularInline):
             super().get_queryset(request).select_related("forwarded_by").prefetch_related("units")
         )
 
-    @admin.display(description="机构 Units")
+    @admin.display(description="机构")
     def unit_codes(self, obj: CirculationRound) -> str:
         return "、".join(unit.code for unit in obj.units.all())
 
@@ -232,16 +232,16 @@ class NoticeAdmin(ReadOnlyRecordMixin, TransitionAdminMixin, OrganisationScopedA
     def forwards_display(self, obj: Notice) -> SafeString:
         return titles_html(obj.forwards)
 
-    @admin.display(description="收文登记号 Reg. no.", ordering="registered_at")
+    @admin.display(description="收文登记号", ordering="registered_at")
     def registration_display(self, obj: Notice) -> str:
         return obj.registration_no or "—"
 
-    @admin.display(description="确认/接收 Confirmed", ordering="ack_confirmed")
+    @admin.display(description="已确认/接收人数", ordering="ack_confirmed")
     def progress(self, obj: Notice) -> str:
         total = getattr(obj, "ack_total", 0)
         return f"{getattr(obj, 'ack_confirmed', 0)}/{total}" if total else "—"
 
-    @admin.display(description="阅知进度 Progress")
+    @admin.display(description="阅知进度")
     def acknowledgement_summary(self, obj: Notice) -> SafeString:
         if obj.pk is None:
             return format_html("{}", "—")
@@ -326,7 +326,7 @@ class CirculationRoundAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CirculationRound]:
         return super().get_queryset(request).prefetch_related("units")
 
-    @admin.display(description="机构 Units")
+    @admin.display(description="机构")
     def unit_codes(self, obj: CirculationRound) -> str:
         return "、".join(unit.code for unit in obj.units.all())
 

@@ -1,9 +1,13 @@
 """机关、机构、人员 admin: organisations, units, people (Django's UserAdmin) and memberships."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
+from django.forms import ModelMultipleChoiceField
 from django.http import HttpRequest
 
 from circulation.records.admin.scoping import OrganisationScopedAdmin, ScopedChoicesMixin
@@ -32,8 +36,8 @@ class UnitMembershipInline(ScopedChoicesMixin, admin.TabularInline):
     fk_name = "unit"
     extra = 0
     autocomplete_fields = ("person",)
-    verbose_name = "成员 member"
-    verbose_name_plural = "成员 members"
+    verbose_name = "成员"
+    verbose_name_plural = "成员"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("person")
@@ -69,7 +73,7 @@ class UnitAdmin(OrganisationScopedAdmin):
             .order_by("organisation", "sort_order", "code")
         )
 
-    @admin.display(description="人数 members", ordering="n_members")
+    @admin.display(description="人数", ordering="n_members")
     def member_count(self, obj: Unit) -> int:
         return getattr(obj, "n_members", 0)
 
@@ -79,11 +83,24 @@ class PersonMembershipInline(ScopedChoicesMixin, admin.TabularInline):
     fk_name = "person"
     extra = 0
     autocomplete_fields = ("unit",)
-    verbose_name = "所属机构 unit"
-    verbose_name_plural = "所属机构 units"
+    verbose_name = "所属机构"
+    verbose_name_plural = "所属机构"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("unit")
+
+
+def role_label(group: Group) -> str:
+    """A role group by its Chinese name (收发员), its code beside it."""
+    label = ROLE_LABELS.get(group.name)
+    return f"{label}（{group.name}）" if label else group.name
+
+
+class RoleFilter(admin.RelatedFieldListFilter):
+    """角色 (groups) listed by their Chinese names, not their codes."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        return [(group.pk, role_label(group)) for group in Group.objects.order_by("name")]
 
 
 class PersonCreationForm(AdminUserCreationForm):
@@ -114,7 +131,7 @@ class PersonAdmin(OrganisationScopedAdmin, UserAdmin):
         "last_login",
     )
     list_select_related = ("organisation",)
-    list_filter = ("groups", "is_staff", "is_superuser", "is_active", "organisation")
+    list_filter = (("groups", RoleFilter), "is_staff", "is_superuser", "is_active", "organisation")
     search_fields = ("username", "display_name", "email", "first_name", "last_name")
     autocomplete_fields = ("organisation",)
     inlines = (PersonMembershipInline,)
@@ -162,11 +179,19 @@ class PersonAdmin(OrganisationScopedAdmin, UserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
         return super().get_queryset(request).prefetch_related("units", "groups")
 
-    @admin.display(description="所属机构 Units")
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> "ModelMultipleChoiceField[Any] | None":
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name == "groups":
+            field.label_from_instance = role_label  # type: ignore[method-assign,assignment]
+        return field
+
+    @admin.display(description="所属机构")
     def unit_list(self, obj: Person) -> str:
         return "、".join(unit.code for unit in obj.units.all())
 
-    @admin.display(description="角色 Roles")
+    @admin.display(description="角色")
     def role_list(self, obj: Person) -> str:
         return "、".join(ROLE_LABELS.get(group.name, group.name) for group in obj.groups.all())
 
