@@ -56,7 +56,7 @@ def test_the_verify_page(circulated: Circulated, bureau: Bureau, outsider: Any) 
 
     anonymous = Client().get(url)
     assert anonymous.status_code == 302
-    assert anonymous["Location"].startswith("/admin/login/?next=")
+    assert anonymous["Location"].startswith("/signin/?next=")
 
     client = Client()
     client.force_login(outsider)  # anyone logged in may check a record they scanned
