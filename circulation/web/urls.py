@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from circulation.web.views import auth, forward, home, register
+from circulation.web.views import attachments, auth, forward, home, inbox, notifications, register
 
 app_name = "web"
 
@@ -10,6 +10,22 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("signin/", auth.SignInView.as_view(), name="signin"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:ack_id>/", inbox.reading, name="inbox-item"),
+    path("inbox/<int:ack_id>/confirm/", inbox.confirm, name="inbox-confirm"),
+    path("inbox/<int:ack_id>/return/", inbox.return_, name="inbox-return"),
+    path(
+        "notices/<int:notice_id>/attachments/<int:att_id>/",
+        attachments.attachment,
+        name="notice-attachment",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notifications.mark_read,
+        name="notification-read",
+    ),
+    path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
     path("register/", register.register, name="register"),
     path("register/check-number/", register.check_number, name="register-check-number"),
     path("register/<int:pk>/attachments/", register.attachments, name="register-attachments"),

@@ -1,4 +1,4 @@
-"""站内通知: the caller's own in-app notifications, and marking one read."""
+"""站内通知: the caller's own in-app notifications, and marking one (or all) read."""
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -21,3 +21,10 @@ def mark_notification_read(person: Person, notification_id: int) -> Notification
     if notification is None:
         raise not_found()
     return notification
+
+
+def mark_all_notifications_read(person: Person) -> int:
+    """Mark all of one's own unread notifications read (one UPDATE); how many were unread."""
+    return Notification.objects.filter(person=person, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

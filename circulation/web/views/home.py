@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from circulation.records.models import Acknowledgement, Person
 from circulation.web.roles import WebRoles
+from circulation.web.views.inbox import inbox_summary
 from workflows.machines import ACK_OPEN_STATES
 
 
@@ -15,5 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, Person)  # noqa: S101 - login_required
     open_acks = Acknowledgement.objects.filter(person=user, state__in=ACK_OPEN_STATES).count()
     return render(
-        request, "web/home.html", {"open_acks": open_acks, "web_roles": WebRoles.of(user)}
+        request,
+        "web/home.html",
+        {"open_acks": open_acks, "web_roles": WebRoles.of(user), **inbox_summary(user)},
     )
