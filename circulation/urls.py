@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 )
 
 from circulation.health import healthz
-from circulation.notice_links import notice_page
+from circulation.web.views.notice import notice_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
     path("records/", include("circulation.ackrecord.urls")),
-    # Links in reminders and notifications; the web issue will serve the page itself.
+    # 收文页: where links in reminders and notifications land (every role; 404 if not visible).
     path("notices/<int:pk>/", notice_page, name="notice-page"),
     # The interface language (zh-hans by default, English switchable): a POST with CSRF.
     path("i18n/setlang/", set_language, name="set_language"),

@@ -89,6 +89,7 @@ def test_an_altered_file_is_refused_not_served(
 def test_the_notice_link_takes_a_signed_in_user_somewhere_that_works(
     bureau: Bureau, outsider: Person
 ) -> None:
+    """The link of every reminder is the web notice page (circulation/web/views/notice.py)."""
     notice = registered_notice(bureau.clerk)
     forward_notice(Actor(bureau.clerk), notice.pk, ForwardRequest(unit_codes=["GYG"]))
     link = f"/notices/{notice.pk}/"
@@ -97,27 +98,18 @@ def test_the_notice_link_takes_a_signed_in_user_somewhere_that_works(
     assert anonymous.status_code == 302
     assert anonymous["Location"] == f"{settings.LOGIN_URL}?next={link}"
 
-    clerk = Client()
-    clerk.force_login(Person.objects.get(pk=bureau.clerk.pk))
-    Person.objects.filter(pk=bureau.clerk.pk).update(is_staff=True)
-    to_admin = clerk.get(link)
-    assert to_admin.status_code == 302
-    assert to_admin["Location"] == f"/admin/records/notice/{notice.pk}/change/"
-    assert clerk.get(to_admin["Location"]).status_code == 200
-
-    recipient = Client()
-    recipient.force_login(bureau.person("gyg_1"))
-    to_api = recipient.get(link)
-    assert to_api.status_code == 302
-    assert to_api["Location"] == f"/api/v1/notices/{notice.pk}/"
-    landed = recipient.get(to_api["Location"], HTTP_ACCEPT="application/json")
-    assert landed.status_code == 200
-    assert landed.json()["id"] == notice.pk
+    for person in (Person.objects.get(pk=bureau.clerk.pk), bureau.person("gyg_1")):
+        client = Client()
+        client.force_login(person)
+        page = client.get(link)
+        assert page.status_code == 200
+        assert notice.title in page.content.decode()
 
     stranger = Client()
     stranger.force_login(outsider)
     assert stranger.get(link).status_code == 404
-    assert recipient.get("/notices/999999/").status_code == 404
+    stranger.force_login(bureau.person("gyg_1"))
+    assert stranger.get("/notices/999999/").status_code == 404
 
 
 def test_a_duplicate_names_the_registration_number(

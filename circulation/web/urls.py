@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from circulation.web.views import attachments, auth, forward, home, inbox, notifications, register
+from circulation.web.views import (
+    attachments,
+    auth,
+    board,
+    forward,
+    home,
+    inbox,
+    notifications,
+    register,
+)
 
 app_name = "web"
 
@@ -10,6 +19,9 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("signin/", auth.SignInView.as_view(), name="signin"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
+    path("board/", board.board, name="board"),
+    path("board/<int:pk>/remind/", board.remind, name="board-remind"),
+    path("board/<int:pk>/withdraw/", board.withdraw, name="board-withdraw"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:ack_id>/", inbox.reading, name="inbox-item"),
     path("inbox/<int:ack_id>/confirm/", inbox.confirm, name="inbox-confirm"),

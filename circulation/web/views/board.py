@@ -1,0 +1,358 @@
+"""传阅看板 (the clerk's circulation board): every open notice with its progress, filters,
+人工催办 and 撤回.
+
+Thin over the services the API uses: ``workflows.reminders.manual.remind_notice`` (429 when repeated
+too soon, with ``next_allowed_at``) and ``workflows.services.withdrawal.withdraw_notice``; the
+notices are ``visible_notices`` with ``progress_annotations`` (one query a page), the per-unit
+progress of a whole page is one more query, so the page costs the same for 10 or 1,000 recipients.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST, require_safe
+
+from circulation.client_ip import client_ip
+from circulation.records.models import (
+    Acknowledgement,
+    ConfirmMethod,
+    Notice,
+    Person,
+    Unit,
+    Urgency,
+)
+from circulation.records.selectors import progress_annotations, sees_all_notices, visible_notices
+from circulation.web.roles import WebRoles
+from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
+from workflows.models import ManualRemind
+from workflows.reminders import manual
+from workflows.reminders.policy import policy_for
+from workflows.services import withdrawal
+from workflows.services.context import Actor
+from workflows.services.errors import DomainError, RateLimited
+
+OPEN_STATES = (NoticeState.REGISTERED, NoticeState.CIRCULATING)
+PAGE_SIZE = 50
+
+
+class BoardFilter(forms.Form):
+    """The board's filters (GET): bad values are a 400 naming the field, never a 500."""
+
+    state = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[
+            ("", _("全部未办结")),
+            (NoticeState.REGISTERED, _("已登记")),
+            (NoticeState.CIRCULATING, _("传阅中")),
+        ],
+    )
+    urgency = forms.ChoiceField(
+        label=_("紧急程度"), required=False, choices=[("", _("全部")), *Urgency.choices]
+    )
+    unit = forms.ChoiceField(label=_("接收机构"), required=False)
+    overdue = forms.BooleanField(label=_("只看有逾期的"), required=False)
+
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit_field = self.fields["unit"]
+        assert isinstance(unit_field, forms.ChoiceField)  # noqa: S101 - declared above
+        unit_field.choices = [("", _("全部")), *((u.code, u.name) for u in units)]
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("撤回原因"),
+        max_length=500,
+        strip=False,  # the service cleans and bounds it, with its own bilingual message
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写撤回原因")},
+    )
+
+
+@dataclass
+class UnitProgress:
+    name: str
+    total: int
+    confirmed: int
+    returned: int
+    open: int
+    overdue: int
+
+
+@dataclass
+class BoardRow:
+    notice: Notice
+    units: list[UnitProgress] = field(default_factory=list)
+    next_allowed_at: datetime | None = None
+    message: str = ""
+    error: str = ""
+    withdraw_form: WithdrawForm | None = None
+
+    @property
+    def progress(self) -> dict[str, int]:
+        n = self.notice
+        return {
+            "total": n.p_total,  # type: ignore[attr-defined]
+            "confirmed": n.p_confirmed,  # type: ignore[attr-defined]
+            "returned": n.p_returned,  # type: ignore[attr-defined]
+            "open": n.p_pending + n.p_read,  # type: ignore[attr-defined]
+            "overdue": n.p_overdue,  # type: ignore[attr-defined]
+        }
+
+
+def error_text(error: DomainError) -> str:
+    """The service's message in the page's language."""
+    return error.message_en if translation.get_language() == "en" else error.message
+
+
+def _clerk(request: HttpRequest) -> Person:
+    """The board is the clerks' and the administrators' (they see every notice)."""
+    user = request.user
+    if not isinstance(user, Person):  # login_required runs first
+        raise Http404
+    roles = WebRoles.of(user)
+    if not (roles.clerk or roles.admin) or not sees_all_notices(user):
+        raise PermissionDenied
+    return user
+
+
+def _actor(request: HttpRequest, user: Person) -> Actor:
+    return Actor(user=user, ip=client_ip(request), method=ConfirmMethod.SESSION)
+
+
+def _open_notices(user: Person) -> QuerySet[Notice]:
+    last_remind = (
+        ManualRemind.objects.filter(notice=OuterRef("pk"))
+        .order_by()
+        .values("notice")
+        .annotate(last=Max("requested_at"))
+        .values("last")
+    )
+    return (
+        visible_notices(user)
+        .filter(state__in=OPEN_STATES)
+        .annotate(**progress_annotations(), last_remind_at=Subquery(last_remind))
+        .only(
+            "id",
+            "doc_number",
+            "title",
+            "state",
+            "urgency",
+            "due_at",
+            "received_at",
+            "registration_year",
+            "registration_seq",
+        )
+    )
+
+
+def _filtered(notices: QuerySet[Notice], data: dict[str, Any]) -> QuerySet[Notice]:
+    if data.get("state"):
+        notices = notices.filter(state=data["state"])
+    if data.get("urgency"):
+        notices = notices.filter(urgency=data["urgency"])
+    if data.get("unit"):
+        notices = notices.filter(
+            Exists(Acknowledgement.objects.filter(notice=OuterRef("pk"), unit__code=data["unit"]))
+        )
+    if data.get("overdue"):
+        notices = notices.filter(**{"p_overdue__gt": 0})  # an annotation of _open_notices
+    # The nearest deadline first; notices without one (only registered) after them.
+    return notices.order_by(F("due_at").asc(nulls_last=True), "-received_at", "-id")
+
+
+def _rows(user: Person, notices: list[Notice]) -> list[BoardRow]:
+    """Board rows with the per-unit progress of every notice (one query for the page) and when
+    the next 催办 is allowed (the organisation's interval, one query)."""
+    if not notices:
+        return []
+    now = timezone.now()
+    per_unit: dict[int, list[UnitProgress]] = {n.pk: [] for n in notices}
+    counts = (
+        Acknowledgement.objects.filter(notice_id__in=list(per_unit))
+        .values("notice_id", "unit__name", "unit__sort_order", "unit__code")
+        .annotate(
+            total=Count("id"),
+            confirmed=Count("id", filter=Q(state=AckState.CONFIRMED)),
+            returned=Count("id", filter=Q(state=AckState.RETURNED)),
+            open=Count("id", filter=Q(state__in=ACK_OPEN_STATES)),
+            overdue=Count("id", filter=Q(state__in=ACK_OPEN_STATES, due_at__lt=now)),
+        )
+        .order_by("notice_id", "unit__sort_order", "unit__code")
+    )
+    for row in counts:
+        per_unit[row["notice_id"]].append(
+            UnitProgress(
+                name=row["unit__name"] or str(_("未分机构")),
+                total=row["total"],
+                confirmed=row["confirmed"],
+                returned=row["returned"],
+                open=row["open"],
+                overdue=row["overdue"],
+            )
+        )
+    interval: timedelta | None = None
+    rows = []
+    for notice in notices:
+        next_allowed = None
+        last = getattr(notice, "last_remind_at", None)
+        if last is not None:
+            if interval is None:
+                assert user.organisation is not None  # noqa: S101 - visible_notices needs one
+                minutes = policy_for(user.organisation).manual_remind_interval_minutes
+                interval = timedelta(minutes=minutes)
+            if last + interval > now:
+                next_allowed = last + interval
+        rows.append(
+            BoardRow(notice=notice, units=per_unit[notice.pk], next_allowed_at=next_allowed)
+        )
+    return rows
+
+
+def _units(user: Person) -> list[Unit]:
+    if user.organisation_id is None:
+        return []
+    return list(
+        Unit.objects.filter(organisation_id=user.organisation_id, is_active=True)
+        .only("code", "name")
+        .order_by("sort_order", "code")
+    )
+
+
+@login_required
+@require_safe
+def board(request: HttpRequest) -> HttpResponse:
+    user = _clerk(request)
+    form = BoardFilter(request.GET or None, units=_units(user))
+    status = 200
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        if form.is_valid():
+            data = form.cleaned_data
+        else:
+            status = 400
+    page = Paginator(_filtered(_open_notices(user), data), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": _rows(user, list(page.object_list)) if status == 200 else [],
+        "query": _query_without_page(request),
+    }
+    template = "web/board/_table.html" if request.htmx else "web/board/board.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=status)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _one_row(request: HttpRequest, user: Person, pk: int) -> BoardRow | None:
+    notice = _open_notices(user).filter(pk=pk).first()
+    if notice is None:
+        return None
+    return _rows(user, [notice])[0]
+
+
+def _visible_or_404(user: Person, pk: int) -> None:
+    if not visible_notices(user).filter(pk=pk).exists():
+        raise Http404
+
+
+def _answer(
+    request: HttpRequest, user: Person, pk: int, row: BoardRow | None, status: int, done: str
+) -> HttpResponse:
+    """htmx: the notice's rows (a ``<tbody>``) in place; otherwise back to the board (a success)
+    or the board with the message beside the notice (a refusal, with the service's status)."""
+    if request.htmx:  # type: ignore[attr-defined]
+        # htmx swaps only 2xx answers: the refusal is shown in the row, the status stays 200.
+        return render(request, "web/board/_notice_rows.html", {"row": row, "pk": pk, "done": done})
+    if status < 400:
+        messages.success(request, done)
+        return HttpResponseRedirect(reverse("web:board"))
+    page = Paginator(_filtered(_open_notices(user), {}), PAGE_SIZE).get_page(1)
+    rows = [r for r in _rows(user, list(page.object_list)) if r.notice.pk != pk]
+    if row is not None:
+        rows.insert(0, row)  # the refused notice first, with its message
+    context = {"form": BoardFilter(units=_units(user)), "page": page, "rows": rows, "query": ""}
+    return render(request, "web/board/board.html", context, status=status)
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    """一键催办: every open recipient of the notice; the 429 says when the next is allowed."""
+    user = _clerk(request)
+    _visible_or_404(user, pk)
+    status, done = 200, ""
+    message = error = ""
+    next_allowed: datetime | None = None
+    try:
+        result = manual.remind_notice(_actor(request, user), pk)
+    except RateLimited as exc:
+        status = exc.status
+        next_allowed = datetime.fromisoformat(exc.extra["next_allowed_at"])
+        error = _next_allowed_text(next_allowed, prefix=error_text(exc))
+    except DomainError as exc:
+        status, error = exc.status, error_text(exc)
+    else:
+        next_allowed = result.next_allowed_at
+        message = done = str(
+            _("已催办 %(count)d 人。") % {"count": result.reminded}
+        ) + _next_allowed_text(next_allowed)
+    row = _one_row(request, user, pk)
+    if row is not None:
+        row.message, row.error = message, error
+        if next_allowed is not None:
+            row.next_allowed_at = next_allowed
+    return _answer(request, user, pk, row, status, done)
+
+
+def _next_allowed_text(moment: datetime, prefix: str = "") -> str:
+    local = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    text = str(_("下次可催办时间 %(time)s") % {"time": local})
+    return f"{prefix}（{text}）" if prefix else text
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤回 with a reason: open acknowledgements are cancelled and the notice leaves the board."""
+    user = _clerk(request)
+    _visible_or_404(user, pk)
+    form = WithdrawForm(request.POST)
+    status, done = 200, ""
+    if form.is_valid():
+        try:
+            notice = withdrawal.withdraw_notice(
+                _actor(request, user), pk, form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            status = exc.status
+            form.add_error("reason" if exc.field in (None, "reason") else None, error_text(exc))
+        else:
+            done = str(
+                _("已撤回 %(doc)s，未阅知的接收人不再需要办理。") % {"doc": notice.doc_number}
+            )
+    else:
+        status = 400
+    row = _one_row(request, user, pk)
+    if row is not None and status >= 400:
+        row.withdraw_form = form
+    return _answer(request, user, pk, row, status, done)

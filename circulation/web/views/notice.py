@@ -1,0 +1,182 @@
+"""收文页 ``/notices/<id>/``: where every reminder and notification link lands, for every role.
+
+The same visibility as ``GET /api/v1/notices/{id}/`` (``visible_notices``; 404 for anyone
+else, also of another organisation) and the same cut as the API's roster
+(``…/acknowledgements/``): the clerks, archivists and administrators (``sees_all_notices``) and
+the organisation's leaders (who read the whole 阅知确认单, ``may_read_whole_record``) see every
+recipient, the returns, the history and the record; a unit head sees their unit's recipients; a
+recipient sees the notice, its attachments and their own acknowledgement.
+
+Queries do not grow with the recipients: the counts are aggregates, the roster is paginated.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from circulation.ackrecord.access import may_read_whole_record
+from circulation.records.admin.display import ACTION_LABELS
+from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
+from circulation.records.selectors import (
+    headed_unit_ids,
+    progress_annotations,
+    progress_by_unit,
+    progress_from_annotations,
+    sees_all_notices,
+    visible_notices,
+)
+from workflows.machines import ACK_OPEN_STATES, AckState
+
+ROSTER_PAGE = 100
+HISTORY_SHOWN = 100
+# The roster's views: who still has to act is what a clerk opens the page for.
+WHO = {
+    "open": (_("未确认"), ACK_OPEN_STATES),
+    "returned": (_("已退回"), (AckState.RETURNED,)),
+    "confirmed": (_("已确认"), (AckState.CONFIRMED,)),
+    "all": (_("全部"), None),
+}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    ack: Acknowledgement
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: AuditEvent
+    label: str
+    detail: str
+
+
+def _person(request: HttpRequest) -> Person:
+    user = request.user
+    if not isinstance(user, Person) or not user.is_active:  # login_required runs first
+        raise Http404
+    return user
+
+
+def _roster(notice: Notice, unit_ids: list[int] | None, who: str) -> QuerySet[Acknowledgement]:
+    rows = Acknowledgement.objects.filter(notice=notice)
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=unit_ids)
+    states = WHO[who][1]
+    if states is not None:
+        rows = rows.filter(state__in=states)
+    return (
+        rows.select_related("person", "unit")
+        .only(
+            "id",
+            "state",
+            "due_at",
+            "opened_at",
+            "confirmed_at",
+            "returned_at",
+            "return_reason",
+            "reminders_sent",
+            "escalations",
+            "person__username",
+            "person__display_name",
+            "unit__name",
+        )
+        .order_by("unit__sort_order", "unit__code", "person__username", "pk")
+    )
+
+
+def _timeline(notice: Notice) -> tuple[list[TimelineEntry], int]:
+    """The latest events first (at most ``HISTORY_SHOWN``) and how many there are in all."""
+    events = AuditEvent.objects.filter(notice=notice)
+    latest = list(
+        events.select_related("actor")
+        .only("id", "seq", "at", "action", "data", "actor_username", "actor__display_name")
+        .order_by("-seq")[:HISTORY_SHOWN]
+    )
+    total = len(latest) if len(latest) < HISTORY_SHOWN else events.count()
+    return [
+        TimelineEntry(event=e, label=ACTION_LABELS.get(e.action, e.action), detail=_detail(e))
+        for e in latest
+    ], total
+
+
+def _detail(event: AuditEvent) -> str:
+    """One line of what matters in the event's data (a reason, a count), never raw JSON."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if data.get("reason"):
+        return str(_("原因：%(reason)s") % {"reason": data["reason"]})
+    if event.action == "notice.reminded" and "recipients" in data:
+        return str(_("催办 %(count)s 人") % {"count": data["recipients"]})
+    if event.action == "notice.forwarded" and "recipients_added" in data:
+        return str(_("新增接收人 %(count)s 人") % {"count": data["recipients_added"]})
+    return ""
+
+
+@login_required
+@require_safe
+def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _person(request)
+    notice = (
+        visible_notices(user)
+        .select_related("received_by")
+        .annotate(**progress_annotations())
+        .filter(pk=pk)
+        .first()
+    )
+    if notice is None:
+        raise Http404
+    whole = sees_all_notices(user) or may_read_whole_record(user, notice)
+    headed = [] if whole else headed_unit_ids(user)
+    unit_ids = None if whole else headed
+    now = timezone.now()
+    context: dict[str, Any] = {
+        "notice": notice,
+        "whole": whole,
+        "progress": progress_from_annotations(notice),
+        "attachments": list(notice.attachments.order_by("id")),
+        "mine": Acknowledgement.objects.filter(notice=notice, person=user)
+        .only("id", "state", "due_at", "opened_at", "confirmed_at", "returned_at")
+        .first(),
+        "now": now,
+        "overdue_mine": False,
+    }
+    mine = context["mine"]
+    if mine is not None:
+        context["overdue_mine"] = _late(mine.state, mine.due_at, now)
+    if whole or headed:
+        by_unit = progress_by_unit(notice)
+        if not whole:
+            by_unit = [row for row in by_unit if row["unit_id"] in headed]
+        who = request.GET.get("who", "open")
+        if who not in WHO:
+            who = "open"
+        page = Paginator(_roster(notice, unit_ids, who), ROSTER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        context |= {
+            "by_unit": by_unit,
+            "who": who,
+            "who_choices": [(key, label) for key, (label, _states) in WHO.items()],
+            "roster_page": page,
+            "roster": [
+                RosterRow(ack=ack, overdue=_late(ack.state, ack.due_at, now))
+                for ack in page.object_list
+            ],
+        }
+    if whole:
+        timeline, total = _timeline(notice)
+        context |= {"timeline": timeline, "timeline_total": total}
+    return render(request, "web/notice/notice.html", context)
+
+
+def _late(state: str, due_at: datetime | None, now: datetime) -> bool:
+    return state in ACK_OPEN_STATES and due_at is not None and due_at < now
