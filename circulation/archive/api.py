@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -193,6 +194,8 @@ def _file_response(
         content.chunks, as_attachment=True, filename=name, content_type=content_type
     )
     response["Content-Length"] = str(content.size)
+    # FileResponse names the file only for a file object, not for checked chunks.
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Archival-Code"] = quote(record.archival_code)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -41,10 +41,11 @@ def test_the_notice_record_pdf_is_the_sealed_file_after_archiving(
     assert response["X-Record-SHA256"] == record.record_sha256
     assert response["Content-Length"] == str(record.record_size)
     assert response["X-Archival-Code"]
-    archive_copy = _body(
-        api(bureau.archivist).get(f"/api/v1/archive/{record.archival_code}/record.pdf")
-    )
-    assert body == archive_copy  # one record, whichever way it is fetched
+    archived = api(bureau.archivist).get(f"/api/v1/archive/{record.archival_code}/record.pdf")
+    # Saved under its 档号 (the name may hold non-ASCII, hence RFC 5987's filename*).
+    assert archived["Content-Disposition"].startswith("attachment; filename")
+    assert "WS" in archived["Content-Disposition"]
+    assert body == _body(archived)  # one record, whichever way it is fetched
     event = AuditEvent.objects.filter(action="record.downloaded").latest("seq")
     assert event.data["sha256"] == record.record_sha256
     assert event.data["archival_code"] == record.archival_code
