@@ -53,6 +53,9 @@
     chosen.appendChild(item);
     empty.hidden = true;
     box.focus();
+    if (!results.querySelector("li")) {
+      results.replaceChildren();
+    }
   });
 
   // A new search shows nobody who is already chosen (and no duplicate ids).

@@ -110,10 +110,6 @@
         label.textContent = t("done");
         item.classList.add("done");
         showVerdict(item, answer);
-        const none = document.getElementById("no-attachments");
-        if (none) {
-          none.hidden = true;
-        }
       } else {
         label.textContent = t("refused");
         item.classList.add("refused");
