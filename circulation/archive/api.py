@@ -195,7 +195,7 @@ def _file_response(
     )
     response["Content-Length"] = str(content.size)
     # FileResponse names the file only for a file object, not for checked chunks.
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     response["X-Archival-Code"] = quote(record.archival_code)
     response["Cache-Control"] = "private, no-store"
     return response

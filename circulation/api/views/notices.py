@@ -178,8 +178,9 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         response = FileResponse(download.content.chunks, content_type=attachment.content_type)
         # The original file's name (RFC 5987 filename* for Chinese names); FileResponse sets it
         # only for a file object, not for the checked chunks.
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=attachment.original_name
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=attachment.original_name)
+            or "attachment"
         )
         response["Content-Length"] = str(download.content.size)
         response["X-Content-Type-Options"] = "nosniff"
