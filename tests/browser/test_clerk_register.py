@@ -90,6 +90,14 @@ def test_the_clerk_registers_attaches_and_forwards_the_sample_notice(
     expect(upload).to_contain_text(hashlib.sha256(pdf).hexdigest())
     assert upload.locator("progress").evaluate("bar => bar.value") == 100
     assert Attachment.objects.get(notice=notice).sha256 == hashlib.sha256(pdf).hexdigest()
+    # A file the content check refuses: the service's reason, nothing stored.
+    page.locator("#attachment-input").set_input_files(
+        files=[{"name": "空白.pdf", "mimeType": "application/pdf", "buffer": b""}]
+    )
+    refused = page.locator(".upload.refused")
+    expect(refused).to_contain_text("未上传")
+    expect(refused).to_contain_text("文件是空的（0 字节），请检查后重新选择文件。")
+    assert Attachment.objects.filter(notice=notice).count() == 1
     _both_sizes(page, "register-attachments")
 
     # 传阅: all 股室, 5 working days, the date shown live exactly as the service will count it.
@@ -114,4 +122,15 @@ def test_the_clerk_registers_attaches_and_forwards_the_sample_notice(
     expect(page.locator("main")).to_contain_text(f"{due:%Y-%m-%d %H:%M}")
     assert Acknowledgement.objects.filter(notice=notice).count() == 10
     _both_sizes(page, "forward-done")
-    assert watched_page.errors() == []
+    # No CSP refusal, no script error: the console's only errors are Chromium's notes of the
+    # refused upload's 400 (and of its own /favicon.ico probe, which the pages do not link).
+    failed_loads = {
+        message.location["url"].removeprefix(page.url.split("/notices/")[0])
+        for message in watched_page.console
+        if message.type == "error" and message.text.startswith("Failed to load resource")
+    }
+    assert failed_loads <= {f"/api/v1/notices/{notice.pk}/attachments/", "/favicon.ico"}
+    assert f"/api/v1/notices/{notice.pk}/attachments/" in failed_loads
+    assert [
+        error for error in watched_page.errors() if not error.startswith("Failed to load resource")
+    ] == []

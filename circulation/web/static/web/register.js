@@ -112,12 +112,16 @@
         showVerdict(item, answer);
       } else {
         label.textContent = t("refused");
+        label.removeAttribute("for");
+        bar.remove(); // nothing was stored: no full bar to suggest otherwise
         item.classList.add("refused");
         line(item, "p", "check-error", "✖ " + errorText(answer));
       }
     });
     request.addEventListener("error", function () {
       label.textContent = t("refused");
+      label.removeAttribute("for");
+      bar.remove(); // nothing was stored: no full bar to suggest otherwise
       item.classList.add("refused");
       line(item, "p", "check-error", "✖ " + t("failed"));
     });
