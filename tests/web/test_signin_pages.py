@@ -72,3 +72,9 @@ def test_english_is_one_click_away(bureau: Bureau, clerk_password: str) -> None:
     english = client.get("/").content.decode()
     assert "My tasks" in english
     assert 'lang="en"' in english
+
+
+def test_the_browsers_own_favicon_request_finds_our_icon() -> None:
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/web/favicon.svg"
