@@ -4,6 +4,8 @@ acknowledgement is a 404), CSRF, and queries that do not grow with the rows."""
 
 import hashlib
 import io
+import struct
+import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -159,6 +161,57 @@ def test_reading_marks_it_opened_and_shows_the_notice_and_its_pdf(
     assert hashlib.sha256(body).hexdigest() == attachment.sha256
     download = client.get(src + "?download=1")
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def tiny_png() -> bytes:
+    """A valid 1×1 PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_an_image_is_shown_in_the_page_and_other_files_are_downloaded(
+    bureau: Bureau, media: Any
+) -> None:
+    actor = Actor(bureau.clerk)
+    fields = {k: v for k, v in SAMPLE.items() if k not in {"issued_on"}}
+    notice = register_notice(actor, NoticeInput(**fields)).notice
+    png, text = tiny_png(), "会议纪要\n".encode()
+    image = add_attachment(actor, notice.pk, "现场照片.png", io.BytesIO(png), len(png))
+    plain = add_attachment(actor, notice.pk, "纪要.txt", io.BytesIO(text), len(text))
+    forward_notice(actor, notice.pk, ForwardRequest(unit_codes=["GYG"]))
+    client = signed_in(bureau.person("gyg_1"))
+    html = client.get(f"/inbox/{ack_of(notice, 'gyg_1').pk}/").content.decode()
+    assert (
+        f'<img class="attachment-image" src="/notices/{notice.pk}/attachments/{image.pk}/"' in html
+    )
+    assert f'src="/notices/{notice.pk}/attachments/{plain.pk}/"' not in html
+    assert f'href="/notices/{notice.pk}/attachments/{plain.pk}/?download=1"' in html
+
+    shown = client.get(f"/notices/{notice.pk}/attachments/{image.pk}/")
+    assert shown["Content-Type"] == "image/png"
+    assert shown["Content-Disposition"].startswith("inline")
+    downloaded = client.get(f"/notices/{notice.pk}/attachments/{plain.pk}/")
+    assert downloaded["Content-Disposition"].startswith("attachment")
+
+
+def test_an_attachment_altered_on_disk_is_refused(bureau: Bureau, media: Any) -> None:
+    notice = notice_to(bureau, 1, pdf=True)
+    attachment = Attachment.objects.get(notice=notice)
+    with attachment.file.open("wb") as handle:
+        handle.write(small_pdf("篡改"))
+    response = signed_in(bureau.person("gyg_1")).get(
+        f"/notices/{notice.pk}/attachments/{attachment.pk}/"
+    )
+    assert response.status_code == 409
+    assert "SHA-256" in response.content.decode()
 
 
 def test_someone_elses_acknowledgement_and_another_units_attachment_are_404(
