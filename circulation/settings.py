@@ -23,7 +23,14 @@ if (BASE_DIR / ".env").is_file():
 # (a throw-away random one), so CI and build steps need no secret. Everything else — the web app,
 # the workers, ``check --deploy``, ``migrate`` — refuses to start without one when DEBUG is off.
 KEYLESS_COMMANDS = frozenset(
-    {"makemigrations", "showmigrations", "sqlmigrate", "spectacular", "compilemessages", "makemessages"}
+    {
+        "makemigrations",
+        "showmigrations",
+        "sqlmigrate",
+        "spectacular",
+        "compilemessages",
+        "makemessages",
+    }
 )
 
 DEBUG = env.bool("DEBUG", default=False)
