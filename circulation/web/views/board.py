@@ -33,7 +33,7 @@ from circulation.records.models import (
     Unit,
     Urgency,
 )
-from circulation.records.selectors import progress_annotations, sees_all_notices, visible_notices
+from circulation.records.selectors import sees_all_notices, visible_notices
 from circulation.web.roles import WebRoles
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
@@ -103,14 +103,10 @@ class BoardRow:
 
     @property
     def progress(self) -> dict[str, int]:
-        n = self.notice
-        return {
-            "total": n.p_total,  # type: ignore[attr-defined]
-            "confirmed": n.p_confirmed,  # type: ignore[attr-defined]
-            "returned": n.p_returned,  # type: ignore[attr-defined]
-            "open": n.p_pending + n.p_read,  # type: ignore[attr-defined]
-            "overdue": n.p_overdue,  # type: ignore[attr-defined]
-        }
+        """The notice's progress: the sum of its units' (every acknowledgement has one row
+        there, those without a unit too), so the board counts the page's acknowledgements once."""
+        keys = ("total", "confirmed", "returned", "open", "overdue")
+        return {key: sum(getattr(unit, key) for unit in self.units) for key in keys}
 
 
 def error_text(error: DomainError) -> str:
@@ -144,7 +140,10 @@ def _open_notices(user: Person) -> QuerySet[Notice]:
     return (
         visible_notices(user)
         .filter(state__in=OPEN_STATES)
-        .annotate(**progress_annotations(), last_remind_at=Subquery(last_remind))
+        # No progress counts here: counted over every open notice they cost a join of all their
+        # acknowledgements before the page is cut (docs/benchmarks.md, web pages); _rows counts
+        # the page's.
+        .annotate(last_remind_at=Subquery(last_remind))
         .only(
             "id",
             "doc_number",
@@ -169,7 +168,10 @@ def _filtered(notices: QuerySet[Notice], data: dict[str, Any]) -> QuerySet[Notic
             Exists(Acknowledgement.objects.filter(notice=OuterRef("pk"), unit__code=data["unit"]))
         )
     if data.get("overdue"):
-        notices = notices.filter(**{"p_overdue__gt": 0})  # an annotation of _open_notices
+        overdue = Acknowledgement.objects.filter(
+            notice=OuterRef("pk"), state__in=ACK_OPEN_STATES, due_at__lt=timezone.now()
+        )
+        notices = notices.filter(Exists(overdue))
     # The nearest deadline first; notices without one (only registered) after them.
     return notices.order_by(F("due_at").asc(nulls_last=True), "-received_at", "-id")
 
