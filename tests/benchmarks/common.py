@@ -466,3 +466,65 @@ def emit(line: str) -> None:
     """A plain machine-readable line (the smoke test greps these); flushed at once."""
     print(line, flush=True)
     sys.stdout.flush()
+
+
+# --- CPU calibration (issue 12) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Two fixed workloads timed on this machine (best of ``runs``), to put absolute figures in
+    proportion on other hardware: ``python_ms`` a pure-Python loop (integer arithmetic, dict and
+    string work, one core), ``postgres_ms`` one PostgreSQL query (an aggregate with a sort over
+    generated rows: executor, hashing, sorting; one backend)."""
+
+    python_ms: float
+    postgres_ms: float
+    runs: int
+
+    def line(self) -> str:
+        return f"calibration python_ms={self.python_ms:.1f} postgres_ms={self.postgres_ms:.1f}"
+
+    def text(self) -> str:
+        return (
+            f"pure-Python workload {self.python_ms:.0f} ms, PostgreSQL workload "
+            f"{self.postgres_ms:.0f} ms (best of {self.runs}; `common.calibrate()`)"
+        )
+
+
+CALIBRATION_SQL = (
+    "SELECT count(*), sum(h) FROM (SELECT md5(i::text) AS m, i % 1000 AS h "
+    "FROM generate_series(1, 100000) AS i ORDER BY m) AS t"
+)
+
+
+def _python_workload() -> int:
+    total = 0
+    seen: dict[str, int] = {}
+    for i in range(100_000):
+        key = str(i % 5000)
+        seen[key] = seen.get(key, 0) + i
+        total = (total * 31 + i) % 1_000_003
+    return total + len(seen)
+
+
+def calibrate(runs: int = 3) -> Calibration:
+    """Time the fixed workloads (needs Django set up on a PostgreSQL database)."""
+    from django.db import connection
+
+    python_times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        _python_workload()
+        python_times.append(time.perf_counter() - started)
+    pg_times: list[float] = []
+    with connection.cursor() as cursor:
+        cursor.execute(CALIBRATION_SQL)  # warm: catalog and plan caches
+        for _ in range(runs):
+            started = time.perf_counter()
+            cursor.execute(CALIBRATION_SQL)
+            cursor.fetchall()
+            pg_times.append(time.perf_counter() - started)
+    return Calibration(
+        python_ms=1000 * min(python_times), postgres_ms=1000 * min(pg_times), runs=runs
+    )
