@@ -1,8 +1,6 @@
 """The web pages' URLs (namespace ``web``), mounted at the site root."""
 
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from circulation.web.views import (
     attachments,
@@ -20,7 +18,7 @@ app_name = "web"
 urlpatterns = [
     path("", home.home, name="home"),
     # Browsers ask for /favicon.ico on their own, whatever the page links.
-    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
+    path("favicon.ico", home.favicon),
     path("signin/", auth.SignInView.as_view(), name="signin"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
     path("board/", board.board, name="board"),
