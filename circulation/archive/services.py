@@ -6,6 +6,7 @@ then the audit chain head. The record is rendered (if its data changed) before t
 because rendering may take seconds and runs in a child process.
 """
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +43,7 @@ __all__ = [
     "ArchiveChecksFailed",
     "VerifyResult",
     "archive_notice",
+    "preview_archival_code",
     "record_download",
     "verify_record",
 ]
@@ -118,10 +120,8 @@ def _refuse(report: ChecksReport) -> ArchiveChecksFailed:
     )
 
 
-def archive_notice(
-    actor: Actor, notice_id: int, *, retention: str, unit_code: str | None = None
-) -> ArchivedRecord:
-    """归档 a completed notice with 保管期限 ``retention`` (Y/D30/D10 or 永久/定期30年/定期10年)."""
+def _archivable(actor: Actor, notice_id: int, retention: str) -> tuple[str, Notice]:
+    """The retention code and the notice, for an archivist of the notice's organisation."""
     require_perm(actor.user, "archive_notice", "归档", "archive notices")
     retention_code = parse_retention(retention or "")
     if retention_code is None:
@@ -135,6 +135,46 @@ def archive_notice(
     if notice is None:
         raise not_found()
     require_same_organisation(actor.user, notice)
+    return retention_code, notice
+
+
+def _fonds_and_date(organisation: Organisation, notice: Notice) -> tuple[str, date]:
+    """全宗号, and the date whose year is the 年度 (成文日期, else the day it was received)."""
+    fonds = organisation.fonds_code or settings.FONDS_CODE
+    return fonds, notice.issued_on or timezone.localdate(notice.received_at)
+
+
+def preview_archival_code(
+    actor: Actor, notice_id: int, *, retention: str, unit_code: str | None = None
+) -> str:
+    """The 档号 archiving would assign now: the group's next 件号, read but not taken (no lock).
+    Someone archiving into the same group in between takes it first: the 档号 then differs."""
+    retention_code, notice = _archivable(actor, notice_id, retention)
+    unit = _filing_unit(notice.organisation, unit_code)
+    fonds, issued_on = _fonds_and_date(notice.organisation, notice)
+    last = (
+        ItemCounter.objects.filter(
+            fonds_code=fonds, year=issued_on.year, retention=retention_code, unit_code=unit.code
+        )
+        .values_list("last_value", flat=True)
+        .first()
+    )
+    try:
+        code = ArchivalCode(fonds, issued_on.year, retention_code, unit.code, (last or 0) + 1)
+    except ArchivalCodeError as exc:
+        raise Conflict(
+            f"无法编制档号：{exc.message}",
+            f"No archival code can be made: {exc.message_en}",
+            code="archival_code_invalid",
+        ) from exc
+    return str(code)
+
+
+def archive_notice(
+    actor: Actor, notice_id: int, *, retention: str, unit_code: str | None = None
+) -> ArchivedRecord:
+    """归档 a completed notice with 保管期限 ``retention`` (Y/D30/D10 or 永久/定期30年/定期10年)."""
+    retention_code, notice = _archivable(actor, notice_id, retention)
     if notice.state != NoticeState.COMPLETED:
         raise _state_conflict(notice)
     organisation = notice.organisation
@@ -169,9 +209,7 @@ def archive_notice(
             if not report.ok:
                 raise _refuse(report)
 
-            fonds = organisation.fonds_code or settings.FONDS_CODE
-            received_on = timezone.localdate(notice.received_at)
-            issued_on = notice.issued_on or received_on
+            fonds, issued_on = _fonds_and_date(organisation, notice)
             year = issued_on.year
             item_no = _next_item_no(fonds, year, retention_code, unit.code)
             used = ArchivedRecord.objects.filter(

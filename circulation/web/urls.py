@@ -6,11 +6,14 @@ from circulation.web.views import (
     attachments,
     auth,
     board,
+    dashboard,
     forward,
     home,
     inbox,
     notifications,
+    preferences,
     register,
+    unit,
 )
 
 app_name = "web"
@@ -40,6 +43,12 @@ urlpatterns = [
         name="notification-read",
     ),
     path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
+    path(
+        "notifications/preferences/", preferences.preferences, name="notification-preferences"
+    ),
+    path("unit/", unit.unit_page, name="unit"),
+    path("unit/<int:notice_id>/<int:unit_id>/remind/", unit.remind, name="unit-remind"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("register/", register.register, name="register"),
     path("register/check-number/", register.check_number, name="register-check-number"),
     path("register/<int:pk>/attachments/", register.attachments, name="register-attachments"),
