@@ -10,6 +10,7 @@ from circulation.api.views.auth import OwnTokensView, OwnTokenView, TokenView
 from circulation.api.views.notices import NoticeViewSet
 from circulation.api.views.notifications import NotificationViewSet
 from circulation.api.views.organisation import PersonViewSet, UnitViewSet
+from circulation.api.views.stats import StatsView
 from circulation.archive.urls import urlpatterns as archive_urls
 
 router = DefaultRouter(trailing_slash=True)
@@ -24,6 +25,7 @@ urlpatterns = [
     path("auth/tokens/", OwnTokensView.as_view(), name="auth-tokens"),
     path("auth/tokens/<str:token_id>/", OwnTokenView.as_view(), name="auth-token-revoke"),
     path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
+    path("stats/", StatsView.as_view(), name="stats"),
     path("", include(archive_urls)),
     path("notices/<int:pk>/record.pdf", RecordPdfView.as_view(), name="notice-record-pdf"),
     path("", include(router.urls)),

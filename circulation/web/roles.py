@@ -14,10 +14,20 @@ class WebRoles:
     clerk: bool
     archivist: bool
     admin: bool
+    # Known to the page context only (one query with the unread count): heads a unit, is a
+    # member of the 领导班子. Views decide with their own checks.
+    head: bool = False
+    leader: bool = False
+
+    @property
+    def dashboard(self) -> bool:
+        return self.clerk or self.admin or self.leader
 
     @classmethod
-    def of(cls, user: Person) -> "WebRoles":
+    def of(cls, user: Person, *, head: bool = False, leader: bool = False) -> "WebRoles":
         return cls(
+            head=head,
+            leader=leader,
             clerk=(
                 user.has_perm("records.forward_notice") or user.has_perm("records.register_notice")
             ),

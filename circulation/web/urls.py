@@ -15,6 +15,10 @@ from circulation.web.views import (
     register,
     unit,
 )
+from circulation.web.views.archive import catalogue as archive_catalogue
+from circulation.web.views.archive import queue as archive_queue
+from circulation.web.views.archive import record as archive_record
+from circulation.web.views.archive import search as archive_search
 
 app_name = "web"
 
@@ -43,9 +47,7 @@ urlpatterns = [
         name="notification-read",
     ),
     path("notifications/read-all/", notifications.mark_all_read, name="notifications-read-all"),
-    path(
-        "notifications/preferences/", preferences.preferences, name="notification-preferences"
-    ),
+    path("notifications/preferences/", preferences.preferences, name="notification-preferences"),
     path("unit/", unit.unit_page, name="unit"),
     path("unit/<int:notice_id>/<int:unit_id>/remind/", unit.remind, name="unit-remind"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
@@ -55,4 +57,14 @@ urlpatterns = [
     path("notices/<int:pk>/forward/", forward.forward, name="forward"),
     path("forward/people/", forward.people, name="forward-people"),
     path("forward/deadline/", forward.deadline, name="forward-deadline"),
+    path("archive/", archive_queue.queue, name="archive-queue"),
+    path("archive/notices/<int:pk>/", archive_queue.archive_form, name="archive-form"),
+    path("archive/notices/<int:pk>/preview/", archive_queue.preview, name="archive-preview"),
+    path("archive/search/", archive_search.search, name="archive-search"),
+    path("archive/catalogue/", archive_catalogue.catalogue, name="archive-catalogue"),
+    path("archive/catalogue.csv", archive_catalogue.catalogue_csv, name="archive-catalogue-csv"),
+    path("archive/catalogue.xlsx", archive_catalogue.catalogue_xlsx, name="archive-catalogue-xlsx"),
+    path("archive/records/<str:code>/", archive_record.record_page, name="archive-record"),
+    path("archive/records/<str:code>/record.pdf", archive_record.record_pdf, name="archive-pdf"),
+    path("archive/records/<str:code>/verify/", archive_record.verify, name="archive-verify"),
 ]

@@ -113,7 +113,8 @@ class Reminder(models.Model):
 
 
 class ManualRemind(models.Model):
-    """人工催办 by the clerk: rate-limited per notice, recorded like any reminder."""
+    """人工催办 by the clerk (per notice) or a unit head (per notice and unit): rate-limited,
+    recorded like any reminder."""
 
     notice = models.ForeignKey(
         "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
@@ -123,6 +124,15 @@ class ManualRemind(models.Model):
     )
     requested_at = models.DateTimeField(_("催办时间"))
     recipients = models.PositiveIntegerField(_("催办人数"), default=0)
+    # Empty for the clerk's 催办 of every open recipient; a unit head's reminds their unit only.
+    unit = models.ForeignKey(
+        "records.Unit",
+        verbose_name=_("机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("人工催办")

@@ -73,7 +73,12 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
             )
         now = timezone.now()
         interval = timedelta(minutes=policy_for(notice.organisation).manual_remind_interval_minutes)
-        last = ManualRemind.objects.filter(notice=notice).order_by("-requested_at").first()
+        # The clerk's own 催办 only: a unit head reminding their unit does not hold the clerk up.
+        last = (
+            ManualRemind.objects.filter(notice=notice, unit__isnull=True)
+            .order_by("-requested_at")
+            .first()
+        )
         if last is not None and now < last.requested_at + interval:
             raise _rate_limited(last.requested_at + interval, now)
 

@@ -131,7 +131,7 @@ def _actor(request: HttpRequest, user: Person) -> Actor:
 
 def _open_notices(user: Person) -> QuerySet[Notice]:
     last_remind = (
-        ManualRemind.objects.filter(notice=OuterRef("pk"))
+        ManualRemind.objects.filter(notice=OuterRef("pk"), unit__isnull=True)
         .order_by()
         .values("notice")
         .annotate(last=Max("requested_at"))

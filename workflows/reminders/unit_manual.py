@@ -1,0 +1,142 @@
+"""机构负责人催办: a unit head reminds their own unit's open recipients of a notice.
+
+The clerk's 人工催办 (:mod:`workflows.reminders.manual`) cut to one unit: only the head of the unit
+may send it, only that unit's pending/read acknowledgements are reminded, and it is rate-limited
+per notice and unit by the same interval (``manual_remind_interval_minutes``) — a clerk's 催办 of
+the whole notice counts too, since it reminded the unit's people as well. Recorded the same way
+(``ManualRemind`` with its unit, ``Reminder`` rows of kind ``manual``, the audit event
+``notice.reminded`` with ``unit``) and delivered through the same digests and outbox.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from circulation.records.models import Acknowledgement, Notice, Unit
+from workflows.machines import ACK_OPEN_STATES, NoticeState
+from workflows.models import ManualRemind, Reminder, ReminderKind
+from workflows.reminders.digests import write_reminder_digests
+from workflows.reminders.manual import ManualRemindResult, _rate_limited
+from workflows.reminders.policy import manual_window, policy_for
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+from workflows.services.errors import Conflict
+from workflows.services.permissions import not_found, require_same_organisation
+
+
+def headed_unit(actor: Actor, unit_id: int) -> Unit:
+    """The active unit ``unit_id`` if the actor heads it; 404 otherwise (as for another's)."""
+    organisation_id = actor.user.organisation_id
+    unit = (
+        Unit.objects.filter(pk=unit_id, head=actor.user, is_active=True)
+        .filter(organisation_id=organisation_id)
+        .first()
+        if organisation_id is not None
+        else None
+    )
+    if unit is None:
+        raise not_found("unit")
+    return unit
+
+
+def next_allowed_at(notice_id: int, unit_id: int, interval: timedelta) -> datetime | None:
+    """When the head of ``unit_id`` may remind about the notice again (None: now)."""
+    last = (
+        ManualRemind.objects.filter(notice_id=notice_id)
+        .filter(Q(unit_id=unit_id) | Q(unit__isnull=True))
+        .order_by("-requested_at")
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+    if last is None or last + interval <= timezone.now():
+        return None
+    return last + interval
+
+
+def remind_unit(actor: Actor, notice_id: int, unit_id: int) -> ManualRemindResult:
+    """Remind the open recipients of ``unit_id`` about a circulating notice; 429 when repeated
+    too soon. The notice row is locked first, as in every service, so two clicks at once send one
+    reminder and the second gets the rate limit."""
+    unit = headed_unit(actor, unit_id)
+    with transaction.atomic(durable=True):
+        notice = (
+            Notice.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation__reminder_policy")
+            .filter(pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            raise not_found()
+        require_same_organisation(actor.user, notice)
+        if not Acknowledgement.objects.filter(notice=notice, unit=unit).exists():
+            raise not_found()  # not sent to the unit: the head does not see it
+        if notice.state != NoticeState.CIRCULATING:
+            raise Conflict(
+                f"收文当前状态为“{notice.get_state_display()}”，只有传阅中的收文可以催办",
+                f"Only a circulating notice can be reminded about (state: {notice.state})",
+                code="invalid_state",
+                extra={"state": notice.state},
+            )
+        now = timezone.now()
+        interval = timedelta(minutes=policy_for(notice.organisation).manual_remind_interval_minutes)
+        last = next_allowed_at(notice.pk, unit.pk, interval)
+        if last is not None:
+            raise _rate_limited(last, now)
+
+        acks = list(
+            Acknowledgement.objects.select_for_update(of=("self",))
+            .filter(notice=notice, unit=unit, state__in=ACK_OPEN_STATES)
+            .select_related("person", "unit")
+            .order_by("pk")
+        )
+        if not acks:
+            raise Conflict(
+                "本机构的接收人都已办理，无需催办",
+                "Everyone of the unit has answered; there is nobody to remind",
+                code="nobody_to_remind",
+            )
+        manual = ManualRemind.objects.create(
+            notice=notice,
+            unit=unit,
+            requested_by=actor.user,
+            requested_at=now,
+            recipients=len(acks),
+        )
+        window = manual_window(manual.pk)
+        reminders = [
+            Reminder(
+                acknowledgement=ack,
+                notice=notice,
+                kind=ReminderKind.MANUAL,
+                window_key=window,
+                recipient=ack.person,
+                created_at=now,
+            )
+            for ack in acks
+        ]
+        Reminder.objects.bulk_create(reminders)
+        Acknowledgement.objects.filter(pk__in=[ack.pk for ack in acks]).update(
+            reminders_sent=F("reminders_sent") + 1
+        )
+        stats = write_reminder_digests(reminders, window, now)
+        record_event(
+            actor,
+            "notice.reminded",
+            notice,
+            notice_id=notice.pk,
+            data={
+                "manual": True,
+                "unit": unit.code,
+                "recipients": len(acks),
+                "people": sorted(ack.person.username for ack in acks),
+            },
+        )
+    return ManualRemindResult(
+        notice_id=notice.pk,
+        manual_remind_id=manual.pk,
+        reminded=len(acks),
+        messages=stats.messages,
+        next_allowed_at=now + interval,
+    )
