@@ -4,7 +4,6 @@ and docs, and /healthz."""
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,6 +11,7 @@ from drf_spectacular.views import (
 )
 
 from circulation.health import healthz
+from circulation.web.views.language import set_language
 from circulation.web.views.notice import notice_page
 
 urlpatterns = [
@@ -33,7 +33,8 @@ urlpatterns = [
     path("records/", include("circulation.ackrecord.urls")),
     # 收文页: where links in reminders and notifications land (every role; 404 if not visible).
     path("notices/<int:pk>/", notice_page, name="notice-page"),
-    # The interface language (zh-hans by default, English switchable): a POST with CSRF.
+    # The interface language (zh-hans by default, English switchable): a POST with CSRF; kept on
+    # the account of a signed-in person.
     path("i18n/setlang/", set_language, name="set_language"),
     # The web pages (sign-in, home, inboxes and desks) at the site root.
     path("", include("circulation.web.urls")),

@@ -86,6 +86,14 @@ class Person(AbstractUser):
     units = models.ManyToManyField(
         Unit, verbose_name=_("所属机构"), through="records.Membership", related_name="members"
     )
+    # The interface language this person chose (blank: the default, zh-hans); applied at sign-in.
+    language = models.CharField(
+        _("界面语言"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+    )
 
     class Meta:
         verbose_name = _("人员")
