@@ -97,16 +97,25 @@ def tab_until_focused(page: Page, selector: str, limit: int = 40) -> None:
 
 
 def open_from_inbox(page: Page) -> None:
+    """From the nav to the notice's reading page, its PDF shown in the page."""
     page.get_by_role("link", name="收件箱").first.click()
     page.get_by_role("heading", name="收件箱", level=1).wait_for()
-    page.get_by_role("link", name=TITLE).click()
-    page.get_by_role("heading", name=TITLE, level=1).wait_for()
+    with page.expect_response(re.compile(r"/notices/\d+/attachments/\d+/$")) as pdf:
+        page.get_by_role("link", name=TITLE).click()
+        page.get_by_role("heading", name=TITLE, level=1).wait_for()
+    assert pdf.value.status == 200
 
 
-def confirm(page: Page, comment: str = "") -> None:
+def confirm(page: Page, comment: str = "", *, tap: bool = False) -> None:
+    """Confirm on the reading page: a tap (click), else Enter on the button. The PDF viewer in
+    the page may still move the layout while it renders, which a click's coordinates miss."""
     if comment:
         page.get_by_label("学习体会（可不填）").fill(comment)
-    page.get_by_role("button", name="确认已阅知").click()
+    button = page.get_by_role("button", name="确认已阅知")
+    if tap:
+        button.click()
+    else:
+        button.press("Enter")
     # The last confirmation also completes the notice and queues its record: allow it time.
     expect(page.get_by_role("status")).to_contain_text("已确认", timeout=15_000)
 
@@ -169,7 +178,7 @@ def test_the_sample_notice_from_registration_to_the_record_pdf(
     open_from_inbox(phone)
     expect(phone.locator("iframe.attachment-pdf")).to_be_visible()
     assert_accessible(phone)
-    confirm(phone, "认真学习了指导意见，将结合工作抓好落实。")
+    confirm(phone, "认真学习了指导意见，将结合工作抓好落实。", tap=True)
     assert_accessible(phone)
 
     # --- bgs_2 with the keyboard only: sign in, the inbox, the notice, confirm ---------------
