@@ -25,8 +25,9 @@ from circulation.records.stats import (
 from circulation.web.views.board import error_text
 from workflows.services.errors import InvalidInput
 
-LABEL_WIDTH = 190  # SVG units left of the bars (unit names up to about 12 characters)
-BAR_SPACE = 300  # the longest bar
+LABEL_WIDTH = 140  # SVG units left of the bars (unit names up to about 10 characters)
+BAR_SPACE = 170  # the longest bar
+WIDTH = LABEL_WIDTH + BAR_SPACE + 50  # room for the number after the longest bar; fits a phone
 ROW_HEIGHT = 30
 
 
@@ -52,6 +53,7 @@ class Chart:
     bars: list[Bar]
     height: int
     label_width: int = LABEL_WIDTH
+    width: int = WIDTH
 
 
 def _number(value: float | int | None, unit: str = "") -> str:
