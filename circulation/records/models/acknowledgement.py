@@ -66,6 +66,12 @@ class Acknowledgement(AcknowledgementMachine):
             models.Index(fields=["person", "state"], name="ack_person_state"),
             models.Index(fields=["notice", "state"], name="ack_notice_state"),
             models.Index(fields=["state", "due_at"], name="ack_state_due"),
+            # The board's 逾期 filter: one probe per open notice (docs/benchmarks.md, web pages).
+            models.Index(
+                fields=["notice", "due_at"],
+                name="ack_open_notice_due",
+                condition=models.Q(state__in=["pending", "read"]),
+            ),
         ]
 
     def __str__(self) -> str:
