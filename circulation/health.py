@@ -56,7 +56,7 @@ def _clockwork() -> dict[str, Any]:
     if last_sweep is not None:
         age = max(0, int((timezone.now() - last_sweep).total_seconds()))
     return {
-        "last_beat_tick": last_tick.isoformat() if last_tick else None,
+        "last_beat_tick": timezone.localtime(last_tick).isoformat() if last_tick else None,
         "last_sweep_age_seconds": age,
     }
 

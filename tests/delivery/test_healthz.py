@@ -25,6 +25,7 @@ def test_last_beat_tick_is_null_before_any_run_and_set_after_one(client: Any) ->
     run = SweepRun.objects.get(kind="dispatch")
     assert body["database"] == "ok"
     assert datetime.fromisoformat(body["last_beat_tick"]) == run.started_at
+    assert body["last_beat_tick"].endswith("+08:00")  # one time zone in every answer
     assert run.finished_at is not None
     assert body["last_sweep_age_seconds"] is None  # no reminder sweep yet
 
