@@ -88,7 +88,8 @@ def test_the_archivist_archives_finds_verifies_and_downloads_the_catalogue(
     page.locator("#archival-code", has_text=previewed).wait_for()
 
     # verify now: the result and when it was checked
-    page.get_by_role("button", name="立即校验").click()
+    # Enter on the button: a click's coordinates can miss while the PDF viewer above settles.
+    page.get_by_role("button", name="立即校验").press("Enter")
     result = page.locator("#verify-result")
     result.get_by_text("完好").wait_for()
     assert "最近校验时间：" in result.inner_text()

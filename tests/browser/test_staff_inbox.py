@@ -91,7 +91,8 @@ def test_on_a_phone_a_staff_member_reads_the_pdf_and_confirms_with_a_comment(
     screenshot(page, "reading-phone")
 
     page.get_by_label("学习体会（可不填）").fill("认真学习了指导意见，将结合工作抓好落实。")
-    page.get_by_role("button", name="确认已阅知").click()
+    # Enter on the button: a click's coordinates can miss while the PDF viewer above settles.
+    page.get_by_role("button", name="确认已阅知").press("Enter")
     expect(page.get_by_role("status")).to_contain_text("已确认")
     expect(page.locator("#ack-panel")).to_contain_text("认真学习了指导意见")
     assert "/inbox/" in page.url  # swapped in place, no reload
@@ -139,14 +140,14 @@ def test_a_staff_member_returns_it_with_a_reason_and_reads_the_notifications(
     expect(page.locator("#unread-badge")).to_have_text("1")  # the 传阅通知
     page.goto("/inbox/")
     page.get_by_role("link", name=sample_notice.title).click()
-    page.get_by_text("退回此件").click()
-    page.get_by_role("button", name="退回", exact=True).click()
+    page.get_by_text("退回此件").press("Enter")
+    page.get_by_role("button", name="退回", exact=True).press("Enter")
     expect(page.locator("#ack-panel")).to_contain_text("请填写退回原因")  # shown, not lost
     assert_accessible(page)
     screenshot(page, "reading-return-error-phone")
 
     page.get_by_label("退回原因").fill("误发：本人已调离工业股")
-    page.get_by_role("button", name="退回", exact=True).click()
+    page.get_by_role("button", name="退回", exact=True).press("Enter")
     expect(page.get_by_role("status")).to_contain_text("已退回")
     expect(page.locator("#ack-panel")).to_contain_text("误发：本人已调离工业股")
     assert state_of(sample_notice, "gyg_3") == AckState.RETURNED

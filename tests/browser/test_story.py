@@ -208,9 +208,10 @@ def test_the_sample_notice_from_registration_to_the_record_pdf(
     # --- gyg_1 returns it with a reason -------------------------------------------------------
     returner = people.signed_in("gyg_1")
     open_from_inbox(returner)
-    returner.get_by_text("退回此件").click()
+    # Keys, not clicks: a click's coordinates can miss while the PDF viewer in the page settles.
+    returner.get_by_text("退回此件").press("Enter")
     returner.get_by_label("退回原因").fill("误发：本人已调离工业股")
-    returner.get_by_role("button", name="退回", exact=True).click()
+    returner.get_by_role("button", name="退回", exact=True).press("Enter")
     expect(returner.get_by_role("status")).to_contain_text("已退回")
     assert_accessible(returner)
 
