@@ -12,10 +12,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Notice
+from circulation.records.models import Acknowledgement, Notice, Unit
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import ManualRemind, Reminder, ReminderKind
-from workflows.reminders.digests import write_reminder_digests
+from workflows.reminders.digests import DigestStats, write_reminder_digests
 from workflows.reminders.policy import manual_window, policy_for
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -88,38 +88,7 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
             .select_related("person", "unit")
             .order_by("pk")
         )
-        manual = ManualRemind.objects.create(
-            notice=notice, requested_by=actor.user, requested_at=now, recipients=len(acks)
-        )
-        window = manual_window(manual.pk)
-        reminders = [
-            Reminder(
-                acknowledgement=ack,
-                notice=notice,
-                kind=ReminderKind.MANUAL,
-                window_key=window,
-                recipient=ack.person,
-                created_at=now,
-            )
-            for ack in acks
-        ]
-        Reminder.objects.bulk_create(reminders)
-        Acknowledgement.objects.filter(pk__in=[ack.pk for ack in acks]).update(
-            reminders_sent=F("reminders_sent") + 1
-        )
-        stats = write_reminder_digests(reminders, window, now)
-        # The chain head is locked last, as in every service.
-        record_event(
-            actor,
-            "notice.reminded",
-            notice,
-            notice_id=notice.pk,
-            data={
-                "manual": True,
-                "recipients": len(acks),
-                "people": sorted(ack.person.username for ack in acks),
-            },
-        )
+        manual, stats = send_manual_reminders(actor, notice, acks, now)
     return ManualRemindResult(
         notice_id=notice.pk,
         manual_remind_id=manual.pk,
@@ -127,3 +96,42 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
         messages=stats.messages,
         next_allowed_at=now + interval,
     )
+
+
+def send_manual_reminders(
+    actor: Actor,
+    notice: Notice,
+    acks: list[Acknowledgement],
+    now: datetime,
+    unit: Unit | None = None,
+) -> tuple[ManualRemind, DigestStats]:
+    """人工催办 of these open acknowledgements (the caller holds the locks and checked the rate):
+    the request row, one reminder each in its own window, their digests, and the audit event —
+    the chain head locked last, as in every service. ``unit`` for a unit head's reminder."""
+    manual = ManualRemind.objects.create(
+        notice=notice, unit=unit, requested_by=actor.user, requested_at=now, recipients=len(acks)
+    )
+    window = manual_window(manual.pk)
+    reminders = [
+        Reminder(
+            acknowledgement=ack,
+            notice=notice,
+            kind=ReminderKind.MANUAL,
+            window_key=window,
+            recipient=ack.person,
+            created_at=now,
+        )
+        for ack in acks
+    ]
+    Reminder.objects.bulk_create(reminders)
+    Acknowledgement.objects.filter(pk__in=[ack.pk for ack in acks]).update(
+        reminders_sent=F("reminders_sent") + 1
+    )
+    stats = write_reminder_digests(reminders, window, now)
+    data: dict[str, object] = {"manual": True}
+    if unit is not None:
+        data["unit"] = unit.code
+    data["recipients"] = len(acks)
+    data["people"] = sorted(ack.person.username for ack in acks)
+    record_event(actor, "notice.reminded", notice, notice_id=notice.pk, data=data)
+    return manual, stats

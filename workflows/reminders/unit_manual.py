@@ -11,16 +11,14 @@ the whole notice counts too, since it reminded the unit's people as well. Record
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, Notice, Unit
 from workflows.machines import ACK_OPEN_STATES, NoticeState
-from workflows.models import ManualRemind, Reminder, ReminderKind
-from workflows.reminders.digests import write_reminder_digests
-from workflows.reminders.manual import ManualRemindResult, _rate_limited
-from workflows.reminders.policy import manual_window, policy_for
-from workflows.services.audit import record_event
+from workflows.models import ManualRemind
+from workflows.reminders.manual import ManualRemindResult, _rate_limited, send_manual_reminders
+from workflows.reminders.policy import policy_for
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict
 from workflows.services.permissions import not_found, require_same_organisation
@@ -97,42 +95,7 @@ def remind_unit(actor: Actor, notice_id: int, unit_id: int) -> ManualRemindResul
                 "Everyone of the unit has answered; there is nobody to remind",
                 code="nobody_to_remind",
             )
-        manual = ManualRemind.objects.create(
-            notice=notice,
-            unit=unit,
-            requested_by=actor.user,
-            requested_at=now,
-            recipients=len(acks),
-        )
-        window = manual_window(manual.pk)
-        reminders = [
-            Reminder(
-                acknowledgement=ack,
-                notice=notice,
-                kind=ReminderKind.MANUAL,
-                window_key=window,
-                recipient=ack.person,
-                created_at=now,
-            )
-            for ack in acks
-        ]
-        Reminder.objects.bulk_create(reminders)
-        Acknowledgement.objects.filter(pk__in=[ack.pk for ack in acks]).update(
-            reminders_sent=F("reminders_sent") + 1
-        )
-        stats = write_reminder_digests(reminders, window, now)
-        record_event(
-            actor,
-            "notice.reminded",
-            notice,
-            notice_id=notice.pk,
-            data={
-                "manual": True,
-                "unit": unit.code,
-                "recipients": len(acks),
-                "people": sorted(ack.person.username for ack in acks),
-            },
-        )
+        manual, stats = send_manual_reminders(actor, notice, acks, now, unit=unit)
     return ManualRemindResult(
         notice_id=notice.pk,
         manual_remind_id=manual.pk,
