@@ -5,24 +5,29 @@ search highlights 数字, the catalogue as CSV/XLSX, and queries that do not gro
 import csv
 import io
 import re
-from datetime import date, datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from circulation.archive import search_plan, services
+from circulation.archive import checking, search_plan, services
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.search import search_fields
-from circulation.records.models import Notice
+from circulation.archive.verification import VerifyResult
+from circulation.records.models import AuditEvent, Notice
 from circulation.records.roles import ARCHIVIST
 from tests.archive.conftest import completed_notice, direct_record
 from tests.conftest import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
+from tests.helpers import race
 from tests.web.test_board import signed_in
+from workflows.services.audit import verify_chain
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +48,17 @@ def previewed_code(html: str) -> str:
 
 def main_of(html: str) -> str:
     return html[html.index('<main id="main"') :]
+
+
+def last_check_of(html: str) -> tuple[str, str, str]:
+    """(datetime attribute, shown time, who) of the last check on the record page."""
+    found = re.search(
+        r'id="last-check">最近校验时间：<time datetime="([^"]+)">([^<]+)</time>'
+        r"\s*（校验人：([^）]+)）",
+        html,
+    )
+    assert found, html
+    return found.group(1), found.group(2), found.group(3)
 
 
 def archive_pages(code: str, notice_id: int) -> list[str]:
@@ -185,14 +201,108 @@ def test_the_checks_report_is_readable(
     assert pdf["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
-    verified = archivist.post(
-        f"/archive/records/{record.archival_code}/verify/", HTTP_HX_REQUEST="true"
-    )
+    assert "最近校验时间：从未校验。" in page  # never checked yet
+    url = f"/archive/records/{record.archival_code}/verify/"
+    verified = archivist.post(url, HTTP_HX_REQUEST="true")
     text = verified.content.decode()
     assert verified.status_code == 200
     assert "完好" in text
-    assert "最近校验时间：" in text
     assert record.record_sha256 in text
+    event = AuditEvent.objects.get(action="archive.verified")
+    assert event.actor == bureau.archivist
+    assert event.data["ok"] is True
+    assert event.data["outcome"]["sha256"] == record.record_sha256
+    assert event.data["outcome"]["problems"] == []
+    shown = last_check_of(text)
+    assert shown == (
+        timezone.localtime(event.at).isoformat(),  # Asia/Shanghai, +08:00
+        timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+        "李档案",
+    )
+    assert shown[0].endswith("+08:00")
+    # a double click records the check once, and answers with that check's time
+    again = archivist.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert AuditEvent.objects.filter(action="archive.verified").count() == 1
+    assert last_check_of(again) == shown
+    # remembered: the page shows the last check before anyone clicks, and the history has it
+    later = main_of(archivist.get(f"/archive/records/{record.archival_code}/").content.decode())
+    assert last_check_of(later) == shown
+    assert "完好" in later
+    assert "从未校验" not in later
+    assert "校验归档文件" in later
+
+
+def test_a_failed_check_is_remembered_with_its_problems(
+    bureau: Bureau, media: Any, django_assert_num_queries: Any
+) -> None:
+    record = direct_record(bureau, "舞工信〔2022〕25号", DIGITAL, item_no=1)  # no sealed file
+    archivist = signed_in(bureau.archivist)
+    page_url = f"/archive/records/{record.archival_code}/"
+    start = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(start, tick=False):
+        answer = archivist.post(f"{page_url}verify/")  # without htmx: the whole page
+    assert answer.status_code == 200
+    html = main_of(answer.content.decode())
+    assert "发现问题：" in html
+    assert "<li>归档文件缺失</li>" in html
+    assert last_check_of(html) == ("2026-11-24T09:00:00+08:00", "2026-11-24 09:00:00", "李档案")
+    event = AuditEvent.objects.get(action="archive.verified")
+    assert event.data["ok"] is False
+    assert "file_missing" in [p["code"] for p in event.data["outcome"]["problems"]]
+
+    # the API's check (GET …/verify/) is recorded too, a minute later, and the page shows it
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        api = archivist.get(f"/api/v1/archive/{record.archival_code}/verify/")
+    assert api.status_code == 200
+    assert api.json()["checked_at"] == "2026-11-24T09:01:00+08:00"
+    assert api.json()["ok"] is False
+    assert AuditEvent.objects.filter(action="archive.verified").count() == 2
+    with django_assert_num_queries(QUERIES["record"]):
+        page = main_of(archivist.get(page_url).content.decode())
+    assert last_check_of(page)[1] == "2026-11-24 09:01:00"
+    assert "<li>归档文件缺失</li>" in page
+    english = signed_in(bureau.archivist)
+    english.cookies["django_language"] = "en"
+    assert "The sealed file is missing" in english.get(page_url).content.decode()
+
+
+def test_further_checks_of_verification_are_shown_by_name_and_verdict(
+    bureau: Bureau, media: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verification may report more than the hashes (e.g. a signature): each further check is
+    stored with the outcome and shown with its verdict and message."""
+
+    @dataclass(frozen=True)
+    class SignedResult(VerifyResult):
+        signature: dict[str, Any] = field(default_factory=dict)
+
+        def as_dict(self) -> dict[str, Any]:
+            return super().as_dict() | {"signature": self.signature}
+
+    def verify(record: ArchivedRecord) -> VerifyResult:
+        signature = {"ok": False, "message": "签名<无效>", "message_en": "Signature invalid"}
+        return SignedResult(False, None, timezone.now(), [], signature)
+
+    monkeypatch.setattr(checking, "verify_record", verify)
+    record = direct_record(bureau, "舞工信〔2022〕25号", DIGITAL, item_no=1)
+    archivist = signed_in(bureau.archivist)
+    archivist.post(f"/archive/records/{record.archival_code}/verify/")
+    page = main_of(archivist.get(f"/archive/records/{record.archival_code}/").content.decode())
+    assert "未通过</span> 签名&lt;无效&gt;</li>" in page
+    event = AuditEvent.objects.get(action="archive.verified")
+    assert event.data["outcome"]["signature"]["message_en"] == "Signature invalid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_records_one_check(bureau: Bureau, media: Any) -> None:
+    record = direct_record(bureau, "舞工信〔2022〕25号", DIGITAL, item_no=1)
+    url = f"/archive/records/{record.archival_code}/verify/"
+    clients = [signed_in(bureau.archivist) for _ in range(3)]
+    answers = race([lambda c=c: c.post(url, HTTP_HX_REQUEST="true") for c in clients])
+    assert [getattr(a, "status_code", a) for a in answers] == [200, 200, 200]
+    assert AuditEvent.objects.filter(action="archive.verified").count() == 1
+    assert len({last_check_of(a.content.decode()) for a in answers}) == 1
+    assert verify_chain().ok
 
 
 def test_search_highlights_a_two_character_term(bureau: Bureau, media: Any) -> None:
@@ -334,4 +444,4 @@ def test_the_queue_queries_do_not_grow(
     )
 
 
-QUERIES = {"search": 14, "catalogue": 7, "csv": 6, "record": 7, "queue": 7}
+QUERIES = {"search": 14, "catalogue": 7, "csv": 6, "record": 8, "queue": 7}

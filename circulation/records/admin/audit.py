@@ -40,6 +40,7 @@ KNOWN_ACTIONS = (
     "record.frozen",
     "record.downloaded",
     "archive.downloaded",
+    "archive.verified",
 )
 ACTION_FAMILIES = {
     "notice": "收文",

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "record.frozen": "冻结阅知确认单",
     "record.downloaded": "下载阅知确认单",
     "archive.downloaded": "下载归档文件",
+    "archive.verified": "校验归档文件",
     "auth.locked_out": "账号锁定",
 }
 """审计动作的中文名 (the dotted code stays visible beside it: it is what the API returns)."""

@@ -1,10 +1,13 @@
 """``/archive/records/<档号>/``: one record — the 归档文件目录 metadata, the sealed PDF inline, the
-attachments, "verify now" (``services.verify_record``) and the notice's audit history.
+attachments, "verify now" (``checking.check_record``: verified and recorded as an audit event) with
+the last check's time, person and result, and the notice's audit history.
 
 ``…/record.pdf`` serves the sealed PDF for the page's ``<iframe>``: one read hashed as it is sent
 (``downloads.open_sealed_record``, 409 when altered), audited like an API download, and framable
 by our own pages only (``X-Frame-Options: SAMEORIGIN``, CSP ``frame-ancestors 'self'``)."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from csp.decorators import csp_replace
@@ -15,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from circulation.archive import services
+from circulation.archive import checking, services
 from circulation.archive.access import get_record
 from circulation.archive.downloads import open_sealed_record
 from circulation.archive.models import ArchivedRecord
@@ -32,7 +35,83 @@ def _record(user: Person, code: str) -> ArchivedRecord:
         raise Http404 from exc
 
 
-def _context(record: ArchivedRecord) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CheckLine:
+    """One further check that verification reports (e.g. a signature's), shown generically."""
+
+    ok: bool | None
+    text: str
+
+
+@dataclass(frozen=True)
+class VerifyView:
+    """A check for the template: just made (``fresh``) or the last one recorded."""
+
+    ok: bool
+    sha256: str | None
+    checked_at: datetime
+    checked_by: str
+    problems: list[str]
+    checks: list[CheckLine]
+    fresh: bool
+
+
+KNOWN_KEYS = {"ok", "sha256", "problems", "checked_at"}
+
+
+def _message(item: dict[str, Any], english: bool) -> str:
+    for key in ("message", "label", "name", "code"):
+        text = item.get(f"{key}_en") if english else None
+        text = text or item.get(key)
+        if text:
+            return str(text)
+    return ", ".join(f"{k}: {v}" for k, v in item.items() if k != "ok")
+
+
+def _line(name: str, value: Any, english: bool) -> CheckLine:
+    if isinstance(value, dict):
+        ok = value.get("ok")
+        return CheckLine(ok if isinstance(ok, bool) else None, _message(value, english))
+    if isinstance(value, bool):
+        return CheckLine(value, name)
+    return CheckLine(None, f"{name}: {value}")
+
+
+def _further_checks(outcome: dict[str, Any], english: bool) -> list[CheckLine]:
+    """Whatever verification reports besides the hashes (new checks are added there, e.g. a
+    signature's): a line per check, its message in the page's language and its verdict."""
+    lines: list[CheckLine] = []
+    for name, value in outcome.items():
+        if name in KNOWN_KEYS or value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        lines.extend(_line(name, item, english) for item in items)
+    return lines
+
+
+def verify_view(
+    outcome: dict[str, Any], *, at: datetime, by: str, english: bool, fresh: bool
+) -> VerifyView:
+    problems = outcome.get("problems") if isinstance(outcome.get("problems"), list) else []
+    return VerifyView(
+        ok=bool(outcome.get("ok")),
+        sha256=outcome.get("sha256"),
+        checked_at=at,
+        checked_by=by,
+        problems=[_message(p, english) if isinstance(p, dict) else str(p) for p in problems or []],
+        checks=_further_checks(outcome, english),
+        fresh=fresh,
+    )
+
+
+def _last_check_view(record: ArchivedRecord, english: bool) -> VerifyView | None:
+    last = checking.last_check(record)
+    if last is None:
+        return None
+    return verify_view(last.outcome, at=last.at, by=last.actor_name, english=english, fresh=False)
+
+
+def _context(record: ArchivedRecord, verify: VerifyView | None) -> dict[str, Any]:
     timeline, total = _timeline(record.notice)
     attachments = [entry for entry in record.attachments if isinstance(entry, dict)]
     return {
@@ -41,7 +120,7 @@ def _context(record: ArchivedRecord) -> dict[str, Any]:
         "report": report_view(record.checks_report),
         "timeline": timeline,
         "timeline_total": total,
-        "verify": None,
+        "verify": verify,
     }
 
 
@@ -49,28 +128,30 @@ def _context(record: ArchivedRecord) -> dict[str, Any]:
 @require_safe
 def record_page(request: HttpRequest, code: str) -> HttpResponse:
     user = archivist(request)
-    return render(request, "web/archive/record.html", _context(_record(user, code)))
+    record = _record(user, code)
+    verify = _last_check_view(record, request.LANGUAGE_CODE == "en")
+    return render(request, "web/archive/record.html", _context(record, verify))
 
 
 @login_required
 @require_POST
 def verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Recompute the hashes now; htmx swaps the result in, without htmx the page is shown."""
+    """Verify now and record the check; htmx swaps the result in, without htmx the page is
+    shown. A double click records one check (``checking.check_record``)."""
     user = archivist(request)
     record = _record(user, code)
-    result = services.verify_record(record)
-    english = request.LANGUAGE_CODE == "en"
-    verify_view = {
-        "ok": result.ok,
-        "sha256": result.sha256,
-        "checked_at": result.checked_at,
-        "problems": [p.message_en if english else p.message for p in result.problems],
-    }
+    result = checking.check_record(web_actor(request, user), record)
+    last = checking.last_check(record)  # this check, or the equal one it repeated (its person)
+    verify = verify_view(
+        last.outcome if last else checking.outcome_of(result),
+        at=last.at if last else result.checked_at,
+        by=last.actor_name if last else user.display_name or user.username,
+        english=request.LANGUAGE_CODE == "en",
+        fresh=True,
+    )
     if getattr(request, "htmx", False):
-        return render(
-            request, "web/archive/_verify.html", {"record": record, "verify": verify_view}
-        )
-    return render(request, "web/archive/record.html", _context(record) | {"verify": verify_view})
+        return render(request, "web/archive/_verify.html", {"record": record, "verify": verify})
+    return render(request, "web/archive/record.html", _context(record, verify))
 
 
 @login_required

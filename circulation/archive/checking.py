@@ -1,0 +1,113 @@
+"""Remembered integrity checks of archived records: "verify now" on the record page and
+``GET /api/v1/archive/{档号}/verify/`` run :func:`verification.verify_record` and record its
+outcome as an ``archive.verified`` audit event, so that the record page shows when the record was
+last checked, by whom and with what result — also before anyone clicks.
+
+Archived records are sealed (a PostgreSQL trigger refuses UPDATE), so the check is not stored on
+the row: the audit log is the one place that says who checked what and when.
+
+A double click (or a retried request) records one event, not two: the notice row is locked
+before the last check is read, so the second of two requests waits for the first to commit, and a
+check whose outcome equals one recorded less than :data:`REPEAT_WINDOW` ago answers with that
+check (its time) instead of appending another identical event.
+"""
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from circulation.archive.models import ArchivedRecord
+from circulation.archive.verification import VerifyResult, verify_record
+from circulation.records.models import AuditEvent, Notice
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
+
+ACTION = "archive.verified"
+REPEAT_WINDOW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The newest ``archive.verified`` event of a record: when, by whom, and what it found
+    (``outcome`` is the result's JSON without ``checked_at``: ``ok``, ``sha256``,
+    ``problems`` and whatever checks verification reports besides)."""
+
+    at: datetime
+    actor_username: str
+    actor_name: str
+    outcome: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outcome.get("ok"))
+
+
+def outcome_of(result: VerifyResult) -> dict[str, Any]:
+    """The result as it is stored in the event: JSON (dates as ISO text), without its time,
+    which is the event's own."""
+    body = {key: value for key, value in result.as_dict().items() if key != "checked_at"}
+    loaded: dict[str, Any] = json.loads(json.dumps(body, default=str, ensure_ascii=False))
+    return loaded
+
+
+def _last_event(record: ArchivedRecord) -> AuditEvent | None:
+    return (
+        AuditEvent.objects.filter(notice_id=record.notice_id, action=ACTION)
+        .select_related("actor")
+        .only("id", "seq", "at", "data", "actor_username", "actor__display_name")
+        .order_by("-seq")
+        .first()
+    )
+
+
+def last_check(record: ArchivedRecord) -> LastCheck | None:
+    """The record's last recorded check, or ``None`` when it was never checked (one query)."""
+    event = _last_event(record)
+    if event is None:
+        return None
+    data = event.data if isinstance(event.data, dict) else {}
+    outcome = data.get("outcome")
+    return LastCheck(
+        at=event.at,
+        actor_username=event.actor_username,
+        actor_name=(event.actor.display_name if event.actor else "") or event.actor_username,
+        outcome=outcome if isinstance(outcome, dict) else {},
+    )
+
+
+def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
+    """Verify ``record`` now and record the outcome (``archive.verified``); the result's
+    ``checked_at`` is the time of the recorded event.
+
+    The hashing runs before the transaction (it reads the whole file); the transaction locks the
+    notice row (``FOR NO KEY UPDATE``, the lock order of every service: notice, then the audit
+    chain head) only to compare with the last check and append the event.
+    """
+    result = verify_record(record)
+    outcome = outcome_of(result)
+    with transaction.atomic(durable=True):
+        locked = Notice.objects.select_for_update(no_key=True).filter(pk=record.notice_id)
+        list(locked.values_list("pk", flat=True))
+        previous = _last_event(record)
+        if (
+            previous is not None
+            and isinstance(previous.data, dict)
+            and previous.data.get("outcome") == outcome
+            and result.checked_at - previous.at < REPEAT_WINDOW
+        ):
+            return replace(result, checked_at=previous.at)
+        event = record_event(
+            actor,
+            ACTION,
+            record,
+            notice_id=record.notice_id,
+            data={
+                "archival_code": record.archival_code,
+                "ok": result.ok,
+                "outcome": outcome,
+            },
+        )
+    return replace(result, checked_at=event.at)
