@@ -39,7 +39,7 @@ messages, counters, audit events, every message id in exactly one task in the br
 audit chain verifies, and that a second sweep at the same ``as_of`` writes nothing.
 
 The outbox hand-over is real: after each digest batch commits, one ``deliver_messages`` task per
-chunk of up to 50 message ids is published to the broker — Redis (``redis://127.0.0.1:6379/14``,
+chunk of up to 50 message ids is published to the broker — Redis (``$BENCH_REDIS_URL``, else db 14,
 a queue of this run's own that no worker consumes, deleted afterwards) when it answers, else
 kombu's filesystem transport in a temporary folder (the project's broker when there is no
 ``REDIS_URL``).
@@ -63,6 +63,7 @@ import json
 import os
 import shlex
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -78,8 +79,10 @@ from tests.benchmarks.bench_sweep_report import SweepBench, print_result, summar
 from tests.benchmarks.common import (
     REPO,
     BenchError,
+    calibrate,
     configure,
     console,
+    emit,
     machine_info,
     parse_database_url,
     step,
@@ -175,8 +178,14 @@ def run(args: argparse.Namespace) -> SweepBench:
         )
         if quiet:
             wait_quiet(quiet)
+        with step("CPU calibration (before the timed sweep)"):
+            calibration = calibrate()
+        console.print(f"  calibration: {calibration.text()}")
+        emit("BENCH " + calibration.line())
         with step("timed sweep (fresh process)"):
             timed = run_child("timed", args.database_url)
+        with step("CPU calibration (after)"):
+            calibration_after = calibrate()
         with step("check what it wrote, verify the audit chain, sweep again"):
             written = check_written(size, timed, broker)
         broker.purge()
@@ -188,6 +197,8 @@ def run(args: argparse.Namespace) -> SweepBench:
         if traced["result"] != timed["result"]:
             raise BenchError(f"the traced sweep did differently: {traced['result']}")
         result = summarise(args.size, size, built, broker, timed, traced, written)
+        result.calibration = asdict(calibration)
+        result.calibration_after = asdict(calibration_after)
         if args.profile or (args.size == "full" and not result.met):
             with step("rebuild the same data"):
                 build(size)

@@ -26,11 +26,12 @@ from tests.benchmarks.common import (
     UNUSABLE_PASSWORD,
     BenchError,
     analyze,
+    bench_redis_url,
     reset_data,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/circulation_bench_sweep"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite uses /15
+DEFAULT_REDIS_URL = bench_redis_url()  # $BENCH_REDIS_URL, else db 14 (the test suite uses 15)
 
 SH = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2022, 10, 12, 10, 0, tzinfo=SH)

@@ -116,10 +116,28 @@ class SweepBench:
     profile_parts: list[dict[str, Any]] = field(default_factory=list)
     profile_text: str = ""
     profile_wall_s: float = 0.0
+    # issue 12: the CPU calibration (common.calibrate()) timed just before and after the sweep
+    calibration: dict[str, Any] = field(default_factory=dict)
+    calibration_after: dict[str, Any] = field(default_factory=dict)
 
     @property
     def met(self) -> bool:
         return self.met_seconds and self.met_queries and self.met_memory
+
+    @property
+    def per_10k(self) -> float:
+        """Wall seconds per 10,000 acknowledgements (the goal: 1 s)."""
+        return self.wall_s * 10_000 / self.acks if self.acks else 0.0
+
+    def calibrated(self, seconds: float) -> str:
+        cal = self.calibration
+        if not cal:
+            return ""
+        return (
+            f"{seconds * 1000 / cal['python_ms']:.1f}× the pure-Python workload "
+            f"({cal['python_ms']:.1f} ms), {seconds * 1000 / cal['postgres_ms']:.2f}× the "
+            f"PostgreSQL workload ({cal['postgres_ms']:.1f} ms)"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"met": self.met}
@@ -270,6 +288,19 @@ def print_result(r: SweepBench) -> None:
         f"{_ms(r.digest['seconds_median'])}; of which publishing {r.enqueue_calls} "
         f"task batches {r.enqueue_s:.2f} s",
     )
+    table.add_row(
+        "  per 10,000 acknowledgements",
+        f"{r.per_10k:.3f} s",
+        f"goal {r.goal_seconds * 10_000 / r.acks:.2f} s; sweep process CPU "
+        f"{r.cpu_process_s * 10_000 / r.acks:.3f} s",
+    )
+    if r.calibration:
+        table.add_row(
+            "  against the calibration",
+            f"{r.per_10k * 1000 / r.calibration['python_ms']:.1f}× Python",
+            f"per 10,000: {r.calibrated(r.per_10k)}; goal per 10,000: "
+            f"{r.calibrated(r.goal_seconds * 10_000 / r.acks)}",
+        )
     table.add_row("  before the first claim", f"{r.start_s:.3f} s", "run log, plans, locks")
     table.add_row(
         "queries (one sweep)",
@@ -331,6 +362,13 @@ def print_result(r: SweepBench) -> None:
         f"{r.cpu_process_s:.2f} s of CPU in {r.wall_s:.2f} s"
     )
     console.print(f"  broker: {r.broker}")
+    if r.calibration:
+        after = r.calibration_after
+        console.print(
+            f"  calibration: pure-Python {r.calibration['python_ms']:.1f} ms, PostgreSQL "
+            f"{r.calibration['postgres_ms']:.1f} ms before the timed sweep"
+            + (f"; {after['python_ms']:.1f} / {after['postgres_ms']:.1f} ms after" if after else "")
+        )
     if r.statements:
         kinds = Table(title="statements of the timed sweep, by kind (time inside execute)")
         kinds.add_column("statement")
@@ -370,7 +408,14 @@ def print_result(r: SweepBench) -> None:
         f"batches={r.result['batches']} queries={r.queries} per_claim_batch={per_claim} "
         f"chain={'ok' if r.written['chain_ok'] else 'broken'} "
         f"second_sweep_new={r.written['second_new_rows']} wall_s={r.wall_s:.3f} "
-        f"rss_delta_mb={r.rss_delta_mb:.1f} tracemalloc_peak_mb={r.tracemalloc_peak_mb:.1f} "
+        f"per_10k_s={r.per_10k:.3f} "
+        + (
+            f"calibration_python_ms={r.calibration['python_ms']:.1f} "
+            f"calibration_postgres_ms={r.calibration['postgres_ms']:.1f} "
+            if r.calibration
+            else ""
+        )
+        + f"rss_delta_mb={r.rss_delta_mb:.1f} tracemalloc_peak_mb={r.tracemalloc_peak_mb:.1f} "
         f"goal_met={'yes' if r.met else 'no'}"
     )
 
@@ -409,7 +454,15 @@ def docs_section(r: SweepBench, machine: dict[str, str], command: str, notes: st
         f"across {r.notices:,} notices — claim them and write all digests — in under "
         f"{r.goal_seconds:.0f} s, with a bounded number of queries per batch, in under "
         f"{r.goal_mb:.0f} MB. Result: time {_yes(r.met_seconds)}, queries per batch "
-        f"{_yes(r.met_queries)}, memory {_yes(r.met_memory)}.\n",
+        f"{_yes(r.met_queries)}, memory {_yes(r.met_memory)}. Per 10,000 acknowledgements: "
+        f"**{r.per_10k:.3f} s** (goal {r.goal_seconds * 10_000 / r.acks:.2f} s)"
+        + (
+            f"; on another machine, the goal per 10,000 is "
+            f"{r.calibrated(r.goal_seconds * 10_000 / r.acks)} of this run's calibration, and "
+            f"this run took {r.calibrated(r.per_10k)}.\n"
+            if r.calibration
+            else ".\n"
+        ),
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram']} RAM; "
         f"PostgreSQL {machine['postgresql']} on loopback; Python {machine['python']} "
         f"({machine['platform']})",
@@ -418,6 +471,21 @@ def docs_section(r: SweepBench, machine: dict[str, str], command: str, notes: st
         f"batches, then its digest batches, on {r.workers} database "
         f"connection{'s' if r.workers != 1 else ''} at once)",
         f"- Broker: {r.broker}",
+    ]
+    if r.calibration:
+        after = r.calibration_after
+        lines.append(
+            "- Calibration (`tests/benchmarks/common.py: calibrate()`, best of "
+            f"{r.calibration['runs']}, in the benchmark's process just before the timed sweep): "
+            f"pure-Python workload **{r.calibration['python_ms']:.1f} ms**, PostgreSQL workload "
+            f"**{r.calibration['postgres_ms']:.1f} ms**"
+            + (
+                f"; {after['python_ms']:.1f} ms / {after['postgres_ms']:.1f} ms just after"
+                if after
+                else ""
+            )
+        )
+    lines += [
         f"- CPU during the timed sweep: the machine was {r.cpu.get('busy_pct', 0):.0f} % busy "
         f"(sweep process {shares.get('sweep', 0):.0f} %, PostgreSQL "
         f"{shares.get('postgres', 0):.0f} % — its backends, including those of the worker "
@@ -432,6 +500,16 @@ def docs_section(r: SweepBench, machine: dict[str, str], command: str, notes: st
         f"{r.people:,} people × {r.per_person} notices each, {r.notices:,} circulating notices |",
         f"| wall time of one `run_reminder_sweep(as_of=…)` | **{r.wall_s:.2f} s** "
         f"(goal < {r.goal_seconds:.0f} s), `REMINDER_SWEEP_WORKERS={r.workers}` |",
+        f"| per 10,000 acknowledgements | **{r.per_10k:.3f} s** wall, "
+        f"{r.cpu_process_s * 10_000 / r.acks:.3f} s of the sweep process's CPU"
+        + (
+            f"; = {r.per_10k * 1000 / r.calibration['python_ms']:.1f}× the pure-Python and "
+            f"{r.per_10k * 1000 / r.calibration['postgres_ms']:.2f}× the PostgreSQL calibration "
+            "workload"
+            if r.calibration
+            else ""
+        )
+        + " |",
         f"| claim, decide, write reminders + audit | {_phase(r.claim):.2f} s in "
         f"{r.claim['batches']} claim transactions{_overlap(r.claim)} (full batch: median "
         f"{_ms(r.claim['seconds_median'])}, max {_ms(r.claim['seconds_max'])}; "

@@ -32,6 +32,16 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/circulation_bench"
 SETTINGS_MODULE = "circulation.settings_test"
 DB_NAME_PREFIX = "circulation_bench"
+# The Redis of every benchmark (Celery's broker in gunicorn and in the sweep): $BENCH_REDIS_URL,
+# else db 14 — never the test suite's db 15, which a benchmark would otherwise empty or fill.
+BENCH_REDIS_ENV = "BENCH_REDIS_URL"
+DEFAULT_BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def bench_redis_url() -> str:
+    """The Redis URL the benchmarks use (``$BENCH_REDIS_URL``, else db 14 on loopback)."""
+    return os.environ.get(BENCH_REDIS_ENV) or DEFAULT_BENCH_REDIS_URL
+
 
 console = Console(highlight=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:

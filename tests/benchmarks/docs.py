@@ -44,11 +44,36 @@ def _yes(met: bool) -> str:
 
 def _machine(results: dict[str, Any]) -> str:
     m = results["machine"]
-    return (
+    lines = [
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; PostgreSQL "
-        f"{m['postgresql']} on loopback; Python {m['python']} ({m['platform']})\n"
-        f"- Date: {m['date']}\n"
-        f"- Command: `{results['command']}`"
+        f"{m['postgresql']} on loopback; Python {m['python']} ({m['platform']})",
+        f"- Date: {m['date']}",
+        f"- Command: `{results['command']}`",
+    ]
+    cal = results.get("calibration")
+    if cal:
+        after = results.get("calibration_after") or {}
+        lines.append(
+            f"- Calibration (`tests/benchmarks/common.py: calibrate()`, best of {cal['runs']}, "
+            f"same run): pure-Python workload **{cal['python_ms']:.1f} ms**, PostgreSQL workload "
+            f"**{cal['postgres_ms']:.1f} ms** before measuring"
+            + (
+                f"; {after['python_ms']:.1f} ms / {after['postgres_ms']:.1f} ms after"
+                if after
+                else ""
+            )
+        )
+    return "\n".join(lines)
+
+
+def calibrated(seconds: float, results: dict[str, Any]) -> str:
+    """A time as multiples of the run's calibration workloads: "7.2× Python, 1.4× PostgreSQL"."""
+    cal = results.get("calibration")
+    if not cal:
+        return ""
+    return (
+        f"{seconds * 1000 / cal['python_ms']:.1f}× the Python workload, "
+        f"{seconds * 1000 / cal['postgres_ms']:.2f}× the PostgreSQL workload"
     )
 
 
@@ -61,35 +86,60 @@ def forward_section(results: dict[str, Any]) -> str:
         "`tests/test_benchmarks_smoke.py` runs both at `--size small` in CI.\n",
         f"Goal (issue): forward in under {r['goal_seconds']} s and within "
         f"{r['goal_ratio']:.0f}× a raw `INSERT … SELECT` of the same rows. "
-        f"Result: time {_yes(r['met_seconds'])}, ratio {_yes(r['met_ratio'])}.\n",
+        f"Result: time {_yes(r['met_seconds'])}, ratio {_yes(r['met_ratio'])}. "
+        + (
+            f"On another machine: {r['goal_seconds']} s is "
+            f"{calibrated(r['goal_seconds'], results)} of this run's calibration; "
+            f"the forward took {calibrated(r['forward_median'], results)}; the ratio goal is "
+            "already relative (both measured in the same run).\n"
+            if results.get("calibration")
+            else "\n"
+        ),
         _machine(results),
         "",
         "| measure | value |",
         "|---|---|",
-        f"| organisation | {r['units']} units (股室) × {r['recipients'] // r['units']:,} members "
-        f"= {r['recipients']:,} recipients |",
+        f"| recipients | {r['units']} units (股室) × {(r['recipients'] - 1) // r['units']:,} "
+        f"members + 1 person named outside them = {r['recipients']:,} |",
         f"| `forward_notice` wall time, median of {r['runs']} | **{r['forward_median']:.3f} s** "
-        f"(runs: {', '.join(f'{t:.3f}' for t in r['forward_seconds'])}) |",
-        f"| queries per forward | **{r['queries']}** ({r['queries_seconds']:.3f} s of them in "
-        f"the database; {r['captured_forward_seconds']:.3f} s wall with query capture on) |",
+        f"(runs: {', '.join(f'{t:.3f}' for t in r['forward_seconds'])}; spread "
+        f"{min(r['forward_seconds']):.3f}–{max(r['forward_seconds']):.3f}) |",
+        f"| queries per forward | **{r['queries']}** — the number `tests/test_forward_scale.py` "
+        "asserts (the run fails on any other); BEGIN and COMMIT included, the clerk's "
+        f"permissions already read ({r['queries_seconds']:.3f} s of them in the database; "
+        f"{r['captured_forward_seconds']:.3f} s wall with query capture on) |",
         f"| raw `INSERT … SELECT`, median of {r['runs']} | **{r['raw_median']:.3f} s** "
-        f"(runs: {', '.join(f'{t:.3f}' for t in r['raw_seconds'])}) |",
-        f"| ratio forward / raw | **{r['ratio']:.2f}×** (goal ≤ {r['goal_ratio']:.0f}×) |",
+        f"(runs: {', '.join(f'{t:.3f}' for t in r['raw_seconds'])}; spread "
+        f"{min(r['raw_seconds']):.3f}–{max(r['raw_seconds']):.3f}) |",
+        f"| ratio forward / raw, of the medians | **{r['ratio']:.2f}×** "
+        f"(goal ≤ {r['goal_ratio']:.0f}×) |",
+        "| ratio per pair (forward *i* / raw *i*) | "
+        + ", ".join(f"{x:.2f}" for x in r.get("pair_ratios", []))
+        + (
+            f" — spread {min(r['pair_ratios']):.2f}–{max(r['pair_ratios']):.2f}× |"
+            if r.get("pair_ratios")
+            else " |"
+        ),
         f"| CPU during the timed runs | machine {r['cpu_busy_pct']:.0f} % busy (of all cores), "
         f"other processes {r['cpu_other_pct']:.0f} %; load average before {r['load_before']} |",
         "",
         "Method: every timed forward runs on a freshly registered notice (登记 via "
         "`register_notice`, untimed) as a clerk (收发员) loaded fresh from the database, with "
-        "`ForwardRequest(unit_codes=<all 50 units>, instruction=…, due_working_days=5)`; the time "
-        "covers the whole service call and its commit (permission check, row lock, recipient "
-        "resolution, the round, the acknowledgements, the state change and the audit event). "
-        "The query count comes from one more forward under `CaptureQueriesContext`, so that "
-        "recording SQL does not slow the timed runs. The raw insert writes the same "
-        "`(person, unit)` rows (checked) for another fresh notice and a pre-made round, in its "
-        "own transaction including the commit, and fills every NOT NULL column of "
+        f"`ForwardRequest(unit_codes=<all {r['units']} units>, usernames=[<one person of a unit "
+        "not named>], instruction=…, due_working_days=5)` — the shape of the request "
+        "`tests/test_forward_scale.py` counts; the time covers the whole service call and its "
+        "commit (permission check, row lock, recipient resolution, the round, the "
+        "acknowledgements, the 传阅通知 — digests, in-app notifications, outbox —, the state "
+        "change and the audit event). The query count comes from one more forward under "
+        "`CaptureQueriesContext`, so that recording SQL does not slow the timed runs; like the "
+        "test it counts the service's statements with the clerk's permissions already read (a "
+        "request that loads the clerk afresh reads them with 2 more). The raw insert writes the "
+        "same `(person, unit)` rows (checked) for another fresh notice and a pre-made round, in "
+        "its own transaction including the commit, and fills every NOT NULL column of "
         "`records_acknowledgement` (checked against `information_schema` before the run). "
-        "Forward and raw runs are interleaved. People are `bulk_create`d with an unusable "
-        "password (no hashing).",
+        f"Forward and raw runs alternate ({r['runs']} pairs), so that a change of the machine's "
+        "speed during the run shows in the per-pair ratios instead of biasing one side. People "
+        "are `bulk_create`d with an unusable password (no hashing).",
         "",
     ]
     if len(r.get("attempts", [])) > 1 or r.get("disturbed"):
@@ -136,10 +186,22 @@ def confirm_section(results: dict[str, Any]) -> str:
         "## Confirm throughput (阅知确认) over HTTP\n",
         "Script: `tests/benchmarks/bench_confirm.py` with `tests/benchmarks/walk.lua`, run by "
         "`tests/benchmarks/run.py` (`--only confirm` for this one alone).\n",
-        f"Goal (issue): first confirms at ≥ {r['goal_ratio']:.0%} of a trivial authenticated "
-        f"endpoint's throughput, with p99 < {r['goal_p99_ms']:.0f} ms, at "
-        f"{r['connections']} concurrent clients. Result: throughput {_yes(r['met_ratio'])}, "
-        f"p99 {_yes(r['met_p99'])}.\n",
+        f"Goals: first confirms at ≥ {r['goal_ratio']:.0%} of a trivial authenticated "
+        f"endpoint's throughput at {r['connections']} concurrent clients (closed loop) — "
+        f"{_yes(r['met_ratio'])}; and (issue 12, open loop, replacing the closed-loop p99 goal, "
+        "which was ill-posed on 2 cores) at "
+        f"{r.get('open_goal_fraction', 0.5):.0%} of the measured confirm capacity, confirm p99 "
+        f"< {r.get('open_goal_p99_ms', 100):.0f} ms — {_yes(r.get('met_open_p99', False))} — "
+        f"and within {r.get('open_goal_ratio', 2):.0f}× the minimal endpoint's p99 at the same "
+        f"rate — {_yes(r.get('met_open_ratio', False))}."
+        + (
+            f" On another machine: {r.get('open_goal_p99_ms', 100):.0f} ms is "
+            f"{calibrated(r.get('open_goal_p99_ms', 100) / 1000, results)} of this run's "
+            "calibration; the other two goals are ratios measured in the same run."
+            if results.get("calibration")
+            else ""
+        )
+        + "\n",
         _machine(results),
         f"- Server: `gunicorn circulation.wsgi:application {r['gunicorn']}` "
         "(`circulation.settings_test`, `DEBUG=false`, token auth, PostgreSQL); load: "
@@ -213,6 +275,7 @@ def confirm_section(results: dict[str, Any]) -> str:
         for query, count in activity["lock_waits_by_query"].items():
             lines.append(f"  - waiting for a row lock in `{query}`: {count}")
     lines.append("")
+    lines += _open_lines(r)
     if r.get("profile"):
         p = r["profile"]
         lines += [
@@ -231,6 +294,63 @@ def confirm_section(results: dict[str, Any]) -> str:
         lines += list(p["confirm_queries"])
         lines += ["```", ""]
     return "\n".join(lines)
+
+
+def _open_lines(r: dict[str, Any]) -> list[str]:
+    runs = r.get("open_runs") or []
+    if not runs:
+        return []
+    lines = [
+        f"### Open loop: fixed offered rates (capacity {r['open_capacity']:.1f} confirms/s, the "
+        "closed-loop rate above)",
+        "",
+        "| offered rate | endpoint | answered | p50 | p90 | **p99** | p99.9 | max | p99 from "
+        "send | connections | generator CPU (of one core) | CPU: gunicorn / postgres / generator "
+        "/ other |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for o in runs:
+        endpoint = (
+            "`POST …/confirm/`" if o["endpoint"] == "confirm" else "`GET /api/v1/auth/tokens/`"
+        )
+        shares = " / ".join(
+            f"{o['cpu_shares'].get(k, 0):.0f} %"
+            for k in ("gunicorn", "postgres", "generator", "other")
+        )
+        lines.append(
+            f"| {o['fraction']:.0%} = {o['rate']:.1f}/s | {endpoint} | {o['answered']:,} | "
+            f"{o['p50_ms']:.1f} ms | {o['p90_ms']:.1f} ms | **{o['p99_ms']:.1f} ms** | "
+            f"{o['p999_ms']:.1f} ms | {o['max_ms']:.1f} ms | {o['service_p99_ms']:.1f} ms | "
+            f"{o['connections_opened']} | {o['generator_core_pct']:.1f} % | {shares} "
+            f"(busy {o['cpu_busy_pct']:.0f} %, load before {o['load_before']}) |"
+        )
+    errors = sum(o["errors"] + o["non_2xx"] for o in runs)
+    confirms = [o for o in runs if o["endpoint"] == "confirm"]
+    lines += [
+        "",
+        f"- at {r.get('open_goal_fraction', 0.5):.0%}: confirm p99 / minimal p99 = "
+        f"**{r.get('open_ratio', 0):.2f}** (goal ≤ {r.get('open_goal_ratio', 2):.0f}); "
+        f"{errors} failed or non-2xx requests in all; confirmed in the database = successful "
+        "confirm answers in every phase ("
+        + ", ".join(f"{o['confirmed_in_db']:,}" for o in confirms)
+        + ")",
+        "",
+        "Method (open loop): `tests/benchmarks/openloop.py`, a separate process (asyncio, no "
+        "Django), schedules request *i* at start + *i* / rate whatever happened to the earlier "
+        "ones, and counts its latency from that scheduled moment to the last byte of the answer "
+        "— no coordinated omission: a stall is charged to every request that should have been "
+        "sent during it. Each confirm phase uses fresh (acknowledgement, token) pairs of notices "
+        "circulated for it (a first confirm every time); the minimal endpoint, "
+        "`GET /api/v1/auth/tokens/` (the caller's own live tokens: the token lookup plus one "
+        "query, ~150 bytes), follows at the same rate with the same tokens. Connections are kept "
+        "alive and reused most-recently-used first; a request finding none free opens one (its "
+        'connect time counted). "p99 from send" is the same answers\' p99 counted from the '
+        "moment each was written, what a closed-loop client would report. Tokens are created "
+        "with an expiry an hour beyond their lifetime, so none is renewed (one more UPDATE) "
+        "during the run. The generator's CPU is its own process time over the phase.",
+        "",
+    ]
+    return lines
 
 
 SECTIONS = {"forward": forward_section, "confirm": confirm_section}

@@ -6,9 +6,13 @@
 
 The database must be named ``circulation_bench*``: it is created when missing, migrated, and its
 records tables are emptied at the start of every run. ``--write-docs`` writes the results into
-docs/benchmarks.md (only the sections of the benchmarks that ran). Exit status: 0 when every
-correctness check passed (missed performance goals are reported, not failed, unless
-``--strict``), 1 when a check failed, 2 on bad arguments.
+docs/benchmarks.md (only the sections of the benchmarks that ran). Every run times the CPU
+calibration (``common.calibrate()``: a fixed pure-Python and a fixed PostgreSQL workload) before
+and after measuring, prints it and records it beside the results. The Redis of the confirm
+benchmark's server is ``$BENCH_REDIS_URL`` (default db 14, never the tests' db 15).
+
+Exit status: 0 when every correctness check passed (missed performance goals are reported, not
+failed, unless ``--strict``), 1 when a check failed, 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import shlex
 import signal
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a circulation_bench* PostgreSQL database (default: $DATABASE_URL, else "
         f"{DEFAULT_DATABASE_URL})",
     )
-    parser.add_argument("--runs", type=int, default=3, help="forward: timed runs (median)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=7,
+        help="forward: interleaved (forward, raw insert) pairs, timed (median, spread, ratios)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -54,6 +64,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="confirm: gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="confirm: threads per worker")
     parser.add_argument("--connections", type=int, default=16, help="confirm: wrk connections")
+    parser.add_argument(
+        "--open-seconds",
+        type=float,
+        help="confirm: seconds of each open-loop phase (default 30 for full, 2 for small; "
+        "0 skips the open loop)",
+    )
+    parser.add_argument(
+        "--open-rates",
+        default="0.25,0.5,0.75",
+        help="confirm: open-loop rates as fractions of the measured closed-loop confirm rate",
+    )
     parser.add_argument(
         "--quiet-wait",
         type=float,
@@ -82,7 +103,11 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--workers", str(args.workers), "--threads", str(args.threads)]
         if args.connections != 16:
             parts += ["--connections", str(args.connections)]
-    if args.runs != 3 and args.only != "confirm":
+        if args.open_seconds is not None:
+            parts += ["--open-seconds", f"{args.open_seconds:g}"]
+        if args.open_rates != "0.25,0.5,0.75":
+            parts += ["--open-rates", args.open_rates]
+    if args.runs != 7 and args.only != "confirm":
         parts += ["--runs", str(args.runs)]
     url = urlsplit(args.database_url)
     if url.password:  # never write a password into the docs
@@ -106,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         db = configure(args.database_url)
         from tests.benchmarks import bench_confirm, bench_forward
-        from tests.benchmarks.common import machine_info, reset_data, step
+        from tests.benchmarks.common import calibrate, emit, machine_info, reset_data, step
 
         machine = machine_info()
         console.print(
@@ -116,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         with step("reset the bench database (TRUNCATE records tables)"):
             reset_data()
-        results: dict[str, Any] = {"machine": machine, "command": command_line(args)}
+        with step("CPU calibration (before)"):
+            calibration = calibrate()
+        console.print(f"  calibration before: {calibration.text()}")
+        emit("BENCH " + calibration.line())
+        results: dict[str, Any] = {
+            "machine": machine,
+            "command": command_line(args),
+            "calibration": asdict(calibration),
+        }
         failed: list[str] = []
         missed: list[str] = []
         if args.only in (None, "forward"):
@@ -140,12 +173,21 @@ def main(argv: list[str] | None = None) -> int:
                 profile=args.profile,
                 quiet_wait=args.quiet_wait,
                 attempts=args.attempts,
+                open_seconds=args.open_seconds,
+                open_fractions=tuple(float(f) for f in args.open_rates.split(",") if f.strip()),
             )
             results["confirm"] = confirm.as_dict()
             if confirm.checks:
                 failed.append("confirm")
             if not confirm.met:
                 missed.append("confirm")
+        with step("CPU calibration (after)"):
+            after = calibrate()
+        console.print(
+            f"  calibration after: {after.text()} (before: {calibration.python_ms:.1f} / "
+            f"{calibration.postgres_ms:.1f} ms)"
+        )
+        results["calibration_after"] = asdict(after)
     except BenchError as exc:
         console.print(f"[red]benchmark failed:[/red] {exc}", markup=True, highlight=False)
         return 1
