@@ -26,7 +26,10 @@ from circulation.api.errors import domain_error_body
 from workflows.services.errors import DomainError, InvalidInput
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the form fields around a file
-UPLOAD_PATHS = (re.compile(r"^/api/v1/notices/\d+/attachments/$"),)
+UPLOAD_PATHS = (
+    re.compile(r"^/api/v1/notices/\d+/attachments/$"),
+    re.compile(r"^/(?:api/v1/notices/extract|register/import)/$"),  # intake (issue 14)
+)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 

@@ -7,6 +7,7 @@ from circulation.ackrecord.views import RecordPdfView
 from circulation.api.views.acknowledgements import AcknowledgementViewSet
 from circulation.api.views.audit import AuditVerifyView
 from circulation.api.views.auth import OwnTokensView, OwnTokenView, TokenView
+from circulation.api.views.intake import ExtractView
 from circulation.api.views.notices import NoticeViewSet
 from circulation.api.views.notifications import NotificationViewSet
 from circulation.api.views.organisation import PersonViewSet, UnitViewSet
@@ -27,6 +28,7 @@ urlpatterns = [
     path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
     path("stats/", StatsView.as_view(), name="stats"),
     path("", include(archive_urls)),
+    path("notices/extract/", ExtractView.as_view(), name="notice-extract"),
     path("notices/<int:pk>/record.pdf", RecordPdfView.as_view(), name="notice-record-pdf"),
     path("", include(router.urls)),
 ]
