@@ -3,12 +3,14 @@
 
 Thin over the services the API uses: ``workflows.reminders.manual.remind_notice`` (429 when repeated
 too soon, with ``next_allowed_at``) and ``workflows.services.withdrawal.withdraw_notice``; the
-notices are ``visible_notices`` with ``progress_annotations`` (one query a page), the per-unit
-progress of a whole page is one more query, so the page costs the same for 10 or 1,000 recipients.
+page of notices is chosen from ``visible_notices`` alone and the per-unit progress of the page is
+one more query (summed into each notice's), so the page costs the same for 10 or 1,000 recipients.
+Everything a row prints is prepared once in ``_rows`` (circulation/web/rowtext.py).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -35,6 +37,7 @@ from circulation.records.models import (
 )
 from circulation.records.selectors import sees_all_notices, visible_notices
 from circulation.web.roles import WebRoles
+from circulation.web.rowtext import PkUrl, local_iso, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
 from workflows.reminders import manual
@@ -44,7 +47,9 @@ from workflows.services.context import Actor
 from workflows.services.errors import DomainError, RateLimited
 
 OPEN_STATES = (NoticeState.REGISTERED, NoticeState.CIRCULATING)
-PAGE_SIZE = 50
+# 20 notices a page: every row costs template time (docs/benchmarks.md, web pages); the filters and
+# the pager reach the rest.
+PAGE_SIZE = 20
 
 
 class BoardFilter(forms.Form):
@@ -82,6 +87,32 @@ class WithdrawForm(forms.Form):
     )
 
 
+# Translated once per request (circulation/web/rowtext.py): the labels every row repeats and the
+# messages each row fills in.
+ROW_TEXT = {
+    "state": _("状态"),
+    "due": _("办理时限"),
+    "progress": _("阅知进度"),
+    "overdue": _("逾期"),
+    "actions": _("操作"),
+    "by_unit": _("按机构查看"),
+    "not_forwarded": _("尚未传阅"),
+    "none": _("无"),
+    "remind": _("催办"),
+    "withdraw": _("撤回"),
+    "reason": _("撤回原因"),
+    "confirm_withdraw": _("确认撤回"),
+    "view": _("查看"),
+    "doc_progress": _("%(doc)s 的阅知进度"),
+    "unit_progress": _("%(name)s 的阅知进度"),
+    "confirmed_of": _("已确认 %(confirmed)s/%(total)s"),
+    "returned_n": _("，退回 %(returned)s"),
+    "late_people": _("逾期 %(n)s 人"),
+    "next_allowed": _("下次可催办时间 %(time)s"),
+    "no_unit": _("未分机构"),
+}
+
+
 @dataclass
 class UnitProgress:
     name: str
@@ -90,23 +121,58 @@ class UnitProgress:
     returned: int
     open: int
     overdue: int
+    label: str = ""  # the progress bar's accessible name
+    overdue_text: str = ""  # 逾期 n 人, empty when nobody is late
 
 
 @dataclass
 class BoardRow:
+    """One notice of the board with everything its rows print, prepared in ``_rows``."""
+
     notice: Notice
+    text: dict[str, str]
     units: list[UnitProgress] = field(default_factory=list)
     next_allowed_at: datetime | None = None
     message: str = ""
     error: str = ""
     withdraw_form: WithdrawForm | None = None
+    url: str = ""
+    remind_url: str = ""
+    withdraw_url: str = ""
+    state_label: str = ""
+    urgency_label: str = ""  # empty for 平件
+    due_iso: str = ""
+    due_text: str = ""
 
-    @property
+    @cached_property
     def progress(self) -> dict[str, int]:
         """The notice's progress: the sum of its units' (every acknowledgement has one row
         there, those without a unit too), so the board counts the page's acknowledgements once."""
         keys = ("total", "confirmed", "returned", "open", "overdue")
         return {key: sum(getattr(unit, key) for unit in self.units) for key in keys}
+
+    @property
+    def progress_label(self) -> str:
+        return self.text["doc_progress"] % {"doc": self.notice.doc_number}
+
+    @property
+    def progress_text(self) -> str:
+        progress = self.progress
+        text = self.text["confirmed_of"] % progress
+        if progress["returned"]:
+            text += self.text["returned_n"] % progress
+        return text
+
+    @property
+    def overdue_text(self) -> str:
+        late = self.progress["overdue"]
+        return self.text["late_people"] % {"n": late} if late else ""
+
+    @property
+    def next_allowed_text(self) -> str:
+        if self.next_allowed_at is None:
+            return ""
+        return self.text["next_allowed"] % {"time": local_minute(self.next_allowed_at)}
 
 
 def error_text(error: DomainError) -> str:
@@ -178,10 +244,12 @@ def _filtered(notices: QuerySet[Notice], data: dict[str, Any]) -> QuerySet[Notic
 
 def _rows(user: Person, notices: list[Notice]) -> list[BoardRow]:
     """Board rows with the per-unit progress of every notice (one query for the page) and when
-    the next 催办 is allowed (the organisation's interval, one query)."""
+    the next 催办 is allowed (the organisation's interval, one query); labels, links and times
+    prepared here once, so the template prints variables only."""
     if not notices:
         return []
     now = timezone.now()
+    text = translated(ROW_TEXT)
     per_unit: dict[int, list[UnitProgress]] = {n.pk: [] for n in notices}
     counts = (
         Acknowledgement.objects.filter(notice_id__in=list(per_unit))
@@ -196,16 +264,26 @@ def _rows(user: Person, notices: list[Notice]) -> list[BoardRow]:
         .order_by("notice_id", "unit__sort_order", "unit__code")
     )
     for row in counts:
+        name = row["unit__name"] or text["no_unit"]
         per_unit[row["notice_id"]].append(
             UnitProgress(
-                name=row["unit__name"] or str(_("未分机构")),
+                name=name,
                 total=row["total"],
                 confirmed=row["confirmed"],
                 returned=row["returned"],
                 open=row["open"],
                 overdue=row["overdue"],
+                label=text["unit_progress"] % {"name": name},
+                overdue_text=text["late_people"] % {"n": row["overdue"]} if row["overdue"] else "",
             )
         )
+    notice_url, remind_url, withdraw_url = (
+        PkUrl("notice-page"),
+        PkUrl("web:board-remind"),
+        PkUrl("web:board-withdraw"),
+    )
+    states = translated(dict(NoticeState.choices))
+    urgencies = translated(dict(Urgency.choices))
     interval: timedelta | None = None
     rows = []
     for notice in notices:
@@ -219,7 +297,19 @@ def _rows(user: Person, notices: list[Notice]) -> list[BoardRow]:
             if last + interval > now:
                 next_allowed = last + interval
         rows.append(
-            BoardRow(notice=notice, units=per_unit[notice.pk], next_allowed_at=next_allowed)
+            BoardRow(
+                notice=notice,
+                text=text,
+                units=per_unit[notice.pk],
+                next_allowed_at=next_allowed,
+                url=notice_url(notice.pk),
+                remind_url=remind_url(notice.pk),
+                withdraw_url=withdraw_url(notice.pk),
+                state_label=states.get(notice.state, notice.state),
+                urgency_label="" if notice.urgency == Urgency.NORMAL else urgencies[notice.urgency],
+                due_iso=local_iso(notice.due_at),
+                due_text=local_minute(notice.due_at),
+            )
         )
     return rows
 
@@ -284,7 +374,9 @@ def _answer(
     or the board with the message beside the notice (a refusal, with the service's status)."""
     if request.htmx:  # type: ignore[attr-defined]
         # htmx swaps only 2xx answers: the refusal is shown in the row, the status stays 200.
-        return render(request, "web/board/_notice_rows.html", {"row": row, "pk": pk, "done": done})
+        rows = [row] if row is not None else []
+        context = {"rows": rows, "pk": pk, "done": done}
+        return render(request, "web/board/_notice_rows.html", context)
     if status < 400:
         messages.success(request, done)
         return HttpResponseRedirect(reverse("web:board"))

@@ -7,7 +7,10 @@ the organisation's leaders (who read the whole 阅知确认单, ``may_read_whole
 recipient, the returns, the history and the record; a unit head sees their unit's recipients; a
 recipient sees the notice, its attachments and their own acknowledgement.
 
-Queries do not grow with the recipients: the counts are aggregates, the roster is paginated.
+Queries do not grow with the recipients: the counts are one aggregate per unit (the notice's
+progress is their sum), the roster and the history are cut to a page. What the roster, the unit
+table and the timeline print on every row is prepared here once (circulation/web/rowtext.py), so
+the template prints variables only (docs/benchmarks.md, web pages).
 """
 
 from dataclasses import dataclass
@@ -27,17 +30,18 @@ from circulation.ackrecord.access import may_read_whole_record
 from circulation.records.admin.display import ACTION_LABELS
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
 from circulation.records.selectors import (
+    PROGRESS_KEYS,
     headed_unit_ids,
-    progress_annotations,
     progress_by_unit,
-    progress_from_annotations,
     sees_all_notices,
     visible_notices,
 )
+from circulation.web.rowtext import local_iso, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState
 
-ROSTER_PAGE = 100
-HISTORY_SHOWN = 100
+# 50 a page: every row costs template time; the tabs, the unit links and the pager reach the rest.
+ROSTER_PAGE = 50
+HISTORY_SHOWN = 50
 # The roster's views: who still has to act is what a clerk opens the page for.
 WHO = {
     "open": (_("未确认"), ACK_OPEN_STATES),
@@ -47,10 +51,53 @@ WHO = {
 }
 
 
+# Translated once per request: the labels every row repeats and the messages rows fill in.
+ROW_TEXT = {
+    "unit": _("机构"),
+    "state": _("状态"),
+    "opened": _("首次打开"),
+    "confirmed_at": _("确认时间"),
+    "reminders": _("催办次数"),
+    "return_reason": _("退回原因"),
+    "overdue": _("逾期"),
+    "progress": _("进度"),
+    "open": _("未确认"),
+    "returned": _("退回"),
+    "none": _("无"),
+    "no_unit": _("未分机构"),
+    "system": _("系统"),
+    "unit_progress": _("%(name)s 的阅知进度"),
+    "late_people": _("逾期 %(n)s 人"),
+}
+NONE = "—"
+
+
 @dataclass(frozen=True)
 class RosterRow:
-    ack: Acknowledgement
+    """One recipient as the roster prints them."""
+
+    name: str
+    unit: str
+    state: str
     overdue: bool
+    opened: str
+    confirmed: str
+    reminders: int
+    return_reason: str
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit's line of the progress table."""
+
+    name: str
+    total: int
+    confirmed: int
+    open: int
+    returned: int
+    overdue: int
+    label: str  # the progress bar's accessible name
+    overdue_text: str  # 逾期 n 人, empty when nobody is late
 
 
 @dataclass(frozen=True)
@@ -58,6 +105,9 @@ class TimelineEntry:
     event: AuditEvent
     label: str
     detail: str
+    at_iso: str = ""
+    at_text: str = ""
+    actor: str = ""
 
 
 def _person(request: HttpRequest) -> Person:
@@ -94,8 +144,11 @@ def _roster(notice: Notice, unit_ids: list[int] | None, who: str) -> QuerySet[Ac
     )
 
 
-def _timeline(notice: Notice) -> tuple[list[TimelineEntry], int]:
+def _timeline(
+    notice: Notice, text: dict[str, str] | None = None
+) -> tuple[list[TimelineEntry], int]:
     """The latest events first (at most ``HISTORY_SHOWN``) and how many there are in all."""
+    system = (text or translated(ROW_TEXT))["system"]
     events = AuditEvent.objects.filter(notice=notice)
     latest = list(
         events.select_related("actor")
@@ -104,9 +157,53 @@ def _timeline(notice: Notice) -> tuple[list[TimelineEntry], int]:
     )
     total = len(latest) if len(latest) < HISTORY_SHOWN else events.count()
     return [
-        TimelineEntry(event=e, label=ACTION_LABELS.get(e.action, e.action), detail=_detail(e))
+        TimelineEntry(
+            event=e,
+            label=str(ACTION_LABELS.get(e.action, e.action)),
+            detail=_detail(e),
+            at_iso=local_iso(e.at),
+            at_text=local_minute(e.at),
+            actor=(e.actor.display_name if e.actor else "") or e.actor_username or system,
+        )
         for e in latest
     ], total
+
+
+def _roster_rows(acks: Any, now: datetime) -> list[RosterRow]:
+    states = translated(dict(AckState.choices))
+    return [
+        RosterRow(
+            name=ack.person.display_name or ack.person.username,
+            unit=ack.unit.name if ack.unit else NONE,
+            state=states.get(ack.state, ack.state),
+            overdue=_late(ack.state, ack.due_at, now),
+            opened=local_minute(ack.opened_at) or NONE,
+            confirmed=local_minute(ack.confirmed_at) or NONE,
+            reminders=ack.reminders_sent,
+            return_reason=ack.return_reason or NONE,
+        )
+        for ack in acks
+    ]
+
+
+def _unit_rows(by_unit: list[dict[str, Any]], text: dict[str, str]) -> list[UnitRow]:
+    rows = []
+    for unit in by_unit:
+        name = unit["unit_name"] or text["no_unit"]
+        late = unit["overdue"]
+        rows.append(
+            UnitRow(
+                name=name,
+                total=unit["total"],
+                confirmed=unit["confirmed"],
+                open=unit["pending"] + unit["read"],
+                returned=unit["returned"],
+                overdue=late,
+                label=text["unit_progress"] % {"name": name},
+                overdue_text=text["late_people"] % {"n": late} if late else "",
+            )
+        )
+    return rows
 
 
 def _detail(event: AuditEvent) -> str:
@@ -125,23 +222,18 @@ def _detail(event: AuditEvent) -> str:
 @require_safe
 def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = _person(request)
-    notice = (
-        visible_notices(user)
-        .select_related("received_by")
-        .annotate(**progress_annotations())
-        .filter(pk=pk)
-        .first()
-    )
+    notice = visible_notices(user).select_related("received_by").filter(pk=pk).first()
     if notice is None:
         raise Http404
     whole = sees_all_notices(user) or may_read_whole_record(user, notice)
     headed = [] if whole else headed_unit_ids(user)
     unit_ids = None if whole else headed
     now = timezone.now()
+    text = translated(ROW_TEXT)
     context: dict[str, Any] = {
         "notice": notice,
         "whole": whole,
-        "progress": progress_from_annotations(notice),
+        "t": text,
         "attachments": list(notice.attachments.order_by("id")),
         "mine": Acknowledgement.objects.filter(notice=notice, person=user)
         .only("id", "state", "due_at", "opened_at", "confirmed_at", "returned_at")
@@ -154,6 +246,8 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         context["overdue_mine"] = _late(mine.state, mine.due_at, now)
     if whole or headed:
         by_unit = progress_by_unit(notice)
+        # the notice's progress is the sum of its units' (those without a unit are a row too)
+        context["progress"] = {key: sum(row[key] for row in by_unit) for key in PROGRESS_KEYS}
         if not whole:
             by_unit = [row for row in by_unit if row["unit_id"] in headed]
         who = request.GET.get("who", "open")
@@ -163,17 +257,14 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
             request.GET.get("page")
         )
         context |= {
-            "by_unit": by_unit,
+            "by_unit": _unit_rows(by_unit, text),
             "who": who,
             "who_choices": [(key, label) for key, (label, _states) in WHO.items()],
             "roster_page": page,
-            "roster": [
-                RosterRow(ack=ack, overdue=_late(ack.state, ack.due_at, now))
-                for ack in page.object_list
-            ],
+            "roster": _roster_rows(page.object_list, now),
         }
     if whole:
-        timeline, total = _timeline(notice)
+        timeline, total = _timeline(notice, text)
         context |= {"timeline": timeline, "timeline_total": total}
     return render(request, "web/notice/notice.html", context)
 
