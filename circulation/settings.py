@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "circulation.archive",
     "circulation.accounts",
     "circulation.web",
+    "circulation.intake",
     "django_htmx",
 ]
 
