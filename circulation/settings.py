@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from circulation import devdb
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -114,8 +116,10 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL only. Without DATABASE_URL: the demo's embedded server under $VAR_DIR/postgres (its
+# unix socket; scripts/demo starts it, circulation/devdb.py).
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'circulation.sqlite3'}"),
+    "default": env.db_url("DATABASE_URL", default=devdb.default_url(VAR_DIR)),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
