@@ -1,10 +1,9 @@
 """归档: the sealed archive record of a notice, and the 件号 counters.
 
 Rows are written once by ``circulation.archive.services.archive_notice`` and never changed: the
-model refuses updates and deletes, the admin and API are read-only, and on PostgreSQL a trigger
-refuses UPDATE and DELETE (migration 0002). The PostgreSQL migration also adds two generated
-bigram ``tsvector`` columns with GIN indexes for search (see ``search.py``); Django does not know
-those columns, so SQLite keeps working with a plain scan.
+model refuses updates and deletes, the admin and API are read-only, and a trigger refuses UPDATE
+and DELETE (migration 0002). That migration also adds two generated bigram ``tsvector`` columns
+with GIN indexes for search (see ``search.py``), which Django does not know.
 """
 
 from typing import Any

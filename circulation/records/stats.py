@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -24,7 +23,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Q,
-    QuerySet,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -178,32 +176,6 @@ def _count_expressions(now: datetime) -> dict[str, Any]:
 _WAIT = ExpressionWrapper(F("confirmed_at") - F("created_at"), output_field=DurationField())
 
 
-def _medians(acks: QuerySet[Acknowledgement]) -> tuple[timedelta | None, dict[int | None, Any]]:
-    """Overall and per-unit medians of forward → confirmation, for databases without
-    ``percentile_cont`` (SQLite in the demo): computed here from the confirmed rows."""
-    waits: dict[int | None, list[timedelta]] = {}
-    everyone: list[timedelta] = []
-    for unit_id, created, confirmed in acks.filter(state=AckState.CONFIRMED).values_list(
-        "unit_id", "created_at", "confirmed_at"
-    ):
-        if confirmed is None:
-            continue
-        wait = confirmed - created
-        waits.setdefault(unit_id, []).append(wait)
-        everyone.append(wait)
-
-    def median(values: list[timedelta]) -> timedelta | None:
-        if not values:
-            return None
-        values = sorted(values)
-        middle = len(values) // 2
-        if len(values) % 2:
-            return values[middle]
-        return (values[middle - 1] + values[middle]) / 2
-
-    return median(everyone), {unit: median(values) for unit, values in waits.items()}
-
-
 def circulation_stats(organisation_id: int, period: Period) -> CirculationStats:
     start, end = period.bounds()
     now = timezone.now()
@@ -211,8 +183,7 @@ def circulation_stats(organisation_id: int, period: Period) -> CirculationStats:
         notice__organisation_id=organisation_id, created_at__gte=start, created_at__lt=end
     ).exclude(state=AckState.CANCELLED)
     counts = _count_expressions(now)
-    postgres = connection.vendor == "postgresql"
-    median = {"median": _Median(_WAIT, filter=Q(state=AckState.CONFIRMED))} if postgres else {}
+    median = {"median": _Median(_WAIT, filter=Q(state=AckState.CONFIRMED))}
 
     overall_row = acks.aggregate(**counts, **median)
     unit_rows = list(
@@ -220,11 +191,8 @@ def circulation_stats(organisation_id: int, period: Period) -> CirculationStats:
         .annotate(**counts, **median)
         .order_by("unit__sort_order", "unit__code")
     )
-    if postgres:
-        overall_median = overall_row["median"]
-        unit_medians = {row["unit_id"]: row["median"] for row in unit_rows}
-    else:
-        overall_median, unit_medians = _medians(acks)
+    overall_median = overall_row["median"]
+    unit_medians = {row["unit_id"]: row["median"] for row in unit_rows}
 
     overall = Counts(
         total=overall_row["total"],

@@ -2,8 +2,8 @@
 
 A batch costs the same handful of queries for 10 or 1,000 acknowledgements: the claim (columns,
 not model instances), one reminder look-up, one calendar look-up, one INSERT … ON CONFLICT DO
-NOTHING RETURNING, one counter UPDATE and the three of the bulk audit append. On PostgreSQL the
-statements carry their ids and values as arrays (:mod:`workflows.reminders.sql`).
+NOTHING RETURNING, one counter UPDATE and the three of the bulk audit append. The statements
+carry their ids and values as arrays (:mod:`workflows.reminders.sql`).
 """
 
 from collections import Counter, defaultdict
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, Q
 
 from circulation.records.models import Acknowledgement, Notice
 from workflows.calendar import Workdays
@@ -110,9 +110,7 @@ def decide_batch(acks: Sequence[Claimed], clock: Clock) -> list[Decision]:
 def insert_reminders(decisions: Sequence[Decision], now: datetime) -> list[Created]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: exactly the reminders that did not exist.
 
-    One statement: on PostgreSQL each column is one array (``SELECT … FROM unnest(…)``);
-    elsewhere a multi-row ``VALUES`` (at most three reminders per acknowledgement, six parameters
-    each, stays below SQLite's 32,766 parameters for a claim batch of up to 1,500).
+    One statement, each column one array (``SELECT … FROM unnest(…)``).
     """
     if not decisions:
         return []
@@ -127,24 +125,15 @@ def insert_reminders(decisions: Sequence[Decision], now: datetime) -> list[Creat
         f" ON CONFLICT DO NOTHING RETURNING {qn('acknowledgement_id')}, {qn('kind')}, "
         f"{qn('recipient_id')}"
     )
-    params: list[Any]
-    if sql.postgres():
-        body = (
-            f"SELECT a, n, k, w, r, %s::timestamptz FROM {sql.unnest(UNNEST)} AS v(a, n, k, w, r)"  # noqa: S608 - names from the model
-        )
-        params = [
-            stamp,
-            sql.ids_array(d.ack_id for d in decisions),
-            sql.ids_array(d.notice_id for d in decisions),
-            sql.text_array(d.kind for d in decisions),
-            sql.text_array(d.window_key for d in decisions),
-            sql.ids_array(d.recipient_id for d in decisions),
-        ]
-    else:
-        body = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(decisions))
-        params = []
-        for d in decisions:
-            params += [d.ack_id, d.notice_id, d.kind, d.window_key, d.recipient_id, stamp]
+    body = f"SELECT a, n, k, w, r, %s::timestamptz FROM {sql.unnest(UNNEST)} AS v(a, n, k, w, r)"  # noqa: S608 - names from the model
+    params: list[Any] = [
+        stamp,
+        sql.ids_array(d.ack_id for d in decisions),
+        sql.ids_array(d.notice_id for d in decisions),
+        sql.text_array(d.kind for d in decisions),
+        sql.text_array(d.window_key for d in decisions),
+        sql.ids_array(d.recipient_id for d in decisions),
+    ]
     return [Created(*row) for row in sql.execute(head + body + tail, params)]
 
 
@@ -158,33 +147,19 @@ def bump_counters(created: Sequence[Created]) -> None:
         return
     own = {c.ack_id for c in created if c.kind in OWN_KINDS}
     escalations = Counter(c.ack_id for c in created if c.kind in ESCALATIONS)
-    if sql.postgres():
-        ids = sorted({c.ack_id for c in created})
-        table, qn = sql.qn(Acknowledgement._meta.db_table), sql.qn
-        sql.execute(
-            f"UPDATE {table} SET {qn('reminders_sent')} = {table}.{qn('reminders_sent')} + v.own, "  # noqa: S608 - names from the model
-            f"{qn('escalations')} = {table}.{qn('escalations')} + v.esc "
-            f"FROM {sql.unnest(('id', 'int', 'int'))} AS v(id, own, esc) "
-            f"WHERE {table}.{qn('id')} = v.id AND {table}.{qn('id')} = ANY(%s::bigint[])",
-            [
-                sql.ids_array(ids),
-                sql.ids_array(int(i in own) for i in ids),
-                sql.ids_array(min(escalations[i], 2) for i in ids),
-                sql.ids_array(ids),
-            ],
-        )
-        return
-    once = [ack_id for ack_id, n in escalations.items() if n == 1]
-    twice = [ack_id for ack_id, n in escalations.items() if n == 2]
-    Acknowledgement.objects.filter(pk__in={c.ack_id for c in created}).update(
-        reminders_sent=F("reminders_sent")
-        + Case(When(pk__in=own, then=Value(1)), default=Value(0)),
-        escalations=F("escalations")
-        + Case(
-            When(pk__in=twice, then=Value(2)),
-            When(pk__in=once, then=Value(1)),
-            default=Value(0),
-        ),
+    ids = sorted({c.ack_id for c in created})
+    table, qn = sql.qn(Acknowledgement._meta.db_table), sql.qn
+    sql.execute(
+        f"UPDATE {table} SET {qn('reminders_sent')} = {table}.{qn('reminders_sent')} + v.own, "  # noqa: S608 - names from the model
+        f"{qn('escalations')} = {table}.{qn('escalations')} + v.esc "
+        f"FROM {sql.unnest(('id', 'int', 'int'))} AS v(id, own, esc) "
+        f"WHERE {table}.{qn('id')} = v.id AND {table}.{qn('id')} = ANY(%s::bigint[])",
+        [
+            sql.ids_array(ids),
+            sql.ids_array(int(i in own) for i in ids),
+            sql.ids_array(min(escalations[i], 2) for i in ids),
+            sql.ids_array(ids),
+        ],
     )
 
 

@@ -1,17 +1,15 @@
 """Writing a batch of digests: the digest rows, their notifications and outbox messages, and the
 link from each reminder to its digest.
 
-On PostgreSQL it is one statement (data-modifying ``WITH``): each digest's title and body travel
-once, as arrays, and the notification and the email message copy them from there. Elsewhere (SQLite
-for the demo) the same rows are written with ``bulk_create`` and one ``UPDATE``. Group-robot
-messages, which have texts of their own and are rare, are written with ``bulk_create`` on both.
+One statement (data-modifying ``WITH``): each digest's title and body travel once, as arrays, and
+the notification and the email message copy them from there. Group-robot messages, which have
+texts of their own and are rare, are written with ``bulk_create``.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from workflows.models import (
@@ -46,10 +44,7 @@ def store(
     composed: Sequence[Composed], rows: Sequence[Pending], window_key: str, now: datetime
 ) -> list[int]:
     """Write the digests of ``composed`` and link ``rows`` to them; the new messages' ids."""
-    if sql.postgres():
-        digest_of, message_ids = _store_postgres(composed, rows, window_key, now)
-    else:
-        digest_of, message_ids = _store_portable(composed, rows, window_key, now)
+    digest_of, message_ids = _store_arrays(composed, rows, window_key, now)
     robots = [
         Message(
             digest_id=digest_of[c.person_id],
@@ -69,7 +64,7 @@ def store(
     return message_ids
 
 
-def _store_postgres(
+def _store_arrays(
     composed: Sequence[Composed], rows: Sequence[Pending], window_key: str, now: datetime
 ) -> tuple[dict[int, int], list[int]]:
     qn = sql.qn
@@ -122,50 +117,3 @@ def _store_postgres(
         else:
             message_ids.append(message_id)
     return digest_of, message_ids
-
-
-def _store_portable(
-    composed: Sequence[Composed], rows: Sequence[Pending], window_key: str, now: datetime
-) -> tuple[dict[int, int], list[int]]:
-    digests = [
-        Digest(
-            recipient_id=c.person_id,
-            window_key=window_key,
-            created_at=now,
-            title=c.subject,
-            body=c.body,
-        )
-        for c in composed
-    ]
-    # bulk_create sets each digest's primary key; the notifications and messages pick it up.
-    Digest.objects.bulk_create(digests)
-    Notification.objects.bulk_create(
-        Notification(
-            person_id=c.person_id,
-            digest=digest,
-            notice_id=c.notice_id,
-            kind=c.kind,
-            title=c.subject,
-            body=c.body,
-            link=c.link,
-            created_at=now,
-        )
-        for c, digest in zip(composed, digests, strict=True)
-    )
-    emails = Message.objects.bulk_create(
-        Message(
-            digest=digest,
-            channel=Channel.EMAIL,
-            address=c.email,
-            subject=c.subject,
-            body=c.body,
-            next_attempt_at=now,
-        )
-        for c, digest in zip(composed, digests, strict=True)
-        if c.email
-    )
-    digest_of = {digest.recipient_id: digest.pk for digest in digests}
-    Reminder.objects.filter(pk__in=[row.pk for row in rows]).update(
-        digest_id=Case(*(When(recipient_id=pid, then=Value(did)) for pid, did in digest_of.items()))
-    )
-    return digest_of, [message.pk for message in emails]

@@ -4,8 +4,7 @@ Sweeps may claim acknowledgements at the same time (``SKIP LOCKED`` shares the w
 the *shared* lock. A digest phase takes the *exclusive* lock, so it starts only when no sweep is
 still claiming and no other digest phase runs: everything decided by overlapping sweeps is then
 visible to it, and a person gets one digest listing all of it rather than one per sweep. The locks
-are held between the per-batch transactions, never while waiting for a row lock. On other
-databases (SQLite for the demo) writes are serialised anyway and these are no-ops.
+are held between the per-batch transactions, never while waiting for a row lock.
 """
 
 from collections.abc import Iterator
@@ -19,9 +18,6 @@ SWEEP_LOCK_KEY = 0x4349524352454D44
 
 @contextmanager
 def _advisory(shared: bool) -> Iterator[None]:
-    if connection.vendor != "postgresql":
-        yield
-        return
     lock, unlock = _SHARED if shared else _EXCLUSIVE
     with connection.cursor() as cursor:
         cursor.execute(lock, [SWEEP_LOCK_KEY])

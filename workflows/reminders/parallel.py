@@ -55,13 +55,11 @@ class Partition:
 
 
 def configured_workers() -> int:
-    """``REMINDER_SWEEP_WORKERS``, or 1 where other connections would not help or see the data.
-
-    SQLite serialises writers anyway; and inside a transaction (a test's, say) the caller's
-    uncommitted rows are invisible to other connections.
+    """``REMINDER_SWEEP_WORKERS``, or 1 inside a transaction (a test's, say), whose uncommitted
+    rows other connections would not see.
     """
     workers = max(1, int(getattr(settings, "REMINDER_SWEEP_WORKERS", 1)))
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         return 1
     return workers
 

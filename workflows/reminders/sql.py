@@ -1,10 +1,9 @@
-"""Set-based statements for the sweep: arrays on PostgreSQL, the portable form elsewhere.
+"""Set-based statements for the sweep: each column travels as one array parameter.
 
 A batch of 1,000 acknowledgements or 500 people would otherwise send statements with thousands
 of placeholders (``IN (%s, %s, …)``, multi-row ``VALUES``, a ``CASE`` branch per person), which
-cost more to build, bind and plan than to run. On PostgreSQL each column travels as one array
-parameter instead (``= ANY(%s)``, ``unnest(%s, …)``); on SQLite (the demo) the same statements
-are written the portable way, with the same results.
+cost more to build, bind and plan than to run; as arrays (``= ANY(%s)``, ``unnest(%s, …)``) a
+statement has a handful of parameters whatever the batch.
 """
 
 import re
@@ -13,19 +12,15 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Lookup, Q
+from django.db.models import F, Lookup
 from django.db.models.sql.compiler import SQLCompiler
 
 # Array types of the columns unnest() reads, by a short name used below.
 ARRAY = {"id": "bigint[]", "int": "integer[]", "text": "text[]"}
 
 
-def postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 class _AnyOf(Lookup):
-    """``column = ANY(%s::bigint[])``: one parameter for any number of ids (PostgreSQL only)."""
+    """``column = ANY(%s::bigint[])``: one parameter for any number of ids."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -41,10 +36,8 @@ class _AnyOf(Lookup):
 
 
 def ids_in(field: str, ids: Collection[int]) -> Any:
-    """A filter for ``field IN ids``: ``= ANY(array)`` on PostgreSQL, ``IN (…)`` elsewhere."""
-    if postgres():
-        return _AnyOf(F(field), list(ids))
-    return Q(**{f"{field}__in": list(ids)})
+    """A filter for ``field IN ids`` as ``field = ANY(array)``: one parameter."""
+    return _AnyOf(F(field), list(ids))
 
 
 def ids_array(values: Iterable[int | None]) -> str:
@@ -90,12 +83,11 @@ def qn(name: str) -> str:
 
 
 def analyze(table: str) -> None:
-    """Refresh the planner's statistics of ``table`` (PostgreSQL; elsewhere nothing).
+    """Refresh the planner's statistics of ``table``.
 
     Right after a sweep has inserted many rows, the statistics still describe the table before
     them, and the next statements would be planned for a near-empty table (scanning every new
     row for each batch). Autovacuum catches up only a minute or so later.
     """
-    if postgres():
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {qn(table)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {qn(table)}")

@@ -108,14 +108,12 @@ def record_event(
     """Append one event. Must run inside the transaction that made the change it records.
 
     Callers take their own row locks first; the chain head is always locked last, so the lock
-    order (notice → acknowledgement → chain head) is the same everywhere. On PostgreSQL the
-    append is one statement (:data:`APPEND_SQL`).
+    order (notice → acknowledgement → chain head) is the same everywhere. The append is one
+    statement (:data:`APPEND_SQL`).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the change's transaction")
     spec = EventSpec(action, obj, notice_id, from_state, to_state, data)
-    if connection.vendor != "postgresql":  # SQLite (the demo) serialises writers anyway
-        return record_events(actor, [spec])[0]
     event = _new_event(actor, spec, timezone.now())
     at: datetime = event.at
     params: list[str | int | datetime | None] = [

@@ -54,14 +54,12 @@ DROP FUNCTION IF EXISTS archive_bigrams(text);
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FUNCTIONS_SQL, params=None)
-        schema_editor.execute(TABLE_SQL, params=None)
+    schema_editor.execute(FUNCTIONS_SQL, params=None)
+    schema_editor.execute(TABLE_SQL, params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNDO_SQL, params=None)
+    schema_editor.execute(UNDO_SQL, params=None)
 
 
 class Migration(migrations.Migration):

@@ -15,13 +15,11 @@ UNDO_SQL = "DROP TRIGGER IF EXISTS records_notice_archived_sealed ON records_not
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL, params=None)
+    schema_editor.execute(GUARD_SQL, params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNDO_SQL, params=None)
+    schema_editor.execute(UNDO_SQL, params=None)
 
 
 class Migration(migrations.Migration):

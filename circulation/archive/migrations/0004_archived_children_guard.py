@@ -41,13 +41,11 @@ DROP FUNCTION IF EXISTS archive_sealed_child_guard();
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL, params=None)
+    schema_editor.execute(GUARD_SQL, params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNDO_SQL, params=None)
+    schema_editor.execute(UNDO_SQL, params=None)
 
 
 class Migration(migrations.Migration):

@@ -24,13 +24,11 @@ def create_head(apps, schema_editor):
 
 
 def add_guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
+    schema_editor.execute(GUARD_SQL)
 
 
 def remove_guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
+    schema_editor.execute(UNGUARD_SQL)
 
 
 class Migration(migrations.Migration):

@@ -37,13 +37,11 @@ DROP FUNCTION IF EXISTS records_audit_no_truncate();
 
 
 def add_guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL, params=None)
+    schema_editor.execute(GUARD_SQL, params=None)
 
 
 def remove_guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL, params=None)
+    schema_editor.execute(UNGUARD_SQL, params=None)
 
 
 class Migration(migrations.Migration):
