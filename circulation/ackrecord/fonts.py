@@ -139,6 +139,21 @@ def _fallback_metrics() -> dict[int, float]:
     return metrics
 
 
+# Drawn straight from the monospaced face's character map only when a character is one glyph with
+# its own advance: no combining marks, no format characters (see circulation/ackrecord/drawn.py).
+NOT_DIRECTLY_DRAWN_CATEGORIES = NEVER_DRAWN_CATEGORIES | {"Mn", "Mc", "Me", "Cf", "Zl", "Zp"}
+
+
+@functools.cache
+def mono_face_cmap() -> frozenset[int]:
+    """Code points that the monospaced face itself draws as one plain glyph each."""
+    return frozenset(
+        cp
+        for cp in _mono_metrics()
+        if unicodedata.category(chr(cp)) not in NOT_DIRECTLY_DRAWN_CATEGORIES
+    )
+
+
 def _columns(char: str) -> float:
     em = _mono_metrics().get(ord(char))
     if em is None:

@@ -2,11 +2,13 @@
 
 Why not an HTML table: WeasyPrint lays out and paints every table cell, and every paragraph, as
 boxes of its own. With seven cells per recipient, 1,000 recipients took about 6.5 s (Chromium:
-about 3.5 s); with one paragraph per recipient about 1.6 s. Here each unit's recipients are a few
-``white-space: pre`` blocks in the monospaced face: the columns are padded, and comments wrapped
-under their column (a hanging indent), by this module from the font's own advance widths, so
-Chinese names (two columns per character) line up with digits and Latin letters. WeasyPrint then
-only breaks lines where we put them (docs/benchmarks.md has the numbers).
+about 3.5 s); with one paragraph per recipient about 1.6 s. Here each recipient is a few lines of
+pre-formatted text in the monospaced face: the columns are padded, and comments wrapped under
+their column (a hanging indent), by this module from the font's own advance widths, so Chinese
+names (two columns per character) line up with digits and Latin letters. The lines are then drawn
+straight onto the page (:mod:`circulation.ackrecord.drawn`), or, for a recipient with a character
+the monospaced face lacks, laid out by WeasyPrint as ``white-space: pre`` text, which only breaks
+lines where we put them (docs/benchmarks.md has the numbers).
 
 The line width must match the CSS (``.acklist`` font size and the page's content width).
 """
@@ -23,7 +25,6 @@ LINE_COLUMNS = 125
 GAP = 2
 BLANK = "-"
 NAME_MIN, NAME_MAX = 8, 24
-RECORDS_PER_BLOCK = 40  # WeasyPrint re-shapes the rest of a block for each line: keep them short
 NO_LINE_START = frozenset("，。、；：？！）》」』〕】〉”’…—·,.;:?!)]}%")
 NO_LINE_END = frozenset("（《「『〔【〈“‘([{")
 
@@ -117,7 +118,7 @@ def _record(fields: list[str], columns: list[Column], remark: str) -> str:
 
 
 def recipient_listing(units: list[dict[str, Any]]) -> dict[str, Any]:
-    """Template context: the header line and, per unit, blocks of records (text, muted)."""
+    """Template context: the header line and, per unit, its records (text, muted)."""
     columns = columns_for(units)
     header = _record([c.title for c in columns], columns, "学习体会 / 退回原因")
     listed = []
@@ -140,8 +141,5 @@ def recipient_listing(units: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for index, r in enumerate(unit["recipients"], start=1)
         ]
-        blocks = [
-            records[i : i + RECORDS_PER_BLOCK] for i in range(0, len(records), RECORDS_PER_BLOCK)
-        ]
-        listed.append({**{k: v for k, v in unit.items() if k != "recipients"}, "blocks": blocks})
-    return {"header": header, "units": listed}
+        listed.append({**{k: v for k, v in unit.items() if k != "recipients"}, "records": records})
+    return {"header": header, "units": listed, "columns": LINE_COLUMNS}

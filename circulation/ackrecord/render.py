@@ -7,6 +7,9 @@
   (:func:`substituted_data`); the hashed data and ``record.json`` keep the original. After the
   render, every font WeasyPrint embedded must be one of the record's fonts with no missing glyph;
   a character that slipped through is substituted too and the record rendered once more.
+- The recipient listing drawn straight onto the page (:mod:`circulation.ackrecord.drawn`): each
+  recipient's lines are an image-like object handed to WeasyPrint in its image cache, so no URL of
+  theirs is ever fetched.
 - Resources only through :class:`~circulation.ackrecord.fetcher.RecordURLFetcher`.
 - The render runs in a helper process with a time and memory limit
   (:mod:`circulation.ackrecord.sandbox`).
@@ -29,6 +32,7 @@ from django.utils import timezone
 
 from circulation.ackrecord import conf
 from circulation.ackrecord.data import RecordData, canonical_json, user_texts
+from circulation.ackrecord.drawn import DrawnLines, NotDrawable, drawn_records
 from circulation.ackrecord.fetcher import static_roots
 from circulation.ackrecord.fonts import (
     MissingGlyphs,
@@ -113,6 +117,37 @@ def substituted_data(data: RecordData, extra: Iterable[str] = ()) -> tuple[Recor
     return _substituted(data, frozenset(missing)), missing
 
 
+def build_page(
+    data: RecordData,
+    *,
+    rendition_id: uuid.UUID | str,
+    generated_at: datetime,
+    content_hash: str,
+    extra_missing: Iterable[str] = (),
+    drawn: bool = True,
+) -> tuple[str, dict[str, DrawnLines]]:
+    """The record's HTML and, with ``drawn``, the listing's lines to draw (the image cache)."""
+    url = verify_url(rendition_id)
+    shown, missing = substituted_data(data, extra_missing)
+    listing = recipient_listing(shown["units"])
+    cache: dict[str, DrawnLines] = {}
+    if drawn:
+        listing, cache = drawn_records(listing, listing["columns"])
+    context: dict[str, Any] = {
+        **shown,
+        "rendition_id": str(rendition_id),
+        "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
+        "content_hash": content_hash,
+        "verify_url": url,
+        "qr_data_uri": qr_data_uri(url),
+        "listing": listing,
+        "substitutes": [
+            {"shown": substitute(c, frozenset(c)), "name": describe(c)} for c in missing
+        ],
+    }
+    return render_to_string(TEMPLATE, context), cache
+
+
 def build_html(
     data: RecordData,
     *,
@@ -121,21 +156,16 @@ def build_html(
     content_hash: str,
     extra_missing: Iterable[str] = (),
 ) -> str:
-    url = verify_url(rendition_id)
-    shown, missing = substituted_data(data, extra_missing)
-    context: dict[str, Any] = {
-        **shown,
-        "rendition_id": str(rendition_id),
-        "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
-        "content_hash": content_hash,
-        "verify_url": url,
-        "qr_data_uri": qr_data_uri(url),
-        "listing": recipient_listing(shown["units"]),
-        "substitutes": [
-            {"shown": substitute(c, frozenset(c)), "name": describe(c)} for c in missing
-        ],
-    }
-    return render_to_string(TEMPLATE, context)
+    """The record as self-contained HTML, the listing as text (what any browser can print)."""
+    html, _ = build_page(
+        data,
+        rendition_id=rendition_id,
+        generated_at=generated_at,
+        content_hash=content_hash,
+        extra_missing=extra_missing,
+        drawn=False,
+    )
+    return html
 
 
 def embedded_name(index: int, extension: str) -> str:
@@ -146,7 +176,11 @@ def embedded_name(index: int, extension: str) -> str:
 
 
 def _render_in_helper(
-    html: str, base_url: str, roots: list[Path], files: list[EmbeddedFile]
+    html: str,
+    base_url: str,
+    roots: list[Path],
+    files: list[EmbeddedFile],
+    drawn: dict[str, DrawnLines] | None = None,
 ) -> tuple[bytes, int, list[str]]:
     """Runs in the sandbox's helper process: HTML → PDF, then the embedded-font check."""
     from weasyprint import HTML, Attachment
@@ -155,7 +189,10 @@ def _render_in_helper(
     from circulation.ackrecord.fonts import is_record_font
 
     fetcher = RecordURLFetcher(roots)
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+    # The drawn listing's "images" are found in the cache: their URLs never reach the fetcher.
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        cache=dict(drawn or {})
+    )
     attachments = [
         Attachment(
             string=f.content,
@@ -185,6 +222,7 @@ def render_html(
     *,
     timeout: float | None = None,
     memory_bytes: int | None = None,
+    drawn: dict[str, DrawnLines] | None = None,
 ) -> RenderedRecord:
     """HTML (from our template) → PDF/A-3b bytes, in the sandbox's helper process."""
     base_url = STATIC_DIR.as_uri() + "/"
@@ -196,6 +234,7 @@ def render_html(
         base_url,
         roots,
         embedded,
+        drawn,
         timeout=conf.render_timeout() if timeout is None else timeout,
         memory_bytes=conf.render_memory_bytes() if memory_bytes is None else memory_bytes,
     )
@@ -230,23 +269,32 @@ def render_record(
         *(attachments or []),
     ]
     slipped: list[str] = []
-    for attempt in (1, 2):
-        html = build_html(
+    drawn = True
+    for _attempt in range(3):
+        html, cache = build_page(
             data,
             rendition_id=rendition_id,
             generated_at=generated_at,
             content_hash=content_hash,
             extra_missing=slipped,
+            drawn=drawn,
         )
         try:
-            return render_html(html, files, timeout=timeout, memory_bytes=memory_bytes)
+            return render_html(html, files, timeout=timeout, memory_bytes=memory_bytes, drawn=cache)
         except MissingGlyphs as exc:
             # pango drew these with another font (or not at all) although the character maps
             # said otherwise: substitute them as well, once.
-            if attempt == 2:
+            if slipped:
                 raise
             logger.warning("record %s: substituting after the render: %s", rendition_id, exc)
             slipped = exc.characters
+        except NotDrawable as exc:
+            # Pango shapes a listing character otherwise than the direct drawing assumes:
+            # the whole listing as text then (slower, same content).
+            if not drawn:
+                raise
+            logger.warning("record %s: listing laid out as text: %s", rendition_id, exc)
+            drawn = False
     raise AssertionError("unreachable")
 
 

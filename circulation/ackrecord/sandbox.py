@@ -104,12 +104,17 @@ def _serve_one(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) ->
     except OSError:
         pass
     start_rss, cpu = _status_kib("VmRSS") * 1024, _cpu()
+    # No cyclic garbage collection during the request: a render allocates hundreds of thousands
+    # of boxes and would trigger many full passes; the helper collects after answering.
+    gc.disable()
     try:
         result: tuple[Any, ...] = ("ok", fn(*args))
     except MemoryError:
         result = ("memory", "the render ran out of its memory budget")
     except Exception as exc:  # reported to the parent and re-raised there
         result = ("raise", exc)
+    finally:
+        gc.enable()
     usage = (_cpu() - cpu, max(_status_kib("VmHWM") * 1024, start_rss), start_rss)
     return (*result, usage)
 

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
+from circulation.ackrecord.drawn import DrawnLines, drawn_records
 from circulation.ackrecord.fonts import mono_columns
-from circulation.ackrecord.listing import LINE_COLUMNS, RECORDS_PER_BLOCK, recipient_listing, wrap
+from circulation.ackrecord.listing import LINE_COLUMNS, recipient_listing, wrap
 from circulation.ackrecord.render import embedded_name, verify_url
 from circulation.ackrecord.templatetags.ackrecord_tags import record_date, record_time
 from circulation.ackrecord.views import content_disposition
@@ -82,7 +83,7 @@ def minimal_data(comment: str = "已学习", title: str = "关于测试的通知
 
 
 def _records(listing: dict[str, Any]) -> list[str]:
-    return [rec["text"] for unit in listing["units"] for block in unit["blocks"] for rec in block]
+    return [rec["text"] for unit in listing["units"] for rec in unit["records"]]
 
 
 def _start_of(line: str, marker: str) -> float:
@@ -107,7 +108,7 @@ def test_listing_lines_align_chinese_names_with_digits() -> None:
     assert len({_start_of(r, "2022") for r in records}) == 1  # the time column lines up
     assert "2022-10-10 09:30" in records[0]
     assert "退回原因：误发（2022-10-10 09:40）" in records[2]
-    assert [rec["muted"] for rec in listing["units"][0]["blocks"][0]] == [False, False, True]
+    assert [rec["muted"] for rec in listing["units"][0]["records"]] == [False, False, True]
     comment_column = _start_of(listing["header"], "学习体会")
     assert _start_of(records[0], "已学习") == comment_column
 
@@ -153,17 +154,31 @@ def test_wrap(text: str, width: int, expected: list[str]) -> None:
     assert wrap(text, width) == expected
 
 
-def test_records_are_split_into_short_blocks() -> None:
+def test_records_in_the_monospaced_face_are_drawn_and_others_laid_out_as_text() -> None:
     units = [
         {
             "code": "GYG",
             "name": "工业股",
             "totals": {},
-            "recipients": [recipient(f"张{i}") for i in range(RECORDS_PER_BLOCK * 2 + 1)],
+            "recipients": [
+                recipient("张三", comment="已认真学习\n第二行"),
+                recipient("𠀀某", comment="扩展B的姓"),  # HanaMinB only: WeasyPrint lays it out
+                recipient("Zoë", comment="👍"),  # Symbola only
+            ],
         }
     ]
-    blocks = recipient_listing(units)["units"][0]["blocks"]
-    assert [len(b) for b in blocks] == [RECORDS_PER_BLOCK, RECORDS_PER_BLOCK, 1]
+    listing, cache = drawn_records(recipient_listing(units), LINE_COLUMNS)
+    first, second, third = listing["units"][0]["records"]
+    assert "src" not in second
+    assert "src" not in third
+    drawn = cache[first["src"]]
+    assert isinstance(drawn, DrawnLines)
+    assert drawn.lines == first["text"].split("\n")
+    assert len(drawn.lines) == 2
+    width, height, ratio = drawn.get_intrinsic_size(96, 8 * 4 / 3)
+    assert height == 2 * 1.5 * 8 * 4 / 3  # two lines of the CSS line height
+    assert width == LINE_COLUMNS * 8 * 4 / 3 / 2
+    assert ratio == width / height
 
 
 @pytest.mark.parametrize(
