@@ -65,6 +65,8 @@ GOAL_OPEN_P99_MS = 100.0
 GOAL_OPEN_RATIO = 2.0  # confirm p99 within 2× the minimal endpoint's p99 at the same rate
 MINIMAL_ENDPOINT = "GET /api/v1/auth/tokens/"
 LUA = Path(__file__).with_name("walk.lua")
+GUNICORN_CONF = Path(__file__).with_name("gunicorn_bench.py")
+GC_FREEZE_AFTER = 50  # requests a worker answers before --gc-freeze freezes its heap
 
 
 @dataclass(frozen=True)
@@ -410,11 +412,21 @@ def _gunicorn_executable() -> str:
 
 
 class Gunicorn:
-    def __init__(self, db: Database, workers: int, threads: int, logdir: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        workers: int,
+        threads: int,
+        logdir: Path,
+        worker_class: str = "gthread",
+        gc_freeze: bool = False,
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.threads = threads
+        self.worker_class = worker_class
+        self.gc_freeze = gc_freeze
         self.log = logdir / "gunicorn.log"
         self.cmd = [
             _gunicorn_executable(),
@@ -424,13 +436,19 @@ class Gunicorn:
             "-w",
             str(workers),
             "-k",
-            "gthread",
-            "--threads",
-            str(threads),
+            worker_class,
             "--timeout",
             "60",
+            "-c",
+            str(GUNICORN_CONF),
         ]
+        if worker_class == "gthread":
+            self.cmd += ["--threads", str(threads)]
         self.env = _gunicorn_env(db)
+        self.gc_log = logdir / "gc"
+        self.gc_log.mkdir(exist_ok=True)
+        self.env["BENCH_GC_LOG"] = str(self.gc_log)
+        self.env["BENCH_GC_FREEZE"] = str(GC_FREEZE_AFTER) if gc_freeze else "0"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -439,7 +457,18 @@ class Gunicorn:
 
     @property
     def description(self) -> str:
-        return f"-w {self.workers} -k gthread --threads {self.threads}"
+        threads = f" --threads {self.threads}" if self.worker_class == "gthread" else ""
+        freeze = (
+            f" (gc.freeze() after {GC_FREEZE_AFTER} requests a worker)" if self.gc_freeze else ""
+        )
+        return f"-w {self.workers} -k {self.worker_class}{threads}{freeze}"
+
+    def gc_events(self) -> list[tuple[float, float, int]]:
+        """(start, seconds, generation) of the workers' collections, once they have exited."""
+        events: list[tuple[float, float, int]] = []
+        for path in self.gc_log.glob("gc-*.json"):
+            events += [tuple(e) for e in json.loads(path.read_text())]  # type: ignore[misc]
+        return events
 
     def start(self) -> None:
         with self.log.open("wb") as log:
@@ -676,6 +705,14 @@ class OpenRun:
     confirmed_in_db: int = 0
     slowest: list[tuple[float, float]] = field(default_factory=list)  # (at s, latency ms)
     error_samples: list[str] = field(default_factory=list)
+    start_monotonic: float = 0.0
+    wall_s: float = 0.0
+    # the gunicorn workers' full collections (generation 2) during the phase: count, ms
+    gc2_count: int = 0
+    gc2_total_ms: float = 0.0
+    gc2_max_ms: float = 0.0
+    gc1_count: int = 0
+    gc1_total_ms: float = 0.0
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:
@@ -764,7 +801,22 @@ def _open_loop(
         cpu_shares=cpu.shares,
         slowest=slowest,
         error_samples=data["errors"][:5],
+        start_monotonic=data["start_monotonic"],
+        wall_s=data["wall_s"],
     )
+
+
+def _attribute_gc(runs: list[OpenRun], events: list[tuple[float, float, int]]) -> None:
+    """Count the workers' generation 1 and 2 collections that started within each phase."""
+    for run_ in runs:
+        end = run_.start_monotonic + run_.wall_s
+        inside = [(d, g) for s, d, g in events if run_.start_monotonic <= s <= end]
+        full = [d * 1000 for d, g in inside if g == 2]
+        young = [d * 1000 for d, g in inside if g == 1]
+        run_.gc2_count, run_.gc1_count = len(full), len(young)
+        run_.gc2_total_ms = round(sum(full), 1)
+        run_.gc2_max_ms = round(max(full, default=0.0), 1)
+        run_.gc1_total_ms = round(sum(young), 1)
 
 
 def _open_checks(run_: OpenRun) -> list[str]:
@@ -913,6 +965,9 @@ def run(
     attempts: int = 1,
     open_seconds: float | None = None,
     open_fractions: tuple[float, ...] = OPEN_FRACTIONS,
+    open_capacity: float | None = None,
+    worker_class: str = "gthread",
+    gc_freeze: bool = False,
 ) -> ConfirmResult:
     """Measure; with ``attempts`` > 1 a run disturbed by other work on the machine (other
     processes > DISTURBED_PCT % CPU) is redone — a confirm run on a fresh notice — and the least
@@ -937,7 +992,7 @@ def run(
     capacity = 0.0
     try:
         setup = _prepare(size, workdir)
-        server = Gunicorn(db, workers, threads, workdir)
+        server = Gunicorn(db, workers, threads, workdir, worker_class, gc_freeze)
         with step(f"start gunicorn {server.description} on {server.url}"):
             server.start()
         try:
@@ -997,7 +1052,7 @@ def run(
                 )
             if open_seconds and open_fractions:
                 # the capacity: the closed-loop rate of the least disturbed confirm run
-                capacity = min(confirms, key=lambda item: _other(item[0]))[0].rps
+                capacity = open_capacity or min(confirms, key=lambda item: _other(item[0]))[0].rps
                 open_runs, problems = _open_phases(
                     setup,
                     server,
@@ -1011,6 +1066,7 @@ def run(
                 checks += problems
         finally:
             server.stop()
+        _attribute_gc(open_runs, server.gc_events())
         log_tail = server.tail(20)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -1231,5 +1287,7 @@ def _print_open(result: ConfirmResult) -> None:
         console.print(
             f"  {r.endpoint} at {r.rate:.1f}/s: slowest {slow}; generator late by at most "
             f"{r.lag_max_ms:.1f} ms, in flight at most {r.max_in_flight}, reconnects "
-            f"{r.reconnects}" + (f"; lock waits (avg connections): {waits}" if waits else "")
+            f"{r.reconnects}; workers' full GC passes {r.gc2_count} ({r.gc2_total_ms:.0f} ms, "
+            f"longest {r.gc2_max_ms:.0f} ms), gen-1 {r.gc1_count} ({r.gc1_total_ms:.0f} ms)"
+            + (f"; lock waits (avg connections): {waits}" if waits else "")
         )

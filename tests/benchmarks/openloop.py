@@ -212,6 +212,7 @@ class Generator:
             "schedule_lag_max_ms": round(lag_max * 1000, 3),
             "issue_window_s": round(issued_until - start, 3),
             "wall_s": round(finished - start, 3),
+            "start_monotonic": start,  # CLOCK_MONOTONIC, shared by every process
             "cpu_s": round(cpu, 3),
             "max_rss_kb": usage.ru_maxrss,
             # seconds relative to the first scheduled moment

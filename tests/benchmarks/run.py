@@ -71,6 +71,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "0 skips the open loop)",
     )
     parser.add_argument(
+        "--open-capacity",
+        type=float,
+        help="confirm: the capacity (confirms/s) the open-loop rates are fractions of, instead of "
+        "the closed-loop rate just measured (to compare servers at the same offered rates)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default="gthread",
+        help="confirm: gunicorn worker class (--threads applies to gthread only)",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="confirm: gc.freeze() in each gunicorn worker after its first 50 requests "
+        "(tests/benchmarks/gunicorn_bench.py, BENCH_GC_FREEZE=50)",
+    )
+    parser.add_argument(
         "--open-rates",
         default="0.25,0.5,0.75",
         help="confirm: open-loop rates as fractions of the measured closed-loop confirm rate",
@@ -107,6 +125,12 @@ def command_line(args: argparse.Namespace) -> str:
             parts += ["--open-seconds", f"{args.open_seconds:g}"]
         if args.open_rates != "0.25,0.5,0.75":
             parts += ["--open-rates", args.open_rates]
+        if args.open_capacity:
+            parts += ["--open-capacity", f"{args.open_capacity:g}"]
+        if args.worker_class != "gthread":
+            parts += ["--worker-class", args.worker_class]
+        if args.gc_freeze:
+            parts.append("--gc-freeze")
     if args.runs != 7 and args.only != "confirm":
         parts += ["--runs", str(args.runs)]
     url = urlsplit(args.database_url)
@@ -175,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                 attempts=args.attempts,
                 open_seconds=args.open_seconds,
                 open_fractions=tuple(float(f) for f in args.open_rates.split(",") if f.strip()),
+                open_capacity=args.open_capacity,
+                worker_class=args.worker_class,
+                gc_freeze=args.gc_freeze,
             )
             results["confirm"] = confirm.as_dict()
             if confirm.checks:
