@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
@@ -22,9 +23,9 @@ from circulation.archive import checking, services
 from circulation.archive.access import get_record
 from circulation.archive.downloads import open_sealed_record
 from circulation.archive.models import ArchivedRecord
-from circulation.records.models import Person
+from circulation.records.admin.display import ACTION_LABELS
+from circulation.records.models import AuditEvent, Person
 from circulation.web.views.archive.common import archivist, in_language, report_view, web_actor
-from circulation.web.views.notice import _timeline
 from workflows.services.errors import DomainError
 
 
@@ -49,6 +50,7 @@ class VerifyView:
 
     ok: bool
     sha256: str | None
+    sm3: str | None
     checked_at: datetime
     checked_by: str
     problems: list[str]
@@ -56,7 +58,7 @@ class VerifyView:
     fresh: bool
 
 
-KNOWN_KEYS = {"ok", "sha256", "problems", "checked_at"}
+KNOWN_KEYS = {"ok", "sha256", "sm3", "problems", "checked_at"}
 
 
 def _message(item: dict[str, Any], english: bool) -> str:
@@ -96,6 +98,7 @@ def verify_view(
     return VerifyView(
         ok=bool(outcome.get("ok")),
         sha256=outcome.get("sha256"),
+        sm3=outcome.get("sm3") if isinstance(outcome.get("sm3"), str) else None,
         checked_at=at,
         checked_by=by,
         problems=[_message(p, english) if isinstance(p, dict) else str(p) for p in problems or []],
@@ -111,8 +114,54 @@ def _last_check_view(record: ArchivedRecord, english: bool) -> VerifyView | None
     return verify_view(last.outcome, at=last.at, by=last.actor_name, english=english, fresh=False)
 
 
+HISTORY_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    label: str
+    actor: str
+    detail: str
+
+
+def _detail(event: AuditEvent) -> str:
+    """One line of what matters in the event's data, never raw JSON."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if data.get("reason"):
+        return _("原因：%(reason)s") % {"reason": data["reason"]}
+    if event.action == checking.ACTION:
+        return _("完好") if data.get("ok") else _("发现问题")
+    if event.action == "notice.reminded" and "recipients" in data:
+        return _("催办 %(count)s 人") % {"count": data["recipients"]}
+    if event.action == "notice.forwarded" and "recipients_added" in data:
+        return _("新增接收人 %(count)s 人") % {"count": data["recipients_added"]}
+    return ""
+
+
+def _history(record: ArchivedRecord) -> tuple[list[HistoryEntry], int]:
+    """The notice's audit events, latest first (at most ``HISTORY_SHOWN``), and their number."""
+    events = AuditEvent.objects.filter(notice_id=record.notice_id)
+    latest = list(
+        events.select_related("actor")
+        .only("id", "seq", "at", "action", "data", "actor_username", "actor__display_name")
+        .order_by("-seq")[:HISTORY_SHOWN]
+    )
+    total = len(latest) if len(latest) < HISTORY_SHOWN else events.count()
+    system = _("系统")
+    return [
+        HistoryEntry(
+            at=e.at,
+            label=str(ACTION_LABELS.get(e.action, e.action)),
+            actor=(e.actor.display_name if e.actor else "") or e.actor_username or system,
+            detail=_detail(e),
+        )
+        for e in latest
+    ], total
+
+
 def _context(record: ArchivedRecord, verify: VerifyView | None) -> dict[str, Any]:
-    timeline, total = _timeline(record.notice)
+    timeline, total = _history(record)
     attachments = [entry for entry in record.attachments if isinstance(entry, dict)]
     return {
         "record": record,
