@@ -53,6 +53,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("register/", register.register, name="register"),
     path("register/check-number/", register.check_number, name="register-check-number"),
+    path("register/import/", register.import_document, name="register-import"),
     path("register/<int:pk>/attachments/", register.attachments, name="register-attachments"),
     path("notices/<int:pk>/forward/", forward.forward, name="forward"),
     path("forward/people/", forward.people, name="forward-people"),

@@ -1,25 +1,32 @@
-"""登记收文 (the clerk's register page), the 发文字号 check as it is typed, and the attachments
-step. Thin over ``workflows.services.registration`` exactly as the API's ``create``: the form
-only carries the text to the service, whose errors are shown at their fields in the current
+"""登记收文 (the clerk's register page), the 发文字号 check as it is typed, 从文件导入 (a file or
+pasted text → the form pre-filled, each field marked with its confidence and source line; the
+file kept as the notice's first attachment), and the attachments step. Thin over
+``workflows.services.registration`` and ``circulation.intake`` exactly as the API: the form only
+carries the text to the service, whose errors are shown at their fields in the current
 language."""
 
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from circulation.client_ip import client_ip
+from circulation.intake import service as intake
+from circulation.intake import staging
+from circulation.intake.extraction import Extraction
 from circulation.records.doc_number import DocNumberError, parse_doc_number
 from circulation.records.models import ConfirmMethod, Handling, Notice, Person, Urgency
 from circulation.records.selectors import visible_notices
 from workflows.services import registration
-from workflows.services.attachments import ATTACHABLE
+from workflows.services.attachments import ATTACHABLE, add_attachment
 from workflows.services.context import Actor
 from workflows.services.errors import DomainError, InvalidInput
 from workflows.services.validation import DOC_NUMBER
@@ -138,6 +145,7 @@ def register(request: HttpRequest) -> HttpResponse:
     _require_register(user)
     form = RegisterForm(request.POST or None)
     duplicate: dict[str, Any] | None = None
+    staged = staging.staged(request.session, request.POST.get("import_token", ""))
     if request.method == "POST" and form.is_valid():
         try:
             result = registration.register_notice(web_actor(request), form.notice_input())
@@ -147,13 +155,159 @@ def register(request: HttpRequest) -> HttpResponse:
             if error.code == "duplicate":
                 duplicate = error.extra
         else:
+            if staged is not None:
+                _attach_staged(request, result.notice.pk, staged)
             return redirect("web:register-attachments", pk=result.notice.pk)
     return render(
         request,
         "web/register/register.html",
-        {"form": form, "classified_reason": classified_reason(), "duplicate": duplicate},
+        {
+            "form": form,
+            "classified_reason": classified_reason(),
+            "duplicate": duplicate,
+            "staged": staged,
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _attach_staged(request: HttpRequest, notice_id: int, staged: staging.Staged) -> None:
+    """The imported file as the new notice's first attachment (the attachment service's rules);
+    a refusal is said on the next page — the notice stays registered."""
+    try:
+        with staged.path.open("rb") as stream:
+            add_attachment(web_actor(request), notice_id, staged.name, stream, staged.size)
+    except DomainError as error:
+        messages.warning(request, f"{_('导入的文件未能作为附件保存：')}{in_language(error)}")
+    finally:
+        staging.discard(request.session)
+
+
+# --- 从文件导入 ---------------------------------------------------------------------------------
+
+# What the page says of each field: an icon and words, never colour alone.
+CONFIDENCE = {
+    "high": ("✔", _("可信度高")),
+    "medium": ("?", _("可信度中，请核对")),
+    "low": ("⚠", _("可信度低，请核对")),
+}
+MARKED_FIELDS = (
+    "doc_number", "title", "issuer", "doc_type", "addressees", "issued_on", "secrecy",
+    "urgency", "forwards", "body",
+)  # fmt: skip
+REQUIRED_FIELDS = {"doc_number", "title", "issuer"}
+SECRECY_INITIAL = {"secret": "秘密", "confidential": "机密", "top_secret": "绝密"}
+UNIT_KIND_WORDS = {
+    "leadership": _("领导班子"),
+    "section": _("全部股室"),
+    "institution": _("全部二级机构"),
+}
+
+
+def _marks(extraction: Extraction) -> dict[str, dict[str, Any]]:
+    english = (get_language() or "").startswith("en")
+    marks: dict[str, dict[str, Any]] = {}
+    for key in MARKED_FIELDS:
+        found = extraction.fields.get(key)
+        if found is None or found.value in (None, "", []):
+            if key in REQUIRED_FIELDS:
+                marks[key] = {"level": "missing", "icon": "✎", "label": _("未识别，请填写")}
+            elif key == "secrecy":
+                marks[key] = {"level": "missing", "icon": "✎", "label": _("文件未标注，请选择")}
+            continue
+        icon, label = CONFIDENCE.get(found.confidence, CONFIDENCE["low"])
+        marks[key] = {
+            "level": found.confidence,
+            "icon": icon,
+            "label": label,
+            "line": found.line,
+            "note": found.note_en if english else found.note,
+        }
+    return marks
+
+
+def _initial(extraction: Extraction) -> dict[str, Any]:
+    data = extraction.notice_data()
+    initial = {
+        key: data[key]
+        for key in ("doc_number", "title", "issuer", "doc_type", "addressees", "urgency", "body")
+        if key in data
+    }
+    if "issued_on" in data:
+        initial["issued_on"] = data["issued_on"]
+    if data.get("forwards"):
+        initial["forwards"] = "\n".join(data["forwards"])
+    secrecy = data.get("secrecy")
+    if secrecy:
+        initial["secrecy"] = SECRECY_INITIAL.get(secrecy, secrecy)
+    return initial
+
+
+def _imported_form(extraction: Extraction, marks: dict[str, dict[str, Any]]) -> RegisterForm:
+    form = RegisterForm(initial=_initial(extraction))
+    number = form.fields["doc_number"].widget.attrs
+    number["hx-trigger"] = f"{number['hx-trigger']}, load"  # explain the corrections at once
+    for key in marks:
+        field = form.fields[key]
+        helptext = f"id_{key}_helptext" if field.help_text else ""
+        described = field.widget.attrs.get("aria-describedby", helptext)
+        field.widget.attrs["aria-describedby"] = f"{described} id_{key}_confidence".strip()
+    return form
+
+
+def _addressee_hint(extraction: Extraction) -> str:
+    found = extraction.fields.get("addressees")
+    if found is None:
+        return ""
+    names = [str(UNIT_KIND_WORDS[kind]) for kind in found.extra.get("unit_kinds", [])]
+    names += found.extra.get("units", [])
+    return "、".join(names)
+
+
+@csrf_exempt  # checked below, after the role: the CSRF check reads the multipart body
+@login_required
+@require_POST
+def import_document(request: HttpRequest) -> HttpResponse:
+    """从文件导入: the register page again, its form pre-filled from the file or pasted text."""
+    user = signed_in(request)
+    _require_register(user)  # before a byte of the upload is read
+    return csrf_protect(_import_document)(request)
+
+
+def _import_document(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
+    upload = request.FILES.get("file")
+    text = request.POST.get("text", "")
+    context: dict[str, Any] = {"classified_reason": classified_reason(), "pasted": text}
+    try:
+        if upload is not None:
+            data = upload.read()
+            extraction = intake.extract_upload(user, upload.name or "", data)
+        elif text.strip():
+            extraction = intake.extract_pasted(user, text)
+        else:
+            raise InvalidInput(
+                "请选择文件或粘贴文字", "Choose a file or paste the text", field="file"
+            )
+    except DomainError as error:
+        context.update(form=RegisterForm(), import_error=in_language(error))
+        status = 200 if request.headers.get("HX-Request") else 400  # htmx swaps only a 2xx
+        return render(request, "web/register/register.html", context, status=status)
+    staged = staging.stage(request.session, upload.name or "", data) if upload else None
+    if upload is None:
+        staging.discard(request.session)
+    marks = _marks(extraction)
+    english = (get_language() or "").startswith("en")
+    context.update(
+        form=_imported_form(extraction, marks),
+        marks=marks,
+        extraction=extraction,
+        staged=staged,
+        missing=[str(RegisterForm.base_fields[m["field"]].label) for m in extraction.missing],
+        warnings=[w["message_en"] if english else w["message"] for w in extraction.warnings],
+        addressee_hint=_addressee_hint(extraction),
+    )
+    return render(request, "web/register/register.html", context)
 
 
 @login_required
