@@ -13,14 +13,11 @@ and enforced by :mod:`circulation.archive.search_plan`.
 Ranking: records whose 题名 or 文号 contain the terms come first (their own bigram index,
 ``title_vector``), then those matching only in 责任者 or 正文; newest first within each group.
 Counts stop at :data:`COUNT_CAP` (``count_capped``) so a common term stays fast.
-
-Other databases (SQLite in development) fall back to a ``LIKE`` scan with the same semantics.
 """
 
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Q, QuerySet
@@ -28,14 +25,13 @@ from django.db.models.expressions import RawSQL
 
 from circulation.archive import search_plan
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.search_plan import TermPlan
+from circulation.archive.search_plan import COUNT_CAP, Density, Plan, TermPlan
 
-COUNT_CAP = 200
+MAX_WINDOWED_ROWS = 1000  # a deeper page runs as one query (OFFSET), without a walk window
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 60
 FIELD_SEPARATOR = "\n"  # between fields: never inside a normalised query, so no cross-field match
 _TABLE = ArchivedRecord._meta.db_table
-_T = TypeVar("_T")
 
 
 def _normalise_one(text: str) -> str:
@@ -87,10 +83,8 @@ def _like(terms: list[str], field: str) -> Q:
 
 
 def _indexed(plan: TermPlan | None, terms: list[str], vector: str) -> Q:
-    """The GIN condition (PostgreSQL): the plan's rarest bigrams, or all of them."""
-    if connection.vendor != "postgresql":
-        return Q()
-    query = " & ".join(plan.lexemes) if plan and plan.lexemes else tsquery_for(terms)
+    """The GIN condition: every bigram of the terms."""
+    query = plan.tsquery if plan and plan.tsquery else tsquery_for(terms)
     return Q(
         RawSQL(  # noqa: S611 - fixed column names; the query text is a bound parameter
             f'"{_TABLE}"."{vector}" @@ %s::tsquery', [query], output_field=BooleanField()
@@ -131,12 +125,13 @@ def _capped_count(records: QuerySet[Any], cap: int) -> tuple[int, bool]:
 
 @dataclass(frozen=True)
 class _Group:
-    """One ranked group of matches: its exact condition (LIKE), its index condition, and the
-    estimated share of records in it."""
+    """One ranked group of matches: its exact condition (LIKE), its index condition, the
+    estimated share of records in it, and the share the index reads (its rarest bigram)."""
 
     like: Q
     indexed: Q
     share: float | None
+    posting_share: float | None = None
 
 
 @dataclass
@@ -144,45 +139,94 @@ class _Search:
     records: QuerySet[ArchivedRecord]
     kept: float = 1.0  # rows the filters keep (estimated)
     total: float = 1.0  # rows in the table (estimated)
+    last_id: int = 0  # the newest id (cached): walk windows end there
     mode: str = ""  # the planner settings in force in this transaction
 
-    def run(
-        self,
-        group: _Group,
-        rows_wanted: int | None,
-        query: Callable[[QuerySet[Any]], _T],
-        *,
-        ordered: bool = True,
-    ) -> _T:
-        """Run ``query`` on the group's records, choosing and enforcing the cheapest way."""
-        if connection.vendor != "postgresql":
-            return query(self.records.filter(group.like))
-        mode = search_plan.choose_mode(
-            rows_wanted, group.share, self.kept, self.total, ordered=ordered
-        )
-        condition = group.indexed & group.like if mode == "index" else group.like
+    def _set(self, mode: str) -> None:
         if mode != self.mode:
             search_plan.plan_as(mode)
             self.mode = mode
-        return query(self.records.filter(condition))
+
+    def plan(self, group: _Group, rows_wanted: int | None, *, ordered: bool = True) -> Plan:
+        return search_plan.choose(
+            rows_wanted,
+            group.share,
+            self.kept,
+            self.total,
+            ordered=ordered,
+            posting_share=group.posting_share,
+        )
+
+    def newest(self, group: _Group, n: int, plan: Plan, *, ids: bool = False) -> list[Any]:
+        """Up to ``n`` matches of the group, newest first (ordered by id; with ``ids`` and the
+        index, in no order): the plan's way, or a walk of the newest ``plan.window`` rows and
+        the index for the older ones."""
+
+        def shaped(records: QuerySet[ArchivedRecord], order: bool = True) -> list[Any]:
+            records = records.order_by("-id") if order else records.order_by()
+            return list((records.values_list("id", flat=True) if ids else records)[:n])
+
+        if plan.window is None:
+            self._set(plan.mode)
+            condition = group.indexed & group.like if plan.mode == "index" else group.like
+            return shaped(self.records.filter(condition), order=not ids or plan.mode == "walk")
+        floor = self.last_id - plan.window
+        self._set("walk")
+        found = shaped(self.records.filter(group.like, pk__gt=floor))
+        if len(found) < n:
+            self._set("index")
+            older = self.records.filter(group.indexed & group.like, pk__lte=floor)
+            n -= len(found)
+            found += shaped(older, order=not ids)
+        return found
+
+    def count(self, group: _Group, cap: int) -> Density:
+        """The matches (up to ``cap + 1``) and what they say about how many there are."""
+        plan = self.plan(group, cap + 1, ordered=False)
+        if plan.mode == "narrow":  # the filters leave few rows: count them all
+            self._set("narrow")
+            counted = self.records.filter(group.like).order_by()[: cap + 1].count()
+            return Density(float(counted), exact=counted <= cap)
+        found = self.newest(group, cap + 1, plan, ids=True)
+        if len(found) <= cap:
+            return Density(float(len(found)), exact=True)
+        whole = max(self.last_id - search_plan.id_range(_TABLE)[0] + 1, 1)
+        if plan.window is None and plan.mode == "index":  # the oldest matches (heap order)
+            span = max(found) - (self.last_id - whole + 1) + 1
+        elif plan.window is None or min(found) > self.last_id - plan.window:
+            span = self.last_id - min(found) + 1  # the newest matches, walked
+        else:  # the window was short of matches: about that density, at least cap + 1
+            in_window = sum(1 for pk in found if pk > self.last_id - plan.window)
+            return Density(max(cap + 1.0, in_window * whole / plan.window), exact=False)
+        return Density((cap + 1) * whole / max(min(span, whole), 1), exact=False)
 
 
 def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
-    """Matches in 题名/文号, matches anywhere, and matches anywhere but in 题名/文号."""
+    """Matches in 题名/文号, matches anywhere, and matches anywhere but in 题名/文号 (their
+    shares as the statistics estimate them; see :func:`_learned` for after the count)."""
     in_title, anywhere = _like(terms, "search_title"), _like(terms, "search_text")
-    title_plan = all_plan = None
-    if connection.vendor == "postgresql":
-        title_plan = search_plan.plan_terms(terms, _TABLE, "title_vector")
-        all_plan = search_plan.plan_terms(terms, _TABLE, "search_vector")
-    title_share = title_plan.share if title_plan else None
-    all_share = all_plan.share if all_plan else None
+    title_plan = search_plan.plan_terms(terms, _TABLE, "title_vector")
+    all_plan = search_plan.plan_terms(terms, _TABLE, "search_vector")
+    title_share, all_share = title_plan.share, all_plan.share
     rest_share = None if all_share is None else max(all_share - (title_share or 0.0), 0.0)
     all_indexed = _indexed(all_plan, terms, "search_vector")
     return (
-        _Group(in_title, _indexed(title_plan, terms, "title_vector"), title_share),
-        _Group(anywhere, all_indexed, all_share),
-        _Group(anywhere & ~in_title, all_indexed, rest_share),
+        _Group(in_title, _indexed(title_plan, terms, "title_vector"), title_share, title_share),
+        _Group(anywhere, all_indexed, all_share, all_share),
+        _Group(anywhere & ~in_title, all_indexed, rest_share, all_share),
     )
+
+
+def _learned(title: _Group, rest: _Group, density: Density, kept: float) -> tuple[_Group, _Group]:
+    """The title and other groups' shares, knowing from the count how many match anywhere."""
+    if title.share is None:
+        return title, rest
+    anywhere = min(density.matches / max(kept, 1.0), 1.0)
+    title_share = min(title.share, anywhere)
+    # Few title matches leave most of the others to the second group; many, and it is rarely
+    # reached. Half of them at least keeps a wrong title estimate from starving it.
+    rest_share = max(anywhere - title_share, anywhere / 2)
+    return replace(title, share=title_share), replace(rest, share=rest_share)
 
 
 def search_archive(
@@ -214,21 +258,40 @@ def search_archive(
                 search_plan.reset_plan()
 
 
-def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int) -> SearchPage:
-    if connection.vendor == "postgresql":
-        search.kept = search_plan.estimated_rows(search.records)
-        search.total = search_plan.table_rows(_TABLE)
-    title, anywhere, rest = _groups(terms)
-    count, capped = search.run(anywhere, cap + 1, lambda qs: _capped_count(qs, cap), ordered=False)
+def _page(search: _Search, group: _Group, offset: int, limit: int) -> list[ArchivedRecord]:
     wanted = offset + limit
-    first = search.run(title, wanted, lambda qs: list(qs.order_by("-id")[offset:wanted]))
+    plan = search.plan(group, wanted)
+    if wanted > MAX_WINDOWED_ROWS and plan.window is not None:
+        plan = Plan("walk")  # a deep page: one query with an OFFSET
+    if plan.window is None:
+        search._set(plan.mode)
+        condition = group.indexed & group.like if plan.mode == "index" else group.like
+        return list(search.records.filter(condition).order_by("-id")[offset:wanted])
+    return search.newest(group, wanted, plan)[offset:]
+
+
+def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int) -> SearchPage:
+    search.kept = search_plan.estimated_rows(search.records)
+    search.total = search_plan.table_rows(_TABLE)
+    search.last_id = search_plan.id_range(_TABLE)[1]
+    title, anywhere, rest = _groups(terms)
+    density = search.count(anywhere, cap)
+    count = min(int(density.matches), cap) if density.exact else cap
+    capped = not density.exact
+    if density.exact and count == 0:
+        return SearchPage([], 0, False)
+    title, rest = _learned(title, rest, density, search.kept)
+    first = _page(search, title, offset, limit)
     if len(first) == limit:
         return SearchPage(first, count, capped)
     # The title group ends on this page (or before it): continue with the other matches.
-    title_total = offset + len(first) if first else search.run(title, None, lambda qs: qs.count())
+    if first or offset == 0:
+        title_total = offset + len(first)
+    else:  # a page beyond the title group: how many are there?
+        plan = search.plan(title, None, ordered=False)
+        search._set(plan.mode)
+        condition = title.indexed & title.like if plan.mode == "index" else title.like
+        title_total = search.records.filter(condition).count()
     rest_offset = max(0, offset - title_total)
-    rest_wanted = rest_offset + limit - len(first)
-    second = search.run(
-        rest, rest_wanted, lambda qs: list(qs.order_by("-id")[rest_offset:rest_wanted])
-    )
+    second = _page(search, rest, rest_offset, limit - len(first))
     return SearchPage(first + second, count, capped)

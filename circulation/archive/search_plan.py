@@ -6,31 +6,46 @@ picks a bitmap scan that visits every match to sort them, or evaluates ``@@`` as
 TOASTed ``tsvector`` — tens of milliseconds either way. So the search estimates for itself:
 
 - the share of records containing the terms, from the column's own statistics
-  (``pg_stats.most_common_elems``): the rarest bigram of each run, multiplied across runs;
+  (``pg_stats.most_common_elems``): for a two-character run (one bigram) or a one-character run
+  that is an estimate; for a longer run only an upper bound — its rarest bigram — since the
+  bigrams of 保障的意 may each be common and the phrase rare;
 - how many rows the filters (年度, 保管期限, 责任者, 机构) leave, from the planner (``EXPLAIN``);
+- and, from the first query of a search (the capped count), how dense the matches really are
+  (:func:`density_from`): an exact count when there are at most :data:`COUNT_CAP` matches, else
+  the id span over which the first ``COUNT_CAP + 1`` were found (archive rows are never updated
+  or deleted, so their physical order is their id order);
 
 and runs each query in one of three ways, enforced with ``SET LOCAL`` planner settings:
 
-``walk``    newest rows first along the primary key, testing ``LIKE`` (≈ wanted / density rows);
-``index``   the GIN index with the rarest bigram of each run, ``LIKE`` on its candidates;
+``walk``    newest rows first along the primary key, testing ``LIKE`` — only over a window of the
+            newest rows (:attr:`Plan.window`, a few times the rows the estimate expects to walk);
+            matches older than the window come from the index, so a wrong estimate costs at most
+            the window;
+``index``   the GIN index with every bigram of the terms (GIN intersects them, skipping through
+            the common ones), ``LIKE`` on its candidates;
 ``narrow``  the filters' own b-tree indexes and ``LIKE``, when they leave few rows;
 
-whichever a small cost model (:func:`choose_mode`) says is cheapest.
+whichever a small cost model (:func:`choose`) says is cheapest.
 
 ``LIKE`` on the normalised text makes every way exact; they differ only in cost.
 """
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 
+COUNT_CAP = 200
 # Costs in microseconds, measured on the benchmark machine (docs/benchmarks.md): a row walked
-# (LIKE on the inline text), a GIN posting-list entry read, a candidate row fetched at random.
+# (LIKE on the normalised text, often compressed), a GIN posting-list entry read, a candidate
+# row fetched at random and tested.
 WALK_US, POSTING_US, FETCH_US = 2.0, 0.12, 4.0
+WINDOW_FACTOR = 4.0  # a walk goes at most this many times the rows it is expected to need
+MIN_WINDOW = 500  # rows: a window smaller than this is not worth a second query
 STATS_TTL_SECONDS = 300.0
 _cache: dict[str, tuple[float, Any]] = {}
 _OFF = ("enable_seqscan", "enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")
@@ -43,8 +58,23 @@ _MODES = {
 
 @dataclass(frozen=True)
 class TermPlan:
-    lexemes: list[str]  # rarest bigram per run (quoted), or 'x':* for a one-character run
+    tsquery: str  # every bigram of every run (and 'x':* for a one-character run), AND
     share: float | None  # estimated share of rows containing all the terms; None: no statistics
+    bound_only: bool  # share is only an upper bound (a run of three or more characters)
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str  # walk, index or narrow
+    window: int | None = None  # walk: the newest rows to walk before the index takes over
+
+
+@dataclass(frozen=True)
+class Density:
+    """What the count taught: matches among the filtered rows (exact when ``exact``)."""
+
+    matches: float
+    exact: bool
 
 
 def _cached(key: str, load: Any) -> Any:
@@ -84,6 +114,20 @@ def table_rows(table: str) -> float:
     return rows
 
 
+def id_range(table: str) -> tuple[int, int]:
+    """The lowest and highest id (cached like the statistics: a walk window computed from a
+    stale highest id only grows by the rows added since, and stays exact)."""
+
+    def load() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT min(id), max(id) FROM "{table}"')  # noqa: S608 - our table
+            row = cursor.fetchone()
+        return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+    bounds: tuple[int, int] = _cached(f"{connection.alias}:{table}:ids", load)
+    return bounds
+
+
 def estimated_rows(records: QuerySet[Any]) -> float:
     plan = json.loads(records.explain(format="json"))
     return float(plan[0]["Plan"]["Plan Rows"])
@@ -97,36 +141,61 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     freqs = _frequencies(table, column)
     floor = min(freqs.values(), default=0.0) / 2  # unlisted lexemes are rarer than every listed
     lexemes: list[str] = []
-    share = 1.0
+    share, bound_only = 1.0, False
     for term in terms:
         for run in term.split():
-            if len(run) == 1:
+            if len(run) == 1:  # a bigram starting with it, or the end of a run
                 lexemes.append(quote_lexeme(run) + ":*")
                 listed = sum(f for lexeme, f in freqs.items() if lexeme.startswith(run))
                 share *= min(1.0, listed or floor)
                 continue
-            bigrams = sorted({run[i : i + 2] for i in range(len(run) - 1)})
-            rarest = min(bigrams, key=lambda b: freqs.get(b, floor))
-            lexemes.append(quote_lexeme(rarest))
-            share *= freqs.get(rarest, floor)
-    return TermPlan(list(dict.fromkeys(lexemes)), share if freqs else None)
+            bigrams = list(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
+            lexemes.extend(quote_lexeme(bigram) for bigram in bigrams)
+            share *= min(freqs.get(bigram, floor) for bigram in bigrams)
+            bound_only = bound_only or len(bigrams) > 1
+    return TermPlan(" & ".join(dict.fromkeys(lexemes)), share if freqs else None, bound_only)
 
 
-def choose_mode(
-    rows_wanted: int | None, share: float | None, kept: float, total: float, *, ordered: bool
-) -> str:
+def density_from(found_ids: Sequence[int], cap: int, first_id: int, last_id: int) -> Density:
+    """The matches among the filtered rows, from the ids the capped count found: all of them
+    when there were at most ``cap``; else extrapolated from the id span the ``cap + 1`` found
+    ones cover (the newest, from a walk, or the oldest, from the index)."""
+    if len(found_ids) <= cap:
+        return Density(float(len(found_ids)), exact=True)
+    newest, oldest = max(found_ids), min(found_ids)
+    whole = max(last_id - first_id + 1, 1)
+    span = min(max(last_id - oldest + 1, newest - first_id + 1, 1), whole)
+    return Density(len(found_ids) * whole / span, exact=False)
+
+
+def choose(
+    rows_wanted: int | None,
+    share: float | None,
+    kept: float,
+    total: float,
+    *,
+    ordered: bool,
+    posting_share: float | None = None,
+) -> Plan:
     """The cheapest way for a query wanting ``rows_wanted`` matches (None: all, a count) of a
-    group with ``share`` of the table, after filters that keep ``kept`` of ``total`` rows."""
+    group with ``share`` of the table, after filters that keep ``kept`` of ``total`` rows.
+    ``posting_share``: the share of the table the index reads (the rarest bigram), if not
+    ``share``."""
     costs = {"narrow": kept * WALK_US * 1.25 if kept < total * 0.9 else float("inf")}
     if share is None:  # no statistics yet (a new or small archive): the index is always safe
         costs["index"] = float("inf") if kept < 500 else 0.0
-        return min(costs, key=lambda mode: costs[mode])
+        return Plan(min(costs, key=lambda mode: costs[mode]))
     matches = max(share * kept, 1e-9)
     wanted = matches if rows_wanted is None else min(rows_wanted, matches)
-    costs["walk"] = min(total, wanted * total / matches) * WALK_US
+    walked = min(total, wanted * total / matches)
+    costs["walk"] = walked * WALK_US
     fetched = matches if ordered or rows_wanted is None else wanted
-    costs["index"] = share * total * POSTING_US + fetched * FETCH_US
-    return min(costs, key=lambda mode: costs[mode])
+    read = (share if posting_share is None else posting_share) * total
+    costs["index"] = read * POSTING_US + fetched * FETCH_US
+    mode = min(costs, key=lambda mode: costs[mode])
+    if mode != "walk" or walked >= total:
+        return Plan(mode)
+    return Plan("walk", window=max(MIN_WINDOW, round(walked * WINDOW_FACTOR)))
 
 
 def plan_as(mode: str) -> None:

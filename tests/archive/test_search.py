@@ -7,6 +7,7 @@ import pytest
 
 from circulation.archive import search_plan
 from circulation.archive.search import normalise, query_terms, tsquery_for
+from circulation.archive.search_plan import Plan
 from circulation.records.roles import ADMIN, CLERK, STAFF
 from tests.archive.conftest import direct_record
 from tests.conftest import Bureau
@@ -15,11 +16,21 @@ from tests.factories import PersonFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["chosen", "walk", "index", "narrow"])
+FORCED = {
+    "walk": Plan("walk"),
+    "index": Plan("index"),
+    "narrow": Plan("narrow"),
+    "window": Plan("walk", window=1),  # the newest row walked, the older ones from the index
+}
+
+
+@pytest.fixture(autouse=True, params=["chosen", *FORCED])
 def search_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every way of running a search (see search_plan) gives the same results."""
+    search_plan._cache.clear()  # statistics, row count and ids of this test's table
     if request.param != "chosen":
-        monkeypatch.setattr(search_plan, "choose_mode", lambda *a, **k: request.param)
+        forced = FORCED[request.param]
+        monkeypatch.setattr(search_plan, "choose", lambda *a, **k: forced)
     return str(request.param)
 
 
