@@ -19,6 +19,7 @@ from circulation.ackrecord.access import record_notice, verifiable_rendition
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.services import current_record, record_download, verify_rendition
 from circulation.ackrecord.serving import RecordPending, record_for_download
+from circulation.ackrecord.superseded import superseded_record
 from circulation.api.actor import actor_from
 from circulation.archive.downloads import open_sealed_record, sealed_record_of
 from circulation.archive.sealing import verify_sealed_file
@@ -136,7 +137,13 @@ def verify_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = request.user
     if not isinstance(user, Person):
         raise Http404("record not found")
-    rendition = verifiable_rendition(user, pk)
+    try:
+        rendition = verifiable_rendition(user, pk)
+    except Http404:  # a superseded record (its QR code printed): say so, link the current one
+        superseded = superseded_record(user, pk)
+        if superseded is None:
+            raise
+        return render(request, "records/record_superseded.html", {"superseded": superseded})
     newer = (
         RecordRendition.objects.filter(
             notice_id=rendition.notice_id, generated_at__gt=rendition.generated_at
