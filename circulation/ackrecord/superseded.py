@@ -38,7 +38,7 @@ def superseded_record(user: Person, pk: uuid.UUID) -> Superseded | None:
     if event is None or event.notice is None:
         return None
     current = (
-        RecordRendition.objects.filter(notice_id=event.notice_id)
+        RecordRendition.objects.filter(notice=event.notice)
         .order_by("-frozen", "-generated_at")
         .first()
     )
