@@ -375,6 +375,16 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     captured: list[dict[str, Any]] = []
     profiler = cProfile.Profile() if mode == "profile" else None
+    # The sweep's batches run in threads of their own (REMINDER_SWEEP_WORKERS): each new thread
+    # starts a profiler of its own on its first event, merged with the caller's below.
+    thread_profilers: list[cProfile.Profile] = []
+
+    def profile_thread(*_args: Any) -> None:
+        sys.setprofile(None)
+        own = cProfile.Profile()
+        thread_profilers.append(own)
+        own.enable()
+
     # The worker connections' backends exit before the window closes: count them through the
     # server process that reaps them.
     with cpu_window(groups, reaped={"postgres": postmaster_pid()}) as cpu:
@@ -386,12 +396,14 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
             stack.enter_context(connection.execute_wrapper(book))
             stack.callback(book.watch_new_connections())
             if profiler is not None:
+                threading.setprofile(profile_thread)
                 profiler.enable()
             started = time.perf_counter()
             result = run_reminder_sweep(as_of=AS_OF)
             wall = time.perf_counter() - started
             if profiler is not None:
                 profiler.disable()
+                threading.setprofile(None)  # type: ignore[arg-type]
             book.close()
             if mode == "traced":
                 data["tracemalloc_current"], data["tracemalloc_peak"] = (
@@ -435,7 +447,8 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
         data["captured"] = captured_segments(captured, book.worker_logs())
     if profiler is not None:
         text = io.StringIO()
-        stats = pstats.Stats(profiler, stream=text)
+        stats = pstats.Stats(profiler, *thread_profilers, stream=text)
+        data["profiled_threads"] = 1 + len(thread_profilers)
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(20)
         data["profile_text"] = text.getvalue()

@@ -593,7 +593,8 @@ def docs_section(r: SweepBench, machine: dict[str, str], command: str, notes: st
     if r.profile_parts:
         lines += [
             f"Where the time goes (cProfile of one more sweep on fresh data, "
-            f"{r.profile_wall_s:.1f} s under the profiler, cumulative seconds):",
+            f"{r.profile_wall_s:.1f} s under the profiler, cumulative seconds summed over the "
+            "threads that ran the batches — the workers' profiles merged with the caller's):",
             "",
             "| part | calls | s |",
             "|---|---:|---:|",
