@@ -29,6 +29,7 @@ urlpatterns = [
     path("signin/", auth.SignInView.as_view(), name="signin"),
     path("signout/", auth.SignOutView.as_view(), name="signout"),
     path("board/", board.board, name="board"),
+    path("board/<int:pk>/units/", board.units, name="board-units"),
     path("board/<int:pk>/remind/", board.remind, name="board-remind"),
     path("board/<int:pk>/withdraw/", board.withdraw, name="board-withdraw"),
     path("inbox/", inbox.inbox, name="inbox"),

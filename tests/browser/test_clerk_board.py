@@ -56,8 +56,8 @@ def test_the_clerk_sees_who_is_pending_and_sends_a_reminder(
     row = page.locator(f"#notice-{notice.pk}")
     assert "已确认 1/8" in row.inner_text()
     assert "逾期 1 人" in row.inner_text()
-    row.get_by_text("按机构查看").click()
-    assert "工业股" in row.inner_text()
+    row.get_by_text("按机构查看").click()  # the per-unit list is fetched when opened
+    row.locator(".by-unit li").filter(has_text="工业股").wait_for()
     assert_accessible(page)
     screenshot(page, "board-phone")
 

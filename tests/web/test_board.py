@@ -64,7 +64,8 @@ def test_the_clerk_sees_open_notices_with_progress_per_notice_and_per_unit(
     done = registered_notice(bureau.clerk, "舞工信〔2022〕27号")
     Notice.objects.filter(pk=done.pk).update(state=NoticeState.COMPLETED)
 
-    page = signed_in(bureau.clerk).get("/board/")
+    client = signed_in(bureau.clerk)
+    page = client.get("/board/")
     assert page.status_code == 200
     html = page.content.decode()
     assert f'href="/notices/{notice.pk}/"' in html
@@ -72,12 +73,18 @@ def test_the_clerk_sees_open_notices_with_progress_per_notice_and_per_unit(
     assert f'href="/notices/{done.pk}/"' not in html  # 已办结 is not on the board
     assert '<progress value="1" max="8"' in html
     assert "已确认 1/8" in html
-    # per unit: 工业股 1 of 4, 县中小企业服务中心 0 of 4
-    assert "工业股" in html
-    assert "县中小企业服务中心" in html
-    assert '<progress value="0" max="4"' in html
-    assert '<progress value="1" max="4"' in html
     assert "尚未传阅" in html
+    # per unit, loaded when 按机构查看 is opened (or the notice page's table without script)
+    assert f'hx-get="/board/{notice.pk}/units/"' in html
+    assert f'href="/notices/{notice.pk}/#progress-heading"' in html
+    units = client.get(f"/board/{notice.pk}/units/", **HTMX)
+    assert units.status_code == 200
+    # 工业股 1 of 4, 县中小企业服务中心 0 of 4
+    assert "工业股" in units.content.decode()
+    assert "县中小企业服务中心" in units.content.decode()
+    assert '<progress value="0" max="4"' in units.content.decode()
+    assert '<progress value="1" max="4"' in units.content.decode()
+    assert client.get(f"/board/{done.pk}/units/").status_code == 404  # not open any more
 
 
 def test_overdue_is_a_word_and_an_icon_and_can_be_filtered(bureau: Bureau) -> None:
@@ -135,6 +142,7 @@ def test_only_clerks_and_admins_have_the_board(bureau: Bureau, outsider: Person)
     notice = circulating_notice(bureau.clerk)
     for person in (outsider, bureau.person("gyg_1")):
         client = signed_in(person)
+        assert client.get(f"/board/{notice.pk}/units/").status_code in {403, 404}
         assert client.post(f"/board/{notice.pk}/remind/").status_code in {403, 404}
         assert client.post(f"/board/{notice.pk}/withdraw/", {"reason": "x"}).status_code in {
             403,

@@ -23,7 +23,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from circulation.client_ip import client_ip
-from circulation.records.models import Acknowledgement, Attachment, ConfirmMethod, Person
+from circulation.records.models import (
+    Acknowledgement,
+    Attachment,
+    ConfirmMethod,
+    Person,
+    Urgency,
+)
+from circulation.web.rowtext import PkUrl, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState
 from workflows.services import acknowledging
 from workflows.services.context import Actor
@@ -70,6 +77,22 @@ class ReturnForm(forms.Form):
 class InboxRow:
     ack: Acknowledgement
     overdue: bool
+    # what the inbox list prints, prepared in ``inbox`` (circulation/web/rowtext.py)
+    url: str = ""
+    urgency: str = ""
+    when: str = ""  # the deadline, or when it was confirmed / returned
+
+
+# Translated once per request: the labels every item of the list repeats.
+ROW_TEXT = {
+    "doc_number": _("文号"),
+    "urgency": _("紧急程度"),
+    "confirmed_at": _("确认时间"),
+    "returned_at": _("退回时间"),
+    "due": _("办理时限"),
+    "none": _("无"),
+    "overdue": _("已逾期"),
+}
 
 
 def _person(request: HttpRequest) -> Person:
@@ -161,7 +184,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(_rows(person, state), PAGE_SIZE)
     paginator.count = counts[state]  # counted with the tabs: no second COUNT query
     page = paginator.get_page(request.GET.get("page"))
-    now = timezone.now()
+    text = translated(ROW_TEXT)
     return render(
         request,
         "web/inbox/list.html",
@@ -170,9 +193,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "state_label": AckState(state).label,
             "tabs": _tabs(counts, current=state),
             "page": page,
-            "rows": [InboxRow(ack, _is_overdue(ack, now)) for ack in page.object_list],
+            "t": text,
+            "rows": _list_rows(page.object_list, state, text),
         },
     )
+
+
+def _list_rows(acks: Any, state: str, text: dict[str, str]) -> list[InboxRow]:
+    now = timezone.now()
+    url = PkUrl("web:inbox-item")
+    urgencies = translated(dict(Urgency.choices))
+    done_at = {AckState.CONFIRMED: "confirmed_at", AckState.RETURNED: "returned_at"}.get(state)
+    return [
+        InboxRow(
+            ack,
+            _is_overdue(ack, now),
+            url=url(ack.pk),
+            urgency=urgencies.get(ack.notice.urgency, ack.notice.urgency),
+            when=local_minute(getattr(ack, done_at) if done_at else ack.due_at) or text["none"],
+        )
+        for ack in acks
+    ]
 
 
 def _own_ack(person: Person, ack_id: int) -> Acknowledgement:
