@@ -8,8 +8,9 @@ the row: the audit log is the one place that says who checked what and when.
 
 A double click (or a retried request) records one event, not two: the notice row is locked
 before the last check is read, so the second of two requests waits for the first to commit, and a
-check whose outcome equals one recorded less than :data:`REPEAT_WINDOW` ago answers with that
-check (its time) instead of appending another identical event.
+check that finds what one recorded less than :data:`REPEAT_WINDOW` ago found (the same verdict,
+hash, problems and check results) answers with that check (its time) instead of appending
+another identical event.
 """
 
 import json
@@ -51,6 +52,25 @@ def outcome_of(result: VerifyResult) -> dict[str, Any]:
     body = {key: value for key, value in result.as_dict().items() if key != "checked_at"}
     loaded: dict[str, Any] = json.loads(json.dumps(body, default=str, ensure_ascii=False))
     return loaded
+
+
+def _verdict(outcome: dict[str, Any]) -> tuple[Any, ...]:
+    """What a check found, without what may differ between two runs finding the same (e.g. a
+    validation time): the verdict, the file's hash, each problem and each check's verdict."""
+    problems = outcome.get("problems") if isinstance(outcome.get("problems"), list) else []
+    checks = outcome.get("checks") if isinstance(outcome.get("checks"), list) else []
+    return (
+        bool(outcome.get("ok")),
+        outcome.get("sha256"),
+        sorted(
+            (str(p.get("code")), str(p.get("subject", "")), str(p.get("field", "")))
+            for p in problems or []
+            if isinstance(p, dict)
+        ),
+        sorted(
+            (str(c.get("code")), bool(c.get("ok"))) for c in checks or [] if isinstance(c, dict)
+        ),
+    )
 
 
 def _last_event(record: ArchivedRecord) -> AuditEvent | None:
@@ -95,7 +115,8 @@ def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
         if (
             previous is not None
             and isinstance(previous.data, dict)
-            and previous.data.get("outcome") == outcome
+            and isinstance(previous.data.get("outcome"), dict)
+            and _verdict(previous.data["outcome"]) == _verdict(outcome)
             and result.checked_at - previous.at < REPEAT_WINDOW
         ):
             return replace(result, checked_at=previous.at)
