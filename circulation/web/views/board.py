@@ -11,7 +11,7 @@ Everything a row prints is prepared once in ``_rows`` (circulation/web/rowtext.p
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -92,18 +92,15 @@ def filter_selects(form: BoardFilter) -> list[FilterSelect]:
     selects = []
     for name in ("state", "urgency", "unit"):
         bound = form[name]
-        field = bound.field
-        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field = cast("forms.ChoiceField", bound.field)
+        choices = cast("list[tuple[object, object]]", field.choices)  # lists, set above
         current = str(bound.value() or "")
         selects.append(
             FilterSelect(
                 name=name,
-                label=str(field.label),
-                options=[
-                    (str(value), str(label), str(value) == current)
-                    for value, label in field.choices
-                ],
-                errors=list(bound.errors),
+                label=str(bound.label),
+                options=[(str(v), str(label), str(v) == current) for v, label in choices],
+                errors=[str(error) for error in bound.errors],
             )
         )
     return selects

@@ -203,7 +203,7 @@ def _list_rows(acks: Any, state: str, text: dict[str, str]) -> list[InboxRow]:
     now = timezone.now()
     url = PkUrl("web:inbox-item")
     urgencies = translated(dict(Urgency.choices))
-    done_at = {AckState.CONFIRMED: "confirmed_at", AckState.RETURNED: "returned_at"}.get(state)
+    done_at = {"confirmed": "confirmed_at", "returned": "returned_at"}.get(state)
     return [
         InboxRow(
             ack,

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -149,13 +149,15 @@ def _timeline(
 ) -> tuple[list[TimelineEntry], int]:
     """The latest events first (at most ``HISTORY_SHOWN``) and how many there are in all."""
     system = (text or translated(ROW_TEXT))["system"]
-    events = AuditEvent.objects.filter(notice=notice)
     latest = list(
-        events.select_related("actor")
+        AuditEvent.objects.filter(notice=notice)
+        .select_related("actor")
         .only("id", "seq", "at", "action", "data", "actor_username", "actor__display_name")
+        # how many there are in all, in the same query (a window is counted before the LIMIT)
+        .annotate(events_in_all=Window(Count("id")))
         .order_by("-seq")[:HISTORY_SHOWN]
     )
-    total = len(latest) if len(latest) < HISTORY_SHOWN else events.count()
+    total = latest[0].events_in_all if latest else 0
     return [
         TimelineEntry(
             event=e,
