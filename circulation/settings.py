@@ -311,6 +311,15 @@ FILE_UPLOAD_HANDLERS = [
 OFFICE_OPENS = env.str("OFFICE_OPENS", default="08:30")
 OFFICE_CLOSES = env.str("OFFICE_CLOSES", default="17:30")
 
+# --- Seal certificate 电子印章 (archived records are signed, PAdES; docs/configuration.md) --------
+SEAL_PKCS12_PATH = env.str("SEAL_PKCS12_PATH", default="")
+SEAL_PKCS12_PASSPHRASE = env.str("SEAL_PKCS12_PASSPHRASE", default="")
+SEAL_TRUST_ROOTS = env.list("SEAL_TRUST_ROOTS", default=[])  # PEM files the signature chains to
+TSA_URL = env.str("TSA_URL", default="")  # RFC 3161 time-stamping authority (optional)
+TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
+# Without any seal (no PKCS#12, no demo seal) archiving is refused unless this is false.
+SEAL_REQUIRED = env.bool("SEAL_REQUIRED", default=not DEBUG)
+
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -19,3 +19,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast use
 DATABASES["default"]["TEST"] = {
     "NAME": os.environ.get("TEST_DATABASE_NAME", f"test_circulation_{os.getpid()}")
 }
+# Tests that configure no seal certificate archive unsigned; tests/archive sign with a test PKI.
+SEAL_REQUIRED = False

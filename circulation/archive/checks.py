@@ -12,7 +12,7 @@ from django.conf import settings
 
 from circulation.archive.pdfinspect import PdfFacts
 from circulation.archive.report import ChecksReport
-from circulation.archive.sealing import attachment_sha256
+from circulation.archive.sealing import attachment_digests
 from circulation.records.active_content import find_active_content
 from circulation.records.models import Acknowledgement, Attachment, AuditEvent, Notice
 from circulation.records.sniffing import RejectedUpload, sniff_upload
@@ -215,7 +215,7 @@ def check_security(
 ) -> list[dict[str, Any]]:
     """Re-sniff and re-hash every attachment; look for active content in the PDF.
 
-    Returns the attachments' snapshot (id, name, type, size, SHA-256) stored with the record.
+    Returns the attachments' snapshot (id, name, type, size, SHA-256, SM3) stored with the record.
     """
     report.add(
         "security",
@@ -232,8 +232,8 @@ def check_security(
     for attachment in attachments:
         label = f"附件“{attachment.original_name}”"
         label_en = f"Attachment {attachment.original_name!r}"
-        actual = attachment_sha256(attachment)
-        if actual is None:
+        digests = attachment_digests(attachment)
+        if digests is None:
             report.add(
                 "security",
                 f"attachment_{attachment.pk}",
@@ -242,6 +242,7 @@ def check_security(
                 f"{label_en}: the file is missing",
             )
             continue
+        actual, actual_sm3 = digests
         sniffed_ok, why, why_en = _sniff(attachment)
         hash_ok = actual == attachment.sha256
         report.add(
@@ -265,6 +266,7 @@ def check_security(
                 "content_type": attachment.content_type,
                 "size": attachment.size,
                 "sha256": attachment.sha256,
+                "sm3": actual_sm3,
                 "path": attachment.file.name,
             }
         )

@@ -59,12 +59,19 @@ class ArchivedRecord(models.Model):
     secrecy = models.CharField(_("密级"), max_length=16, choices=Secrecy.choices)
     remarks = models.CharField(_("备注"), max_length=200, blank=True)
 
-    # The sealed PDF: the acknowledgement record with the 归档章, stored write-once.
+    # The sealed PDF: the acknowledgement record with the 归档章 (and the organisation's PAdES
+    # signature when a seal certificate is configured), stored write-once.
     file = models.FileField(_("归档文件"), storage=sealed_storage, max_length=300)
     page_count = models.PositiveIntegerField(_("页数"))
     record_sha256 = models.CharField(_("SHA-256"), max_length=64)
     record_size = models.PositiveBigIntegerField(_("大小"))
     rendition_sha256 = models.CharField(_("盖章前 SHA-256"), max_length=64)
+    # SM3 (GB/T 32905, cited by DA/T 97-2023) of the sealed file, beside its SHA-256; empty for
+    # records sealed before SM3 was stored. Each attachment's SM3 is in ``attachments``.
+    record_sm3 = models.CharField(_("SM3"), max_length=64, blank=True, default="")
+    # The organisation's PAdES signature in the sealed file (``signing.SignatureFacts``): signer,
+    # certificate SHA-256, signing time, time-stamped, demo seal; empty when archived unsigned.
+    signature = models.JSONField(_("电子签章"), default=dict, blank=True)
     attachments = models.JSONField(_("附件哈希"), default=list)
     checks_report = models.JSONField(_("四性检测报告"), default=dict)
     row_sha256 = models.CharField(_("记录哈希"), max_length=64)

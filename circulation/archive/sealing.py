@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import IO, Any
 
+from circulation.archive import sm3
 from circulation.archive.models import ArchivedRecord
 from circulation.records.models import Attachment
 
@@ -56,6 +57,12 @@ def row_payload(record: ArchivedRecord) -> dict[str, Any]:
     payload["file"] = record.file.name
     payload["archived_at"] = record.archived_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload["archived_by"] = record.archived_by_id
+    # Added with the signatures: in the payload only when set, so a row sealed before still has
+    # the hash it was sealed with.
+    if record.record_sm3:
+        payload["record_sm3"] = record.record_sm3
+    if record.signature:
+        payload["signature"] = record.signature
     return payload
 
 
@@ -75,6 +82,24 @@ def file_sha256(stream: Iterable[bytes]) -> str:
     for chunk in stream:
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_digests(stream: Iterable[bytes]) -> tuple[str, str]:
+    """SHA-256 and SM3 of a stream, in one pass."""
+    sha, sm = hashlib.sha256(), sm3.new()
+    for chunk in stream:
+        sha.update(chunk)
+        sm.update(chunk)
+    return sha.hexdigest(), sm.hexdigest()
+
+
+def attachment_digests(attachment: Attachment) -> tuple[str, str] | None:
+    """SHA-256 and SM3 of the attachment's file as it is on disk now (None when missing)."""
+    try:
+        with attachment.file.open("rb") as handle:
+            return file_digests(iter(lambda: handle.read(1 << 20), b""))
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def attachment_sha256(attachment: Attachment) -> str | None:

@@ -124,11 +124,29 @@ class ArchivedRecordDetailSerializer(ArchivedRecordSerializer):
         return report
 
 
+class SignatureSummarySerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField()
+    signer = serializers.CharField(allow_null=True)
+    signed_at = serializers.CharField(allow_null=True, help_text="ISO 8601, +08:00")
+    timestamped = serializers.BooleanField()
+    message = serializers.CharField()
+    message_en = serializers.CharField()
+
+
 class VerifyResultSerializer(serializers.Serializer[Any]):
     ok = serializers.BooleanField()
     sha256 = serializers.CharField(allow_null=True)
     checked_at = serializers.DateTimeField()
     problems = serializers.ListField(child=serializers.DictField())
+    checks = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="every check, passed or not: {code, ok, message, message_en}",
+    )
+    sm3 = serializers.CharField(allow_null=True, required=False)
+    signature = SignatureSummarySerializer(
+        allow_null=True, required=False, help_text="null when the record was archived unsigned"
+    )
 
 
 class ArchivePageSerializer(serializers.Serializer[Any]):

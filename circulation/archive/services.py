@@ -27,8 +27,17 @@ from circulation.archive.codes import ArchivalCode, ArchivalCodeError, parse_ret
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.pdfinspect import inspect_pdf
 from circulation.archive.report import ChecksReport
+from circulation.archive.seal import Seal, SealConfigurationError, load_seal
 from circulation.archive.sealing import bytes_sha256, row_hash, sealed_path
 from circulation.archive.search import search_fields
+from circulation.archive.signing import (
+    SignatureFacts,
+    SigningFailed,
+    TimestampUnavailable,
+    seal_mark,
+    sign_record,
+)
+from circulation.archive.sm3 import sm3_hex
 from circulation.archive.stamp import StampData, apply_stamp
 from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
@@ -36,11 +45,12 @@ from circulation.records.models import Attachment, Notice, Organisation, Unit
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.errors import Conflict, DomainError, InvalidInput
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 __all__ = [
     "ArchiveChecksFailed",
+    "SealUnavailable",
     "VerifyResult",
     "archive_notice",
     "preview_archival_code",
@@ -51,6 +61,12 @@ __all__ = [
 
 class ArchiveChecksFailed(Conflict):
     """409: a 四性 check failed; nothing was written. ``extra['checks']`` is the full report."""
+
+
+class SealUnavailable(DomainError):
+    """503: no seal to sign with, or signing failed; nothing was written."""
+
+    status = 503
 
 
 def _state_conflict(notice: Notice) -> Conflict:
@@ -107,6 +123,59 @@ def _next_item_no(fonds: str, year: int, retention: str, unit_code: str) -> int:
     counter.last_value += 1
     counter.save(update_fields=["last_value"])
     return counter.last_value
+
+
+def _seal_for_archiving() -> Seal | None:
+    """The seal that signs, or None when archiving unsigned is allowed (``SEAL_REQUIRED`` off)."""
+    try:
+        seal = load_seal()
+    except SealConfigurationError as exc:
+        raise SealUnavailable(
+            f"电子印章证书配置有误，未归档：{exc}",
+            f"The seal certificate is misconfigured; nothing was archived: {exc}",
+            code="seal_unavailable",
+        ) from exc
+    if seal is None and settings.SEAL_REQUIRED:
+        raise SealUnavailable(
+            "未配置电子印章证书（SEAL_PKCS12_PATH），不能归档",
+            "No seal certificate is configured (SEAL_PKCS12_PATH): records cannot be archived",
+            code="seal_unavailable",
+        )
+    return seal
+
+
+def _sign(report: ChecksReport, stamped: bytes, seal: Seal) -> tuple[bytes, SignatureFacts]:
+    """Sign the stamped record; a time-stamp authority that does not answer leaves the record
+    signed without a time-stamp (a line for the archivist to review), anything else refuses."""
+    try:
+        signed, facts = sign_record(stamped, seal)
+    except TimestampUnavailable as exc:
+        report.add(
+            "authenticity",
+            "timestamp",
+            False,
+            f"时间戳服务不可用，已签名但无时间戳：{exc}",
+            f"The time-stamping authority did not answer; signed without a time-stamp: {exc}",
+            review=True,
+        )
+        signed, facts = sign_record(stamped, seal, use_tsa=False)
+    except SigningFailed as exc:
+        raise SealUnavailable(
+            f"电子签章失败，未归档：{exc}",
+            f"Signing the record failed; nothing was archived: {exc}",
+            code="signing_failed",
+        ) from exc
+    demo = "（演示证书）" if facts.demo else ""
+    report.add(
+        "authenticity",
+        "signed",
+        True,
+        f"已由“{facts.signer}”{demo}电子签章（PAdES）"
+        + ("，含时间戳" if facts.timestamped else "，无时间戳"),
+        f"Signed (PAdES) by {facts.signer}{' (demo certificate)' if facts.demo else ''}, "
+        + ("time-stamped" if facts.timestamped else "no time-stamp"),
+    )
+    return signed, facts
 
 
 def _refuse(report: ChecksReport) -> ArchiveChecksFailed:
@@ -179,6 +248,7 @@ def archive_notice(
         raise _state_conflict(notice)
     organisation = notice.organisation
     unit = _filing_unit(organisation, unit_code)
+    seal = _seal_for_archiving()
     rendition = renditions.current(notice, actor)
     pdf = renditions.read_bytes(rendition)
     facts = inspect_pdf(pdf)
@@ -224,7 +294,13 @@ def archive_notice(
                     f"No archival code can be made: {exc.message_en}",
                     code="archival_code_invalid",
                 ) from exc
-            sealed = apply_stamp(pdf, StampData.of(code, facts.page_count))
+            archival_code = str(code)
+            archived_at = timezone.now()
+            mark = seal_mark(seal, archival_code, archived_at) if seal else None
+            sealed = apply_stamp(pdf, StampData.of(code, facts.page_count), mark)
+            signature = _sign(report, sealed, seal) if seal else None
+            if signature is not None:
+                sealed = signature[0]
             sealed_facts = inspect_pdf(sealed)
             check_usability(report, sealed_facts, sealed=True)
             stamped = all(t in sealed_facts.first_page_text for t in (fonds, code.item_text))
@@ -237,7 +313,6 @@ def archive_notice(
             )
             if not report.ok:
                 raise _refuse(report)
-            archival_code = str(code)
             try:
                 written = storage.save(sealed_path(fonds, year, archival_code), ContentFile(sealed))
             except SealedFileExists as exc:
@@ -269,11 +344,13 @@ def archive_notice(
                 file=written,
                 page_count=sealed_facts.page_count,
                 record_sha256=bytes_sha256(sealed),
+                record_sm3=sm3_hex(sealed),
+                signature=signature[1].as_dict() if signature else {},
                 record_size=len(sealed),
                 rendition_sha256=rendition.sha256,
                 attachments=snapshot,
                 checks_report=report.as_dict(),
-                archived_at=timezone.now(),
+                archived_at=archived_at,
                 archived_by=actor.user,
                 **search_fields(
                     title=notice.title,
@@ -294,6 +371,8 @@ def archive_notice(
                 data={
                     "archival_code": archival_code,
                     "sha256": record.record_sha256,
+                    "sm3": record.record_sm3,
+                    "signed": bool(record.signature),
                     "row_sha256": record.row_sha256,
                     "record_id": record.pk,
                     "retention": retention_code,

@@ -4,6 +4,11 @@ Two rows of three cells — 全宗号 | 年度 | 件号 over 机构(问题) | �
 label and the value, in red. WeasyPrint renders the stamp as a tiny PDF/A page (CJK font embedded);
 pikepdf places that page on the record's first page as a Form XObject (``Page.add_overlay``), so the
 record keeps its PDF/A identification, output intent, embedded fonts and associated files.
+
+When the record is to be signed, the same WeasyPrint run draws the seal's signature appearance
+(:class:`SealMark`, a second page: one font subset for both, no second render), and the stamped
+file gets an empty signature field whose widget shows it, right under the stamp
+(:func:`signature_rect`); ``signing.py`` then signs that field with pyHanko, keeping the look.
 """
 
 import io
@@ -22,6 +27,22 @@ STAMP_W_MM, STAMP_H_MM = 3 * CELL_W_MM, 2 * CELL_H_MM
 # top left. Tests check with pdfplumber that the stamp covers neither the QR code nor any text.
 MARGIN_RIGHT_MM, MARGIN_TOP_MM = 16, 20
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC", "HanaMinB", "Symbola"'
+# The signature's appearance: under the stamp, right-aligned with it, where the record leaves blank
+# space (its centred 确认单编号 line ends about 38 mm from the right edge, the facts table starts
+# 12 mm below the stamp). Tests check with pdfplumber that it covers no text, QR code or stamp.
+SIG_W_MM, SIG_H_MM, SIG_GAP_MM = 36, 9.5, 1.0
+SIG_FIELD = "ArchiveSeal"
+SEAL_BLUE = "#1f3a93"
+
+
+@dataclass(frozen=True)
+class SealMark:
+    """What the visible signature shows: the seal's holder, the day and the 档号."""
+
+    signer: str
+    archival_code: str
+    day: str  # YYYY-MM-DD (Asia/Shanghai)
+    demo: bool
 
 
 @dataclass(frozen=True)
@@ -48,7 +69,23 @@ class StampData:
         ]
 
 
-def stamp_html(data: StampData) -> str:
+def signature_rect(page_width: float, page_height: float) -> tuple[float, float, float, float]:
+    """The signature's box on page 1 in PDF points (x0, y0, x1, y1; origin bottom left)."""
+    x1 = page_width - MARGIN_RIGHT_MM * MM
+    top = page_height - (MARGIN_TOP_MM + STAMP_H_MM + SIG_GAP_MM) * MM
+    return (x1 - SIG_W_MM * MM, top - SIG_H_MM * MM, x1, top)
+
+
+def _mark_html(mark: SealMark) -> str:
+    demo = '<p class="d">演示证书 不具法律效力 DEMO</p>' if mark.demo else ""
+    return f"""<div class="sig">
+<p class="t">电子签章 Digitally sealed (PAdES)</p>
+<p>{escape(mark.signer)}</p>
+<p>{escape(mark.day)}　{escape(mark.archival_code)}</p>{demo}
+</div>"""
+
+
+def stamp_html(data: StampData, mark: SealMark | None = None) -> str:
     cells = data.cells()
     rows = []
     for row in (cells[:3], cells[3:]):
@@ -66,25 +103,63 @@ td {{ border: 0.6pt solid #c00000; height: {CELL_H_MM - 1}mm; padding: 0; overfl
   text-align: center; vertical-align: middle; line-height: 1.15 }}
 .l {{ display: block; font-size: 4.6pt }}
 .v {{ display: block; font-size: 7.5pt; font-weight: bold }}
-</style></head><body><table>{"".join(rows)}</table></body></html>"""
+@page sig {{ size: {SIG_W_MM}mm {SIG_H_MM}mm; margin: 0 }}
+.sig {{ page: sig; box-sizing: border-box; width: {SIG_W_MM}mm; height: {SIG_H_MM}mm;
+  padding: 0.6mm 1mm; border: 0.5pt solid {SEAL_BLUE}; color: {SEAL_BLUE};
+  font-family: {FONT_FAMILY}; overflow: hidden }}
+.sig p {{ margin: 0; font-size: 4.3pt; line-height: 1.35; white-space: nowrap; overflow: hidden }}
+.sig p.t {{ font-size: 4.8pt }}
+.sig p.d {{ color: #8a5a00 }}
+</style></head><body><table>{"".join(rows)}</table>{_mark_html(mark) if mark else ""}
+</body></html>"""
 
 
 def _refuse_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
     raise ValueError(f"the stamp loads no resources: {url[:60]}")
 
 
-def render_stamp(data: StampData) -> bytes:
-    """The stamp as a one-page PDF/A-3b of exactly the stamp's size."""
+def render_stamp(data: StampData, mark: SealMark | None = None) -> bytes:
+    """The stamp as a one-page PDF/A-3b of exactly the stamp's size (and the signature's
+    appearance as a second page of its own size when ``mark`` is given)."""
     from weasyprint import HTML
 
-    html = HTML(string=stamp_html(data), url_fetcher=_refuse_fetch, base_url=None)
+    html = HTML(string=stamp_html(data, mark), url_fetcher=_refuse_fetch, base_url=None)
     pdf: bytes = html.write_pdf(pdf_variant="pdf/a-3b")
     return pdf
 
 
-def apply_stamp(record_pdf: bytes, data: StampData) -> bytes:
-    """The record with the stamp on page 1, top right; everything else unchanged."""
-    stamp_bytes = render_stamp(data)
+def _add_signature_field(pdf: pikepdf.Pdf, page: pikepdf.Page, appearance: pikepdf.Object) -> None:
+    """An empty signature field on page 1 whose widget shows ``appearance`` (printed, locked)."""
+    box = page.cropbox if "/CropBox" in page.obj else page.mediabox
+    x0, y0 = float(box[0]), float(box[1])
+    r = signature_rect(float(box[2]) - x0, float(box[3]) - y0)
+    field = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            FT=pikepdf.Name.Sig,
+            T=pikepdf.String(SIG_FIELD),
+            F=132,  # Print + Locked
+            Rect=pikepdf.Array([x0 + r[0], y0 + r[1], x0 + r[2], y0 + r[3]]),
+            P=page.obj,
+            AP=pikepdf.Dictionary(N=appearance),
+        )
+    )
+    page.obj.Annots = pdf.make_indirect(
+        pikepdf.Array([*page.obj.get("/Annots", pikepdf.Array()), field])
+    )
+    acroform = pdf.Root.get("/AcroForm")
+    if acroform is None:
+        pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
+        acroform = pdf.Root.AcroForm
+    acroform.Fields = pikepdf.Array([*acroform.get("/Fields", pikepdf.Array()), field])
+    acroform.SigFlags = 3  # SignaturesExist | AppendOnly
+
+
+def apply_stamp(record_pdf: bytes, data: StampData, mark: SealMark | None = None) -> bytes:
+    """The record with the stamp on page 1, top right; everything else unchanged. With ``mark``,
+    also the empty signature field under the stamp that ``signing.sign_record`` signs."""
+    stamp_bytes = render_stamp(data, mark)
     with pikepdf.open(io.BytesIO(record_pdf)) as pdf, pikepdf.open(io.BytesIO(stamp_bytes)) as st:
         page = pdf.pages[0]
         box = page.cropbox if "/CropBox" in page.obj else page.mediabox
@@ -93,6 +168,8 @@ def apply_stamp(record_pdf: bytes, data: StampData) -> bytes:
         rect = pikepdf.Rectangle(x1 - STAMP_W_MM * MM, y1 - STAMP_H_MM * MM, x1, y1)
         form = pdf.copy_foreign(st.pages[0].as_form_xobject())
         page.add_overlay(form, rect)
+        if mark is not None:
+            _add_signature_field(pdf, page, pdf.copy_foreign(st.pages[1].as_form_xobject()))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=False)
         return out.getvalue()

@@ -1,16 +1,29 @@
-"""Fixity check of one sealed record: the file's SHA-256, the row's hash, the audit event that
-sealed them, every attachment's file, and the database's acknowledgements and attachments against
-the ``record.json`` sealed in the file (``GET …/verify/`` and ``manage.py verify_archive``)."""
+"""Fixity check of one sealed record: the file's SHA-256 and SM3, the row's hash, the audit event
+that sealed them, every attachment's file (SHA-256 and SM3), the database's acknowledgements and
+attachments against the ``record.json`` sealed in the file, and the organisation's PAdES signature
+(``signature_check``: intact, nothing appended, trusted, signing time, time-stamp) — ``GET
+…/verify/``, the QR verify page and ``manage.py verify_archive``.
 
+The result keeps its shape (``ok``, ``sha256``, ``checked_at``, ``problems``: the failures) and
+adds ``checks`` (every check, passed or not, each with its code and message in both languages),
+``sm3`` and ``signature`` ({ok, signer, signed_at, timestamped, message…}; None for a record that
+was archived unsigned).
+"""
+
+import hashlib
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
+from circulation.archive import sm3
 from circulation.archive.models import ArchivedRecord
+from circulation.archive.seal import SealConfigurationError, trust_roots
 from circulation.archive.sealed_data import compare_sealed_data, sealed_record_data
-from circulation.archive.sealing import attachment_sha256, file_sha256, row_hash
+from circulation.archive.sealing import attachment_digests, row_hash
+from circulation.archive.signature_check import validate_signature
 from circulation.records.models import Attachment, AuditEvent
 from workflows.services.audit import event_hash
 
@@ -36,11 +49,32 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class CheckLine:
+    """One check, passed or not (``VerifyResult.checks``)."""
+
+    code: str
+    ok: bool
+    message: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "ok": self.ok,
+            "message": self.message,
+            "message_en": self.message_en,
+        }
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     sha256: str | None
     checked_at: datetime
     problems: list[Problem] = field(default_factory=list)
+    checks: list[CheckLine] = field(default_factory=list)
+    sm3: str | None = None
+    signature: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,15 +82,23 @@ class VerifyResult:
             "sha256": self.sha256,
             "checked_at": self.checked_at,
             "problems": [p.as_dict() for p in self.problems],
+            "checks": [c.as_dict() for c in self.checks],
+            "sm3": self.sm3,
+            "signature": self.signature,
         }
 
 
-def _file_hash(record: ArchivedRecord) -> str | None:
+def _read(record: ArchivedRecord) -> bytes | None:
     try:
         with record.file.storage.open(record.file.name, "rb") as handle:
-            return file_sha256(iter(lambda: handle.read(1 << 20), b""))
+            data: bytes = handle.read()
     except (FileNotFoundError, ValueError):
         return None
+    return data
+
+
+def _line(checks: list[CheckLine], code: str, ok: bool, zh: str, en: str) -> None:
+    checks.append(CheckLine(code, ok, zh, en))
 
 
 def _check_event(record: ArchivedRecord, computed_row_hash: str, problems: list[Problem]) -> None:
@@ -110,14 +152,16 @@ def _check_attachments(record: ArchivedRecord, problems: list[Problem]) -> None:
                 Problem("attachment_missing", f"附件“{name}”记录缺失", f"Attachment {name!r} gone")
             )
             continue
-        actual = attachment_sha256(attachment)
-        if actual is None:
+        digests = attachment_digests(attachment)
+        if digests is None:
             problems.append(
                 Problem(
                     "attachment_missing", f"附件“{name}”文件缺失", f"Attachment {name!r}: no file"
                 )
             )
-        elif actual != entry.get("sha256") or attachment.sha256 != entry.get("sha256"):
+            continue
+        actual, actual_sm3 = digests
+        if actual != entry.get("sha256") or attachment.sha256 != entry.get("sha256"):
             problems.append(
                 Problem(
                     "attachment_altered",
@@ -125,16 +169,20 @@ def _check_attachments(record: ArchivedRecord, problems: list[Problem]) -> None:
                     f"Attachment {name!r}: SHA-256 differs from the sealed one",
                 )
             )
+        if entry.get("sm3") and actual_sm3 != entry["sm3"]:
+            problems.append(
+                Problem(
+                    "attachment_sm3_altered",
+                    f"附件“{name}”的 SM3 与归档时不符",
+                    f"Attachment {name!r}: SM3 differs from the sealed one",
+                )
+            )
 
 
-def _check_sealed_data(record: ArchivedRecord, problems: list[Problem]) -> None:
+def _check_sealed_data(record: ArchivedRecord, data: bytes, problems: list[Problem]) -> None:
     """The acknowledgements and attachments in the database against the sealed ``record.json``
     (only for an unaltered file: an altered one is reported already and proves nothing)."""
-    try:
-        with record.file.storage.open(record.file.name, "rb") as handle:
-            sealed = sealed_record_data(handle)
-    except (FileNotFoundError, ValueError):
-        return
+    sealed = sealed_record_data(io.BytesIO(data))
     if sealed is None:
         problems.append(
             Problem(
@@ -148,11 +196,53 @@ def _check_sealed_data(record: ArchivedRecord, problems: list[Problem]) -> None:
         problems.append(Problem(diff.code, diff.message, diff.message_en, diff.subject, diff.field))
 
 
+def _check_signature(
+    record: ArchivedRecord, data: bytes, problems: list[Problem], checks: list[CheckLine]
+) -> dict[str, Any] | None:
+    """The PAdES signature: each of its checks a line; failures are problems too. A record that
+    was archived unsigned (no seal configured then) says so and has no ``signature``."""
+    try:
+        roots = trust_roots()
+    except SealConfigurationError as exc:
+        roots = []
+        problems.append(Problem("trust_roots_unreadable", str(exc), str(exc), field="signature"))
+    report = validate_signature(
+        data, roots, expected=record.signature, archived_at=record.archived_at
+    )
+    if not record.signature and not report.present:
+        _line(
+            checks,
+            "signature",
+            True,
+            "归档时未签名（当时未配置电子印章证书）",
+            "Archived unsigned (no seal certificate was configured then)",
+        )
+        return None
+    for line in report.lines:
+        _line(checks, line.code, line.ok, line.message, line.message_en)
+        if not line.ok:
+            problems.append(Problem(line.code, line.message, line.message_en, field="signature"))
+    if not record.signature and report.present:
+        problems.append(
+            Problem(
+                "signature_unexpected",
+                "归档时未签名，现在文件中却有签名（文件被替换）",
+                "Archived unsigned, yet the file now carries a signature (file replaced)",
+                field="signature",
+            )
+        )
+    return report.summary()
+
+
 def verify_record(record: ArchivedRecord) -> VerifyResult:
-    """Recompute the sealed file's and the attachments' hashes and compare with what was sealed."""
+    """Recompute the sealed file's and the attachments' hashes and compare with what was sealed;
+    validate the file's signature."""
     problems: list[Problem] = []
-    actual = _file_hash(record)
-    if actual is None:
+    checks: list[CheckLine] = []
+    data = _read(record)
+    actual = hashlib.sha256(data).hexdigest() if data is not None else None
+    actual_sm3 = sm3.sm3_hex(data) if data is not None else None
+    if data is None:
         problems.append(
             Problem(
                 "file_missing", "归档文件缺失", f"The sealed file is missing: {record.file.name}"
@@ -166,6 +256,36 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
                 "The sealed file's SHA-256 differs from the record (file altered)",
             )
         )
+    if data is not None:
+        same = actual == record.record_sha256
+        _line(
+            checks,
+            "sha256",
+            same,
+            "归档文件 SHA-256 与归档时一致" if same else "归档文件 SHA-256 与归档时不符",
+            "The file's SHA-256 matches the sealed one"
+            if same
+            else "The file's SHA-256 differs from the sealed one",
+        )
+    if data is not None and record.record_sm3:
+        same = actual_sm3 == record.record_sm3
+        _line(
+            checks,
+            "sm3",
+            same,
+            "归档文件 SM3 与归档时一致" if same else "归档文件 SM3 与归档时不符（文件被改动）",
+            "The file's SM3 matches the sealed one"
+            if same
+            else "The file's SM3 differs from the sealed one (file altered)",
+        )
+        if not same and actual == record.record_sha256:  # else file_altered says it already
+            problems.append(
+                Problem(
+                    "sm3_altered",
+                    "归档文件的 SM3 与记录不符（文件被改动）",
+                    "The sealed file's SM3 differs from the record (file altered)",
+                )
+            )
     computed = row_hash(record)
     if computed != record.row_sha256:
         problems.append(
@@ -175,8 +295,46 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
                 "The archive row's hash does not match its data (row altered)",
             )
         )
+    before = len(problems)
     _check_event(record, computed, problems)
+    ok = len(problems) == before and computed == record.row_sha256
+    _line(
+        checks,
+        "row_and_audit",
+        ok,
+        "归档记录与归档审计事件一致" if ok else "归档记录或归档审计事件被改动",
+        "The archive row matches the archiving audit event"
+        if ok
+        else "The archive row or its audit event was altered",
+    )
+    before = len(problems)
     _check_attachments(record, problems)
-    if actual is not None and actual == record.record_sha256:
-        _check_sealed_data(record, problems)
-    return VerifyResult(not problems, actual, timezone.now(), problems)
+    ok = len(problems) == before
+    _line(
+        checks,
+        "attachments",
+        ok,
+        "全部附件的 SHA-256、SM3 与归档时一致" if ok else "有附件缺失或与归档时不符",
+        "Every attachment's SHA-256 and SM3 match the sealed ones"
+        if ok
+        else "An attachment is missing or differs from the sealed one",
+    )
+    signature = None
+    if data is not None:
+        signature = _check_signature(record, data, problems, checks)
+    if data is not None and actual == record.record_sha256:
+        before = len(problems)
+        _check_sealed_data(record, data, problems)
+        ok = len(problems) == before
+        _line(
+            checks,
+            "sealed_data",
+            ok,
+            "数据库中的阅知记录与归档文件内封存的一致" if ok else "数据库中的阅知记录与封存的不符",
+            "The acknowledgements in the database match those sealed in the file"
+            if ok
+            else "The acknowledgements in the database differ from those sealed in the file",
+        )
+    return VerifyResult(
+        not problems, actual, timezone.now(), problems, checks, actual_sm3, signature
+    )

@@ -115,3 +115,26 @@ def direct_record(
         row_sha256="0" * 64,
         **search_fields(title=title, doc_number=notice.doc_number, issuer=issuer, body=body),
     )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: Any) -> Any:
+    """A certomancer PKI with its CRL repository and time-stamping authority on 127.0.0.1."""
+    from tests.archive.pki import serve_pki
+
+    yield from serve_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def sealed_with(settings: Any, pki: Any) -> Any:
+    """Configure the test PKI's seal (PKCS#12 with a passphrase), its root and (``tsa=True``)
+    its time-stamping authority; returns the PKI."""
+
+    def configure(*, tsa: bool = False, cert: str = "seal") -> Any:
+        settings.SEAL_PKCS12_PATH = str(pki.pkcs12(cert))
+        settings.SEAL_PKCS12_PASSPHRASE = "seal-pass"
+        settings.SEAL_TRUST_ROOTS = [str(pki.root_pem())]
+        settings.TSA_URL = pki.tsa_url if tsa else ""
+        return pki
+
+    return configure
