@@ -28,9 +28,9 @@ from django.utils import timezone
 from circulation.ackrecord import conf
 from circulation.ackrecord.data import RecordData, collect_record_data, content_hash
 from circulation.ackrecord.models import RecordRendition, RenderRequest
+from circulation.ackrecord.queue import send_on_commit
 from circulation.ackrecord.sandbox import SandboxError
 from circulation.ackrecord.services import RecordUnavailable, render_and_store, snapshot
-from circulation.ackrecord.tasks import send_on_commit
 from circulation.records.models import Notice
 from workflows.services.context import Actor
 

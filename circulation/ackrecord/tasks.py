@@ -6,11 +6,17 @@ row (``circulation.ackrecord.serving``), which the task removes when it is done.
 """
 
 import logging
-from datetime import UTC, datetime
-from functools import partial
 
 from celery import shared_task
-from django.db import transaction
+
+# The on-commit queue helpers moved to circulation.ackrecord.queue (services must not import this
+# module); their names stay importable from here.
+from circulation.ackrecord.queue import (  # noqa: F401
+    LOST_AT,
+    _send,
+    queue_render_on_commit,
+    send_on_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,37 +43,3 @@ def render_record(notice_id: int) -> str | None:
         if finish_render_request(notice_id, rendition.content_hash):
             break
     return str(rendition.pk)
-
-
-# ``queued_at`` of a render whose publish failed: long ago, so the outbox dispatcher's next run
-# (workflows.delivery.requeue.queue_lost_renders) and the next request queue it again.
-LOST_AT = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _send(notice_id: int) -> None:
-    from circulation.ackrecord.models import RenderRequest
-    from circulation.celery import publish
-
-    try:
-        publish(render_record, [notice_id])  # bounded: CELERY_BROKER_PUBLISH_TIMEOUT
-    except Exception:  # the broker is down or hung: the request waits for the dispatcher
-        logger.exception("render_record: could not queue the render of notice %s", notice_id)
-        try:
-            RenderRequest.objects.filter(notice_id=notice_id, failed_at__isnull=True).update(
-                queued_at=LOST_AT
-            )
-        except Exception:  # it goes stale on its own (serving._stale_before); never raise here
-            logger.exception("render_record: could not mark the render of %s lost", notice_id)
-
-
-def send_on_commit(notice_id: int) -> None:
-    """Queue :func:`render_record` once the current transaction commits; never raises later."""
-    transaction.on_commit(partial(_send, notice_id))
-
-
-def queue_render_on_commit(notice_id: int) -> None:
-    """Queue the render after the commit unless one is queued already (``RenderRequest``).
-    Call with the notice row locked (as the completion does)."""
-    from circulation.ackrecord.serving import request_render
-
-    request_render(notice_id)

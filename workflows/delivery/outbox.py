@@ -68,11 +68,14 @@ def enqueue(message_ids: Iterable[int]) -> int:
     messages not queued, and leaves them to the dispatcher.
     """
     from circulation.celery import producer, publish
-    from workflows.tasks import deliver_messages
+    from circulation.queueing import task
 
     ids = list(message_ids)
     if not ids:
         return 0
+    # By name: the services reach this module, and must not import workflows.tasks (which
+    # imports the delivery code back).
+    deliver_messages = task("workflows.tasks.deliver_messages")
     queued = 0
     try:
         # One producer (one broker connection and channel) for all of them, not one each. Each

@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from circulation.ackrecord.tasks import queue_render_on_commit
+from circulation.ackrecord.queue import queue_render_on_commit
 from circulation.records.models import Acknowledgement, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
