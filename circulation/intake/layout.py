@@ -26,6 +26,7 @@ HEAD_LINES = 15
 """The 版头 and title are looked for in the first lines that are not blank."""
 MAX_TITLE_LINES = 4
 MAX_TITLE_CHARS = 300
+MAX_TITLE_LINE = 150
 MAX_LINE_CHARS = 2_000
 """Lines are cut to this length before any rule looks at them (keeps every rule linear)."""
 
@@ -193,8 +194,8 @@ def _is_mark(token: str) -> bool:
 
 def _doc_number(head: list[tuple[int, str]], found: dict[str, Found]) -> int | None:
     for index, (number, text) in enumerate(head):
-        if "《" in text:
-            continue
+        if "《" in text or "关于" in text or "转发" in text:
+            continue  # a number cited in the title is not the document's own
         match = DOC_NUMBER.search(text)
         if match is None:
             continue
@@ -294,7 +295,7 @@ def _title(items: list[tuple[int, str]], start: int, found: dict[str, Found]) ->
         if _SIGNER.search(text) and not parts:
             index += 1
             continue
-        if _ADDRESSEE.match(text) or _PUNCT_END.search(text) or len(text) > 80:
+        if _ADDRESSEE.match(text) or _PUNCT_END.search(text) or len(text) > MAX_TITLE_LINE:
             break
         parts.append((number, text))
         index += 1
@@ -341,7 +342,7 @@ def _addressees(
         return index
     number, text = items[index]
     match = _ADDRESSEE.match(text)
-    if match is None or "。" in text:
+    if match is None or "。" in text or "如下" in text:  # 通知如下： starts the body
         return index
     value = match.group(1).strip()
     found["addressees"] = Found(

@@ -15,6 +15,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from circulation.intake.errors import IntakeError
 from circulation.intake.text import decode_text
@@ -151,27 +152,70 @@ def _damaged() -> IntakeError:
 
 
 def _read_docx(data: bytes) -> ReadDocument:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
+    """The main document part only, through python-docx's element classes (its parser does not
+    resolve entities): ``docx.Document`` would parse every part — styles, numbering, theme,
+    fonts — to read the text of one (benchmark: ~50 → ~5 ms a notice)."""
+    from docx.oxml import parse_xml
+    from docx.oxml.table import CT_Tbl
+    from docx.oxml.text.paragraph import CT_P
 
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read(_docx_main_part(archive))
+        root = parse_xml(xml)
+        body = root.body
+        blocks = body.inner_content_elements
+    except (KeyError, ValueError, AttributeError, zipfile.BadZipFile, EOFError) as exc:
         raise _damaged() from exc
     except Exception as exc:  # lxml.etree.XMLSyntaxError and other malformed-part errors
         raise _damaged() from exc
     lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.extend(split_lines(block.text))
-        elif isinstance(block, Table):
-            for row in block.rows:
-                cells = [cell.text.strip() for cell in row.cells]
+    for block in blocks:
+        if isinstance(block, CT_P):
+            lines.extend(split_lines(_paragraph_text(block)))
+        elif isinstance(block, CT_Tbl):
+            for row in block.tr_lst:
+                cells = [
+                    "".join(_paragraph_text(p) for p in cell.p_lst).strip() for cell in row.tc_lst
+                ]
                 lines.append("  ".join(dict.fromkeys(cell for cell in cells if cell)))
     _require_text(lines, scanned=False)
     return ReadDocument("docx", lines)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_TEXT = {f"{_W}t": None, f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n"}
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    """A paragraph's text: its w:t, tabs and breaks in order (lxml, no XPath per run)."""
+    parts = []
+    for element in paragraph.iter(*_RUN_TEXT):
+        fixed = _RUN_TEXT[element.tag]
+        parts.append(element.text or "" if fixed is None else fixed)
+    return "".join(parts)
+
+
+_OFFICE_DOCUMENT = re.compile(
+    rb"<Relationship\b[^>]*Type=\"[^\"]*/officeDocument\"[^>]*>", re.IGNORECASE
+)
+_TARGET = re.compile(rb'Target="([^"]+)"')
+
+
+def _docx_main_part(archive: zipfile.ZipFile) -> str:
+    """The main document's name from the package relationships (usually word/document.xml)."""
+    try:
+        rels = archive.read("_rels/.rels")[:65536]
+    except KeyError:
+        return "word/document.xml"
+    relationship = _OFFICE_DOCUMENT.search(rels)
+    target = _TARGET.search(relationship.group(0)) if relationship else None
+    if target is None:
+        return "word/document.xml"
+    name = target.group(1).decode("utf-8", "replace").lstrip("/")
+    if _unsafe_name(name):
+        raise _damaged()
+    return name
 
 
 # --------------------------------------------------------------------------- PDF

@@ -167,3 +167,10 @@ def test_the_schema_documents_the_endpoint(db: Any) -> None:
     operation = schema["paths"]["/api/v1/notices/extract/"]["post"]
     assert set(operation["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
     assert "200" in operation["responses"]
+
+
+def test_pasted_text_keeps_the_ordinary_body_limit(bureau: Bureau, api: Api) -> None:
+    text = "关于开会的通知\n" * 300_000  # about 6 MiB of JSON, over the 4 MiB of a plain body
+    response = api(bureau.clerk).post(URL, {"text": text}, format="json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"

@@ -208,3 +208,17 @@ def test_addressees_mapped_to_our_units() -> None:
         "units": ["GYG", "ZXFW"],
         "unmatched": ["县财政局"],
     }
+
+
+def test_a_number_cited_in_the_title_is_not_the_documents_own() -> None:
+    lines = builders.notice_lines(number="", title=["关于转发国发〔2022〕14号文件的通知"])
+    result = extract_text("\n".join(lines))
+    assert "doc_number" not in result.fields
+    assert result.fields["title"].value == "关于转发国发〔2022〕14号文件的通知"
+
+
+def test_so_notified_as_follows_is_the_body_not_the_addressees() -> None:
+    lines = builders.notice_lines(addressees=None, body=["现将有关事项通知如下：", "一、时间"])
+    result = extract_text("\n".join(lines))
+    assert "addressees" not in result.fields
+    assert result.fields["body"].value.startswith("现将有关事项通知如下：")

@@ -4,6 +4,7 @@ For those who may register (clerks); the permission is checked before an upload 
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 from circulation.api.actor import actor_from
 from circulation.api.serializers.intake import ExtractResponseSerializer, ExtractTextSerializer
 from circulation.intake import service
-from circulation.limits import UploadGate
+from circulation.limits import UploadGate, too_large
 from workflows.services.errors import InvalidInput
 
 
@@ -55,6 +56,10 @@ class ExtractView(APIView):
     def post(self, request: Request) -> Response:
         user = actor_from(request).user
         service.require_clerk(user)
+        # The path takes a file up to the attachment limit; pasted text only the usual body.
+        limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        if not request.content_type.startswith("multipart/") and _length(request) > limit:
+            raise too_large(limit)
         upload = request.FILES.get("file") if hasattr(request.data, "getlist") else None
         if upload is not None:
             data = upload.read()
@@ -73,3 +78,10 @@ class ExtractView(APIView):
         else:
             raise InvalidInput("请求格式不正确", "Malformed request", field="file")
         return Response(extraction.as_dict())
+
+
+def _length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
