@@ -89,7 +89,12 @@ class DrawnLines:
                 font.widths.setdefault(gid, width)
             shared.registered |= new
         line_height = LINE_HEIGHT * style["font_size"]
-        stream.set_color(style["color"])
+        color = style["color"]
+        if color.alpha == 1 and color.space == "srgb":
+            # Inside the q … Q that WeasyPrint puts around every replaced box: set directly.
+            stream.stream.append(_rgb(tuple(color.coordinates)))
+        else:
+            stream.set_color(color)
         stream.begin_text()
         stream.set_font_size(font.hash, shared.font_size)
         # One operator string for all lines: a text matrix (y downwards, as WeasyPrint's page
@@ -103,6 +108,11 @@ class DrawnLines:
             ).encode("ascii")
         )
         stream.end_text()
+
+
+@functools.cache
+def _rgb(coordinates: tuple[float, ...]) -> bytes:
+    return " ".join(f"{value:g}" for value in coordinates).encode("ascii") + b" rg"
 
 
 def _set_up(shared: _Shared, stream: Any, style: Any) -> None:

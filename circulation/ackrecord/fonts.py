@@ -161,10 +161,24 @@ def _columns(char: str) -> float:
     return em * 2
 
 
+_CHAR_COLUMNS: dict[str, float] = {}
+
+
+def char_columns(char: str) -> float:
+    """Width of one character in the monospaced stack, in half-width columns (cached)."""
+    width = _CHAR_COLUMNS.get(char)
+    if width is None:
+        width = _CHAR_COLUMNS[char] = _columns(char)
+    return width
+
+
 def mono_columns(text: str) -> float:
     """Width of ``text`` in the monospaced stack, in half-width columns (``ch``)."""
-    metrics = _mono_metrics()
-    return sum(metrics[ord(c)] * 2 if ord(c) in metrics else _columns(c) for c in text)
+    widths = _CHAR_COLUMNS
+    try:
+        return sum([widths[c] for c in text])
+    except KeyError:
+        return sum([char_columns(c) for c in text])
 
 
 CATEGORY_NAMES = {

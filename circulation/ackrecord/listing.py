@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from circulation.ackrecord.fonts import mono_columns
+from circulation.ackrecord.fonts import char_columns, mono_columns
 from circulation.ackrecord.templatetags.ackrecord_tags import record_time
 
 # A4 (210 mm) minus 2 × 16 mm margins = 178 mm; 8 pt monospaced → 1 ch = 4 pt ≈ 1.411 mm → 126.
@@ -61,7 +61,7 @@ def wrap(text: str, width: int) -> list[str]:
         line: list[str] = []
         used = 0.0
         for char in paragraph:
-            size = mono_columns(char)
+            size = char_columns(char)
             if line and used + size > width:
                 cut = _break_at(line)
                 if char in NO_LINE_START and cut == len(line) and len(line) > 1:

@@ -224,3 +224,27 @@ def test_forwarded_titles_get_one_pair_of_book_title_marks(bureau: Any) -> None:
     notice.save(update_fields=["forwards"])
     forwards = collect_record_data(notice.pk)["notice"]["forwards"]
     assert forwards == [f"《{bare}》", typed]
+
+
+def test_one_subsetting_pass_gives_weasyprints_font_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The render helper's single HarfBuzz pass (ackrecord/fontsubset.py) embeds exactly the font
+    program that WeasyPrint's own two passes make, for both of the record's faces."""
+    from weasyprint import HTML
+    from weasyprint.pdf import fonts as weasy_fonts
+
+    from circulation.ackrecord.fontsubset import subset_once
+
+    original = weasy_fonts.Font._harfbuzz_subset
+    compared: list[tuple[str, bool]] = []
+
+    def compare(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+        once = subset_once(self, to_unicode, hinting)
+        original(self, to_unicode, hinting)
+        compared.append((self.family, once == self.file_content))
+
+    monkeypatch.setattr(weasy_fonts.Font, "_harfbuzz_subset", compare)
+    HTML(
+        string="<p style=\"font-family:'Noto Serif CJK SC'\">舞阳县工业和信息化局 2022 Zoë</p>"
+        "<p style=\"font-family:'Noto Sans Mono CJK SC'\">  12  张三  已确认</p>"
+    ).write_pdf()
+    assert sorted(compared) == [("Noto Sans Mono CJK SC", True), ("Noto Serif CJK SC", True)]

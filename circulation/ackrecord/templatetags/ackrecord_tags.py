@@ -1,8 +1,11 @@
 """Filters for the record templates: ISO 8601 strings of the record data → display text."""
 
 from datetime import date, datetime
+from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -37,3 +40,21 @@ def record_date(value: str | None) -> str:
 @register.filter
 def thousands(value: int) -> str:
     return f"{value:,}"
+
+
+@register.filter
+def record_rows(records: list[dict[str, Any]]) -> SafeString:
+    """A unit's recipients in the listing, one element each and no whitespace between them: an
+    ``<img>`` whose lines are drawn straight onto the page (``src`` set by ackrecord/drawn.py),
+    or a ``<p class="rec">`` of pre-formatted text. Built here rather than in a template loop (a
+    thousand recipients took the template about 20 ms); every text is escaped."""
+    parts = []
+    for record in records:
+        muted = record["muted"]
+        if "src" in record:
+            muted_class = ' class="muted"' if muted else ""
+            parts.append(f'<img{muted_class} src="{escape(record["src"])}">')
+        else:
+            muted_class = " muted" if muted else ""
+            parts.append(f'<p class="rec{muted_class}">{escape(record["text"])}</p>')
+    return mark_safe("".join(parts))  # noqa: S308 - built from escaped parts only

@@ -1,0 +1,92 @@
+"""The recipient listing drawn straight onto the page (circulation/ackrecord/drawn.py) looks and
+reads exactly like the same listing laid out as text by WeasyPrint, and a record that the direct
+drawing cannot take is rendered with the listing as text."""
+
+import io
+import logging
+from datetime import datetime
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from circulation.ackrecord import drawn
+from circulation.ackrecord.render import build_page, render_html, render_record
+from tests.ackrecord.conftest import SHANGHAI, pdf_text, pdfa_identification, squeeze
+from tests.ackrecord.test_render_units import minimal_data, recipient
+
+RENDITION = "5f0c1e2a-0000-4000-8000-000000000001"
+GENERATED = datetime(2022, 10, 11, 9, 0, tzinfo=SHANGHAI)
+LONG_COMMENT = "认真学习了指导意见，" * 12 + "将抓好落实。"
+
+
+def _data(extra_name: str = "李四") -> dict[str, Any]:
+    data = minimal_data()
+    data["units"][0]["recipients"] = [
+        recipient("张三", comment=LONG_COMMENT),
+        recipient("Li Lei", comment="read and understood"),
+        recipient(extra_name, state="returned"),
+        *[recipient(f"王{i}") for i in range(60)],  # a second page
+    ]
+    return data
+
+
+def _placed_text(pdf: bytes) -> list[tuple[int, float, float, str]]:
+    """Every piece of text with its page and position, as pypdf reads it."""
+    placed: list[tuple[int, float, float, str]] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages):
+
+        def visit(text: str, cm: Any, tm: Any, _font: Any, _size: Any, page: int = number) -> None:
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                placed.append((page, round(x, 1), round(y, 1), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return placed
+
+
+def _render(data: dict[str, Any], *, drawn_listing: bool) -> bytes:
+    html, cache = build_page(
+        data,
+        rendition_id=RENDITION,
+        generated_at=GENERATED,
+        content_hash="0" * 64,
+        drawn=drawn_listing,
+    )
+    assert bool(cache) is drawn_listing
+    return render_html(html, drawn=cache).pdf
+
+
+def test_the_drawn_listing_puts_every_character_where_weasyprint_would() -> None:
+    data = _data()
+    as_text, as_drawn = _render(data, drawn_listing=False), _render(data, drawn_listing=True)
+
+    # The same pieces of text at the same places (painted in another order: the page's text
+    # first, then the listing).
+    assert sorted(_placed_text(as_drawn)) == sorted(_placed_text(as_text))
+    assert len(PdfReader(io.BytesIO(as_drawn)).pages) == 2
+    text = squeeze(pdf_text(as_drawn))
+    assert squeeze(LONG_COMMENT) in text  # wrapped under its column, nothing lost
+    assert "LiLei" in text
+    assert "退回原因：误发" in text
+    assert pdfa_identification(as_drawn) == ("3", "B")
+
+
+def test_a_listing_that_pango_draws_otherwise_is_rendered_as_text(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The character check is wrong on purpose (𠀀 is HanaMinB's, not the monospaced face's):
+    the helper notices at paint time and the record is rendered again with the listing as text."""
+    monkeypatch.setattr(drawn, "drawable", lambda text: True)
+    data = _data(extra_name="\U00020000某")
+
+    with caplog.at_level(logging.WARNING, logger="circulation.ackrecord.render"):
+        rendered = render_record(
+            data, rendition_id=RENDITION, generated_at=GENERATED, content_hash="0" * 64
+        )
+
+    assert "listing laid out as text" in caplog.text
+    assert "\U00020000某" in squeeze(pdf_text(rendered.pdf))
+    assert 'class="rec' in rendered.html  # the listing as <p class="rec"> text
+    assert pdfa_identification(rendered.pdf) == ("3", "B")
