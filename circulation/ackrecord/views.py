@@ -22,7 +22,7 @@ from circulation.ackrecord.serving import RecordPending, record_for_download
 from circulation.ackrecord.superseded import superseded_record
 from circulation.api.actor import actor_from
 from circulation.archive.downloads import open_sealed_record, sealed_record_of
-from circulation.archive.sealing import verify_sealed_file
+from circulation.archive.verification import verify_record
 from circulation.records.models import Person
 
 
@@ -151,12 +151,17 @@ def verify_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         and not rendition.frozen
     )
     sealed = sealed_record_of(rendition.notice_id) if rendition.frozen else None
+    # The sealed record: its hashes (SHA-256, SM3) and the organisation's signature, each check.
+    sealed_check = verify_record(sealed) if sealed is not None else None
     context = {
         "rendition": rendition,
         "notice": rendition.notice,
         "intact": verify_rendition(rendition),
         "newer": newer,
         "sealed": sealed,
-        "sealed_intact": verify_sealed_file(sealed) if sealed is not None else None,
+        "sealed_intact": sealed_check.sha256 == sealed.record_sha256
+        if sealed is not None and sealed_check is not None
+        else None,
+        "sealed_check": sealed_check,
     }
     return render(request, "records/record_verify.html", context)

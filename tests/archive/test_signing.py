@@ -10,7 +10,8 @@ from typing import Any
 
 import pdfplumber
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import Client
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -155,6 +156,16 @@ def test_the_visible_signature_is_under_the_stamp_and_covers_nothing(
         )
         covered = [c["text"] for c in page.chars if _intersect(sig, _box(c))]
         lines = [o for o in (*page.lines, *page.rects) if _intersect(sig, _box(o))]
+    # The QR code's verify page reports the signature and each check, in both languages.
+    client = Client()
+    client.force_login(bureau.clerk)
+    frozen = record.notice.record_renditions.get(frozen=True)
+    html = client.get(f"/records/{frozen.pk}/verify/").content.decode()
+    assert "电子签章有效：测试县测试局电子印章" in html
+    assert "Signature valid" in html
+    assert record.record_sm3 in html
+    assert "The certificate of 测试县测试局电子印章 chains to a configured trust root" in html
+    assert "✘" not in html
     assert not _intersect(sig, stamp), (sig, stamp)
     assert not _intersect(sig, qr)
     assert covered == []
@@ -249,9 +260,17 @@ def test_tampering_fails_with_its_reason(
         word in failed["signature_trusted"] for word in ("not valid when signing", "expired")
     ), failed["signature_trusted"]
 
-    # Put back, it verifies again.
+    # manage.py verify_archive names the record and the reason, and exits non-zero.
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_archive", stdout=io.StringIO(), stderr=io.StringIO())
+    assert f"{record.archival_code}: signature_trusted" in str(caught.value)
+
+    # Put back, it verifies again (also by the command, which counts the signed records).
     _replace_file(record, media, original)
     assert verify_record(ArchivedRecord.objects.get(pk=record.pk)).ok
+    out = io.StringIO()
+    call_command("verify_archive", stdout=out)
+    assert "1 with a valid signature, 0 time-stamped" in out.getvalue()
 
 
 def test_a_tsa_that_does_not_answer_leaves_a_signed_record_without_time_stamp(

@@ -1,6 +1,7 @@
-"""manage.py verify_archive: every sealed file's SHA-256 against its row, the row against the audit
+"""manage.py verify_archive: every sealed file's SHA-256 and SM3 against its row, its PAdES
+signature (intact, nothing appended, trusted, signing time, time-stamp), the row against the audit
 event that sealed it, every attachment, and the audit hash chain. Non-zero exit on any mismatch,
-naming each one."""
+naming each one with its reason."""
 
 from typing import Any
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         failures: list[str] = []
-        checked = 0
+        checked = signed = timestamped = 0
         if not options["audit_only"]:
             records = ArchivedRecord.objects.select_related("notice").order_by("id")
             if options["year"]:
@@ -38,6 +39,9 @@ class Command(BaseCommand):
                 for record in records.iterator(chunk_size=500):
                     result = verify_record(record)
                     checked += 1
+                    if result.signature is not None:
+                        signed += 1
+                        timestamped += bool(result.signature.get("timestamped"))
                     failures.extend(f"{record.archival_code}: {p}" for p in result.problems)
                     progress.advance(task)
         chain = verify_chain()
@@ -53,7 +57,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"归档完整：已校验 {checked} 份归档记录、{chain.events_checked} 条审计事件"
-                f" / Archive OK: {checked} records and {chain.events_checked} audit events checked"
+                f"归档完整：已校验 {checked} 份归档记录（其中 {signed} 份电子签章有效，"
+                f"{timestamped} 份有时间戳）、{chain.events_checked} 条审计事件"
+                f" / Archive OK: {checked} records ({signed} with a valid signature, "
+                f"{timestamped} time-stamped) and {chain.events_checked} audit events checked"
             )
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -55,6 +56,13 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(f"{exc.message} / {exc.message_en}") from exc
         self._report(seed, notice_seed, password, source)
+        # The demo seal that signs archived records (never used once SEAL_PKCS12_PATH is set).
+        call_command(
+            "seal_certificate",
+            create_demo=True,
+            organisation=seed.organisation.name,
+            stdout=self.stdout,
+        )
 
     def _report_calendar(self) -> None:
         """The years after the official holiday data: their derived (暂定) statutory holidays."""
