@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from circulation.records import demo
+from circulation import demo
 from circulation.records.models import (
     Acknowledgement,
     AuditEvent,

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from circulation.records import demo, roles
+from circulation import demo
+from circulation.records import roles
 from circulation.records.models import Person
 from workflows import calendar
 from workflows.services.errors import DomainError

@@ -1,6 +1,8 @@
 """演示数据: the 舞阳县工业和信息化局 organisation, its units and people, and the sample notice.
 
-Used by ``manage.py seed_demo``. Everything is found or created by its natural key (unit code,
+Used by ``manage.py seed_demo``; it lives in the project package, not in the records app, because
+it is a caller of the services (an interface, like a command), not something they build on.
+Everything is found or created by its natural key (unit code,
 username, 发文字号), so running the seed twice changes nothing; passwords are set only when an
 account is created. The sample notice goes through the same services as the API.
 """
