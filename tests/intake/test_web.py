@@ -95,8 +95,9 @@ def test_a_token_of_another_session_attaches_nothing(bureau: Bureau, media: Path
         "handling": "read",
         "import_token": token,
     }
-    assert other.post("/register/", form).status_code == 302
+    answer = other.post("/register/", form, follow=True)
     assert Notice.objects.get().attachments.count() == 0
+    assert "导入的文件已不在" in answer.content.decode()  # said, not silently dropped
 
 
 def test_pasted_text_with_a_bracket_variant_and_missing_parts(bureau: Bureau, media: Path) -> None:

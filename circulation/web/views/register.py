@@ -157,6 +157,10 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             if staged is not None:
                 _attach_staged(request, result.notice.pk, staged)
+            elif request.POST.get("import_token"):
+                messages.warning(
+                    request, str(_("导入的文件已不在（例如在另一浏览器中导入），请在此重新上传。"))
+                )
             return redirect("web:register-attachments", pk=result.notice.pk)
     return render(
         request,
