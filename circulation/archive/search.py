@@ -132,6 +132,7 @@ class _Group:
     indexed: Q
     share: float | None
     posting_share: float | None = None
+    walk_share: float | None = None  # the share a walk should expect (see TermPlan.likely)
 
 
 @dataclass
@@ -155,6 +156,7 @@ class _Search:
             self.total,
             ordered=ordered,
             posting_share=group.posting_share,
+            walk_share=group.walk_share,
         )
 
     def newest(self, group: _Group, n: int, plan: Plan, *, ids: bool = False) -> list[Any]:
@@ -210,10 +212,17 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     title_share, all_share = title_plan.share, all_plan.share
     rest_share = None if all_share is None else max(all_share - (title_share or 0.0), 0.0)
     all_indexed = _indexed(all_plan, terms, "search_vector")
+    title_likely, all_likely = title_plan.likely, all_plan.likely
     return (
-        _Group(in_title, _indexed(title_plan, terms, "title_vector"), title_share, title_share),
-        _Group(anywhere, all_indexed, all_share, all_share),
-        _Group(anywhere & ~in_title, all_indexed, rest_share, all_share),
+        _Group(
+            in_title,
+            _indexed(title_plan, terms, "title_vector"),
+            title_share,
+            title_share,
+            title_likely,
+        ),
+        _Group(anywhere, all_indexed, all_share, all_share, all_likely),
+        _Group(anywhere & ~in_title, all_indexed, rest_share, all_share, all_likely),
     )
 
 
@@ -223,10 +232,14 @@ def _learned(title: _Group, rest: _Group, density: Density, kept: float) -> tupl
         return title, rest
     anywhere = min(density.matches / max(kept, 1.0), 1.0)
     title_share = min(title.share, anywhere)
+    title_likely = min(title.walk_share or title_share, title_share)
     # Few title matches leave most of the others to the second group; many, and it is rarely
     # reached. Half of them at least keeps a wrong title estimate from starving it.
-    rest_share = max(anywhere - title_share, anywhere / 2)
-    return replace(title, share=title_share), replace(rest, share=rest_share)
+    rest_share = max(anywhere - title_likely, anywhere / 2)
+    return (
+        replace(title, share=title_share, walk_share=title_likely),
+        replace(rest, share=rest_share, walk_share=None),
+    )
 
 
 def search_archive(

@@ -11,7 +11,7 @@ TOASTed ``tsvector`` — tens of milliseconds either way. So the search estimate
   bigrams of 保障的意 may each be common and the phrase rare;
 - how many rows the filters (年度, 保管期限, 责任者, 机构) leave, from the planner (``EXPLAIN``);
 - and, from the first query of a search (the capped count), how dense the matches really are
-  (:func:`density_from`): an exact count when there are at most :data:`COUNT_CAP` matches, else
+  (``search._Search.count``): an exact count when there are at most :data:`COUNT_CAP` matches, else
   the id span over which the first ``COUNT_CAP + 1`` were found (archive rows are never updated
   or deleted, so their physical order is their id order);
 
@@ -31,8 +31,8 @@ whichever a small cost model (:func:`choose`) says is cheapest.
 """
 
 import json
+import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ COUNT_CAP = 200
 # Costs in microseconds, measured on the benchmark machine (docs/benchmarks.md): a row walked
 # (LIKE on the normalised text, often compressed), a GIN posting-list entry read, a candidate
 # row fetched at random and tested.
-WALK_US, POSTING_US, FETCH_US = 2.0, 0.12, 4.0
+WALK_US, POSTING_US, FETCH_US = 2.0, 0.25, 3.0
 WINDOW_FACTOR = 4.0  # a walk goes at most this many times the rows it is expected to need
 MIN_WINDOW = 500  # rows: a window smaller than this is not worth a second query
 STATS_TTL_SECONDS = 300.0
@@ -61,6 +61,15 @@ class TermPlan:
     tsquery: str  # every bigram of every run (and 'x':* for a one-character run), AND
     share: float | None  # estimated share of rows containing all the terms; None: no statistics
     bound_only: bool  # share is only an upper bound (a run of three or more characters)
+    independent: float | None = None  # the share if the bigrams were independent (a low guess)
+
+    @property
+    def likely(self) -> float | None:
+        """The share to expect: the estimate, or for a longer run the geometric mean of its
+        bounds — the bigrams of a phrase are neither independent nor all in the same rows."""
+        if self.share is None or not self.bound_only or self.independent is None:
+            return self.share
+        return math.sqrt(self.share * self.independent)
 
 
 @dataclass(frozen=True)
@@ -141,31 +150,23 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     freqs = _frequencies(table, column)
     floor = min(freqs.values(), default=0.0) / 2  # unlisted lexemes are rarer than every listed
     lexemes: list[str] = []
-    share, bound_only = 1.0, False
+    share, independent, bound_only = 1.0, 1.0, False
     for term in terms:
         for run in term.split():
             if len(run) == 1:  # a bigram starting with it, or the end of a run
                 lexemes.append(quote_lexeme(run) + ":*")
                 listed = sum(f for lexeme, f in freqs.items() if lexeme.startswith(run))
                 share *= min(1.0, listed or floor)
+                independent *= min(1.0, listed or floor)
                 continue
             bigrams = list(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
             lexemes.extend(quote_lexeme(bigram) for bigram in bigrams)
             share *= min(freqs.get(bigram, floor) for bigram in bigrams)
+            independent *= math.prod(freqs.get(bigram, floor) for bigram in bigrams)
             bound_only = bound_only or len(bigrams) > 1
-    return TermPlan(" & ".join(dict.fromkeys(lexemes)), share if freqs else None, bound_only)
-
-
-def density_from(found_ids: Sequence[int], cap: int, first_id: int, last_id: int) -> Density:
-    """The matches among the filtered rows, from the ids the capped count found: all of them
-    when there were at most ``cap``; else extrapolated from the id span the ``cap + 1`` found
-    ones cover (the newest, from a walk, or the oldest, from the index)."""
-    if len(found_ids) <= cap:
-        return Density(float(len(found_ids)), exact=True)
-    newest, oldest = max(found_ids), min(found_ids)
-    whole = max(last_id - first_id + 1, 1)
-    span = min(max(last_id - oldest + 1, newest - first_id + 1, 1), whole)
-    return Density(len(found_ids) * whole / span, exact=False)
+    if not freqs:
+        return TermPlan(" & ".join(dict.fromkeys(lexemes)), None, bound_only)
+    return TermPlan(" & ".join(dict.fromkeys(lexemes)), share, bound_only, independent)
 
 
 def choose(
@@ -176,18 +177,20 @@ def choose(
     *,
     ordered: bool,
     posting_share: float | None = None,
+    walk_share: float | None = None,
 ) -> Plan:
     """The cheapest way for a query wanting ``rows_wanted`` matches (None: all, a count) of a
     group with ``share`` of the table, after filters that keep ``kept`` of ``total`` rows.
     ``posting_share``: the share of the table the index reads (the rarest bigram), if not
-    ``share``."""
+    ``share``; ``walk_share``: the share a walk should expect, if not ``share``."""
     costs = {"narrow": kept * WALK_US * 1.25 if kept < total * 0.9 else float("inf")}
     if share is None:  # no statistics yet (a new or small archive): the index is always safe
         costs["index"] = float("inf") if kept < 500 else 0.0
         return Plan(min(costs, key=lambda mode: costs[mode]))
     matches = max(share * kept, 1e-9)
     wanted = matches if rows_wanted is None else min(rows_wanted, matches)
-    walked = min(total, wanted * total / matches)
+    expected = max((share if walk_share is None else min(walk_share, share)) * kept, 1e-9)
+    walked = min(total, min(wanted, expected) * total / expected)
     costs["walk"] = walked * WALK_US
     fetched = matches if ordered or rows_wanted is None else wanted
     read = (share if posting_share is None else posting_share) * total

@@ -1,13 +1,14 @@
 """Archive search: two- and four-character Chinese terms, 文号 fragments, ranking, filters,
-permissions."""
+permissions, and the plan choice (a rare phrase of common bigrams, a frequent one)."""
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from circulation.archive import search_plan
 from circulation.archive.search import normalise, query_terms, tsquery_for
-from circulation.archive.search_plan import Plan
+from circulation.archive.search_plan import Plan, choose  # choose: before any test forces it
 from circulation.records.roles import ADMIN, CLERK, STAFF
 from tests.archive.conftest import direct_record
 from tests.conftest import Bureau
@@ -204,3 +205,195 @@ def test_a_search_leaves_the_planner_settings_as_they_were(
         cursor.execute("SHOW enable_bitmapscan")
         bitmapscan = cursor.fetchone()[0]
     assert (seqscan, bitmapscan) == ("on", "on")
+
+
+# --- the plan choice: a phrase whose bigrams are common but which is rare ------------------------
+
+
+def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]]) -> list[Any]:
+    """Archive rows (title, body) written in bulk, oldest first; the table analysed after."""
+    from datetime import datetime, time
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import search_fields
+    from circulation.records.models import Notice
+
+    tz = timezone.get_current_timezone()
+    notices = Notice.objects.bulk_create(
+        Notice(
+            organisation=bureau.org,
+            state="archived",
+            doc_number=f"舞计〔2023〕{n}号",
+            doc_number_original=f"舞计〔2023〕{n}号",
+            issuer_code="舞计",
+            year=2023,
+            serial=n,
+            title=title,
+            issuer="舞阳县统计局",
+            doc_type="通知",
+            issued_on=date(2023, 1, 1),
+            secrecy="public",
+            body=body,
+            received_at=datetime.combine(date(2023, 1, 2), time(9), tz),
+            received_by=bureau.clerk,
+        )
+        for n, (title, body) in enumerate(rows, start=1)
+    )
+    records = ArchivedRecord.objects.bulk_create(
+        ArchivedRecord(
+            notice=notice,
+            organisation=bureau.org,
+            archival_code=f"Z109-WS·2023-D10-BGS-{n:04d}",
+            fonds_code="Z109",
+            year=2023,
+            retention="D10",
+            unit=bureau.units["BGS"],
+            unit_code="BGS",
+            item_no=n,
+            doc_number=notice.doc_number,
+            title=notice.title,
+            issuer=notice.issuer,
+            issued_on=notice.issued_on,
+            secrecy="public",
+            file=f"archive/Z109/2023/{n}.pdf",
+            page_count=1,
+            record_sha256="0" * 64,
+            record_size=1,
+            rendition_sha256="0" * 64,
+            row_sha256="0" * 64,
+            archived_at=timezone.now(),
+            archived_by=bureau.archivist,
+            **search_fields(
+                title=notice.title,
+                doc_number=notice.doc_number,
+                issuer=notice.issuer,
+                body=notice.body,
+            ),
+        )
+        for n, notice in enumerate(notices, start=1)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE archive_archivedrecord")
+    search_plan._cache.clear()
+    return records
+
+
+@pytest.fixture
+def common_bigrams(bureau: Bureau) -> dict[str, list[int]]:
+    """400 records: 保障 and 的意 in nearly all of them, the phrase 保障的意 in 25 titles and 29
+    other bodies (with 数字政府 in every fifth record's body for a frequent phrase)."""
+    rows: list[tuple[str, str]] = []
+    for n in range(400):
+        if n % 16 == 3 and n < 400:
+            title, body = f"关于加强电力保障的意见（{n}）", "请认真贯彻落实。"
+        elif n % 13 == 5:
+            title, body = f"关于做好防汛工作的意见（{n}）", "各单位要做好电力保障的意见征集。"
+        else:
+            title, body = f"关于电力保障工作的意见（{n}）", "请结合实际，认真抓好落实。"
+        if n % 5 == 0:
+            body += "推进数字政府建设。"
+        rows.append((title, body))
+    records = _bulk_records(bureau, rows)
+    ids = [r.pk for r in records]
+    in_title = [pk for pk, (title, _) in zip(ids, rows, strict=True) if "保障的意" in title]
+    in_body = [
+        pk
+        for pk, (title, body) in zip(ids, rows, strict=True)
+        if "保障的意" in body and "保障的意" not in title
+    ]
+    return {"title": in_title[::-1], "body": in_body[::-1]}
+
+
+def test_a_rare_phrase_of_common_bigrams_pages_title_matches_first(
+    bureau: Bureau,
+    common_bigrams: dict[str, list[int]],
+    api: Any,
+    django_assert_max_num_queries: Any,
+    search_mode: str,
+) -> None:
+    from circulation.archive.models import ArchivedRecord
+
+    codes = dict(ArchivedRecord.objects.values_list("pk", "archival_code"))
+    ranked = common_bigrams["title"] + common_bigrams["body"]  # newest first in each group
+    expected = [codes[pk] for pk in ranked]
+    assert len(common_bigrams["title"]) == 25
+    assert len(common_bigrams["body"]) == 29
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        # auth, the search (≤ 7, with the SET LOCALs; a walk that ends in the index: 2 more each)
+        with django_assert_max_num_queries(22 if search_mode == "window" else 16):
+            response = api(bureau.archivist).get(
+                "/api/v1/archive/", {"q": "保障的意", "page_size": 20, "page": page}
+            )
+        body = response.json()
+        assert response.status_code == 200, body
+        assert (body["count"], body["count_capped"]) == (54, False)
+        assert (body["next"] is None) == (page == 3)
+        seen += [row["archival_code"] for row in body["results"]]
+    assert seen == expected
+
+
+def test_search_queries_are_few(
+    bureau: Bureau,
+    common_bigrams: dict[str, list[int]],
+    django_assert_max_num_queries: Any,
+    search_mode: str,
+) -> None:
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import search_archive
+
+    base = ArchivedRecord.objects.filter(organisation=bureau.org)
+    search_archive(base, "保障的意")  # statistics, row count and ids now cached
+    # EXPLAIN of the filters, the count, the title page, the other matches' page, each way set
+    # once (SET LOCAL); a walk of a window that ends in the index adds that query
+    most = 16 if search_mode == "window" else 10
+    with django_assert_max_num_queries(most):
+        page = search_archive(base, "保障的意")
+    assert [r.pk for r in page.results] == common_bigrams["title"][:20]
+    with django_assert_max_num_queries(most):
+        page = search_archive(base, "保障的意", offset=20)
+    assert [r.pk for r in page.results] == common_bigrams["title"][20:] + common_bigrams["body"][
+        :15
+    ]
+
+
+def test_a_frequent_phrase_is_capped_and_newest_first(
+    bureau: Bureau, common_bigrams: dict[str, list[int]]
+) -> None:
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import search_archive
+
+    base = ArchivedRecord.objects.filter(organisation=bureau.org)
+    page = search_archive(base, "电力保障", limit=20, cap=50)
+    assert (page.count, page.count_capped) == (50, True)
+    newest = list(base.filter(search_title__contains="电力保障").order_by("-id")[:20])
+    assert page.results == newest
+    phrase = search_archive(base, "数字政府", limit=5)
+    assert (phrase.count, phrase.count_capped) == (80, False)
+    assert phrase.results == list(base.filter(search_text__contains="数字政府").order_by("-id")[:5])
+
+
+def test_the_search_page_highlights_a_phrase_of_common_bigrams(
+    bureau: Bureau, common_bigrams: dict[str, list[int]], client: Any
+) -> None:
+    client.force_login(bureau.archivist)
+    response = client.get("/archive/search/", {"q": "保障的意"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("关于加强电力<mark>保障的意</mark>见") == 20  # the title matches come first
+    assert "关于电力保障工作的意见" not in html  # 保障 and 的意 apart: no match
+
+
+def test_choose_walks_a_bounded_window_and_the_index_after_a_small_count() -> None:
+    # 保障的意 over 300,000 rows: its rarest bigram is in 2.6 % of them (an upper bound only)
+    plan = choose(201, 0.026, 300_000, 300_000, ordered=False)
+    assert plan.mode == "index"  # the count reads the index and stops at 201 candidates
+    walk = choose(21, 0.05, 300_000, 300_000, ordered=True)
+    assert walk.mode == "walk"
+    assert walk.window == round(21 / 0.05 * search_plan.WINDOW_FACTOR)  # a few times 420 rows
+    # a rare term after its count: the index, whatever the statistics said
+    learnt = choose(20, 436 / 300_000, 300_000, 300_000, ordered=True)
+    assert learnt.mode == "index"
