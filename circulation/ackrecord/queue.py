@@ -1,9 +1,9 @@
 """Queueing the worker's render of a record (阅知确认单) after the caller's commit.
 
-The on-commit helpers that the completion (a service) and the record requests use; they live
-here rather than in ``tasks.py`` so that no service imports a Celery tasks module (the
-import-linter contracts in pyproject.toml): the task is found by its name
-(:func:`circulation.queueing.task`).
+The on-commit helper behind ``serving.request_render``, which the completion (a service) and the
+record requests call; it lives here rather than in ``tasks.py`` so that no service imports a
+Celery tasks module (the import-linter contracts in pyproject.toml): the task is found by its
+name (:func:`circulation.queueing.task`).
 """
 
 import logging
@@ -41,11 +41,3 @@ def _send(notice_id: int) -> None:
 def send_on_commit(notice_id: int) -> None:
     """Queue the ``render_record`` task once the current transaction commits; never raises later."""
     transaction.on_commit(partial(_send, notice_id))
-
-
-def queue_render_on_commit(notice_id: int) -> None:
-    """Queue the render after the commit unless one is queued already (``RenderRequest``).
-    Call with the notice row locked (as the completion does)."""
-    from circulation.ackrecord.serving import request_render
-
-    request_render(notice_id)

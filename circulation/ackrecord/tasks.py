@@ -11,12 +11,7 @@ from celery import shared_task
 
 # The on-commit queue helpers moved to circulation.ackrecord.queue (services must not import this
 # module); their names stay importable from here.
-from circulation.ackrecord.queue import (  # noqa: F401
-    LOST_AT,
-    _send,
-    queue_render_on_commit,
-    send_on_commit,
-)
+from circulation.ackrecord.queue import LOST_AT, _send, send_on_commit  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from circulation.ackrecord.queue import queue_render_on_commit
+from circulation.ackrecord.serving import request_render
 from circulation.records.models import Acknowledgement, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
@@ -70,7 +70,7 @@ def complete_locked(actor: Actor | None, notice: Notice) -> None:
         from_state=NoticeState.CIRCULATING,
         to_state=NoticeState.COMPLETED,
     )
-    queue_render_on_commit(notice.pk)  # the 阅知确认单, rendered by a worker after the commit
+    request_render(notice.pk)  # the 阅知确认单, rendered by a worker after the commit
 
 
 def complete_finished_notices() -> int:
