@@ -150,11 +150,12 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     freqs = _frequencies(table, column)
     floor = min(freqs.values(), default=0.0) / 2  # unlisted lexemes are rarer than every listed
     lexemes: list[str] = []
+    prefixes: list[str] = []  # one-character runs: every bigram starting with the character
     share, independent, bound_only = 1.0, 1.0, False
     for term in terms:
         for run in term.split():
             if len(run) == 1:  # a bigram starting with it, or the end of a run
-                lexemes.append(quote_lexeme(run) + ":*")
+                prefixes.append(quote_lexeme(run) + ":*")
                 listed = sum(f for lexeme, f in freqs.items() if lexeme.startswith(run))
                 share *= min(1.0, listed or floor)
                 independent *= min(1.0, listed or floor)
@@ -164,9 +165,11 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
             share *= min(freqs.get(bigram, floor) for bigram in bigrams)
             independent *= math.prod(freqs.get(bigram, floor) for bigram in bigrams)
             bound_only = bound_only or len(bigrams) > 1
+    # A prefix (政:* of 政〔2018〕) ORs hundreds of posting lists: only when nothing else is asked.
+    tsquery = " & ".join(dict.fromkeys(lexemes or prefixes))
     if not freqs:
-        return TermPlan(" & ".join(dict.fromkeys(lexemes)), None, bound_only)
-    return TermPlan(" & ".join(dict.fromkeys(lexemes)), share, bound_only, independent)
+        return TermPlan(tsquery, None, bound_only)
+    return TermPlan(tsquery, share, bound_only, independent)
 
 
 def choose(

@@ -124,6 +124,15 @@ def test_doc_number_fragments(bureau: Bureau, records: dict[str, Any], api: Any)
     )
     assert _codes(api, bureau.archivist, q="25号") == ["舞工信〔2022〕25号"]
     assert _codes(api, bureau.archivist, q="舞工信〔2022〕26号") == ["舞工信〔2022〕26号"]
+    # one character of the 机关代字: LIKE checks it, the index is asked only for 2022 (a prefix
+    # 信:* would OR every bigram starting with 信)
+    assert set(_codes(api, bureau.archivist, q="信〔2022〕")) == {
+        "舞工信〔2022〕25号",
+        "舞工信〔2022〕26号",
+        "漯工信〔2022〕31号",
+    }
+    plan = search_plan.plan_terms(["信 2022"], "archive_archivedrecord", "search_vector")
+    assert plan.tsquery == "'20' & '02' & '22'"
 
 
 def test_issuer_and_several_terms(bureau: Bureau, records: dict[str, Any], api: Any) -> None:
