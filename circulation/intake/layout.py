@@ -360,6 +360,7 @@ def map_addressees(text: str, units: list[UnitRef]) -> dict[str, Any]:
     """The unit kinds and units of our organisation the 主送机关 names, and what matched none."""
     kinds: list[str] = []
     codes: list[str] = []
+    names: list[str] = []
     unmatched: list[str] = []
     by_name = {unit.name: unit for unit in units}
     for token in re.split(r"[、，,；;\s]+", text):
@@ -371,6 +372,7 @@ def map_addressees(text: str, units: list[UnitRef]) -> dict[str, Any]:
         matched = False
         if unit is not None:
             codes.append(unit.code)
+            names.append(unit.name)
             matched = True
         for kind, words in _KIND_WORDS:
             if any(word in token for word in words):
@@ -381,6 +383,7 @@ def map_addressees(text: str, units: list[UnitRef]) -> dict[str, Any]:
     return {
         "unit_kinds": list(dict.fromkeys(kinds)),
         "units": list(dict.fromkeys(codes)),
+        "unit_names": list(dict.fromkeys(names)),
         "unmatched": unmatched,
     }
 

@@ -206,6 +206,7 @@ def test_addressees_mapped_to_our_units() -> None:
     assert found.extra == {
         "unit_kinds": ["leadership"],
         "units": ["GYG", "ZXFW"],
+        "unit_names": ["工业股", "县中小企业服务中心"],
         "unmatched": ["县财政局"],
     }
 

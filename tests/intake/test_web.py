@@ -159,3 +159,14 @@ def test_the_csrf_check_still_applies(bureau: Bureau) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(bureau.clerk)
     assert client.post("/register/import/", {"text": "关于开会的通知"}).status_code == 403
+
+
+def test_the_attachments_step_names_the_units_the_addressees_mean(
+    bureau: Bureau, media: Path
+) -> None:
+    from tests.helpers import registered_notice
+
+    notice = registered_notice(bureau.clerk)
+    Notice.objects.filter(pk=notice.pk).update(addressees="各股室、县中小企业服务中心")
+    page = signed_in(bureau.clerk).get(f"/register/{notice.pk}/attachments/").content.decode()
+    assert "传阅时可选：全部股室、县中小企业服务中心" in page

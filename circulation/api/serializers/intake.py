@@ -51,7 +51,8 @@ ExtractResponseSerializer = inline_serializer(
             child=FoundFieldSerializer(),
             help_text=(
                 "issuer, doc_number (+ original, corrections), title (+ lines), doc_type, "
-                "addressees (+ unit_kinds, units, unmatched), body, attachments, issued_on, "
+                "addressees (+ unit_kinds, units, unit_names, unmatched), body, attachments, "
+                "issued_on, "
                 "signature, signer, secrecy (+ label), urgency (+ label), forwards (+ items "
                 "[{title, doc_number}]) — only those found"
             ),

@@ -22,6 +22,7 @@ from circulation.client_ip import client_ip
 from circulation.intake import service as intake
 from circulation.intake import staging
 from circulation.intake.extraction import Extraction
+from circulation.intake.layout import map_addressees
 from circulation.records.doc_number import DocNumberError, parse_doc_number
 from circulation.records.models import ConfirmMethod, Handling, Notice, Person, Urgency
 from circulation.records.selectors import visible_notices
@@ -261,10 +262,13 @@ def _imported_form(extraction: Extraction, marks: dict[str, dict[str, Any]]) -> 
 
 def _addressee_hint(extraction: Extraction) -> str:
     found = extraction.fields.get("addressees")
-    if found is None:
-        return ""
-    names = [str(UNIT_KIND_WORDS[kind]) for kind in found.extra.get("unit_kinds", [])]
-    names += found.extra.get("units", [])
+    return "" if found is None else _kinds_and_units(found.extra)
+
+
+def _kinds_and_units(mapping: dict[str, Any]) -> str:
+    """全部股室、工业股: what a 主送机关 names of our organisation, for the forward step."""
+    names = [str(UNIT_KIND_WORDS[kind]) for kind in mapping.get("unit_kinds", [])]
+    names += mapping.get("unit_names", [])
     return "、".join(names)
 
 
@@ -366,11 +370,20 @@ def attachments(request: HttpRequest, pk: int) -> HttpResponse:
     )  # another organisation's notice → 404, as in the API
     if notice is None:
         raise Http404
+    # The 主送机关 as our units (全部股室 …), to choose them on the forward step.
+    addressee_hint = (
+        _kinds_and_units(
+            map_addressees(notice.addressees, intake.organisation_units(user.organisation))
+        )
+        if notice.addressees
+        else ""
+    )
     return render(
         request,
         "web/register/attachments.html",
         {
             "notice": notice,
+            "addressee_hint": addressee_hint,
             "attachable": notice.state in ATTACHABLE,
             "upload_url": f"/api/v1/notices/{notice.pk}/attachments/",
         },
