@@ -319,6 +319,8 @@ TSA_URL = env.str("TSA_URL", default="")  # RFC 3161 time-stamping authority (op
 TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
 # Without any seal (no PKCS#12, no demo seal) archiving is refused unless this is false.
 SEAL_REQUIRED = env.bool("SEAL_REQUIRED", default=not DEBUG)
+# Beat signs the audit chain head into MEDIA_ROOT/audit-checkpoints/ this often (and at archiving).
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=3600)
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

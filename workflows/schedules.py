@@ -54,6 +54,12 @@ DEFAULT_SCHEDULES = (
         setting="OUTBOX_DISPATCH_SECONDS",
         description="投递到期与中断的消息 / queue due and interrupted outbox messages",
     ),
+    DefaultSchedule(
+        name="审计日志锚定 audit checkpoint",
+        task="circulation.archive.tasks.anchor_audit_log",
+        setting="AUDIT_CHECKPOINT_SECONDS",
+        description="以电子印章签署审计链头 / sign the audit chain head with the seal",
+    ),
 )
 
 

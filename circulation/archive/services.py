@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.archive import rendition as renditions
+from circulation.archive.checkpoint import anchor_after_commit
 from circulation.archive.checks import (
     RECORD_JSON,
     check_authenticity,
@@ -380,6 +381,7 @@ def archive_notice(
                     "pages": record.page_count,
                 },
             )
+            transaction.on_commit(anchor_after_commit, robust=True)  # audit checkpoint
     except BaseException:
         if written:
             storage.delete_unsealed(written)

@@ -31,3 +31,4 @@ class ChainReportSerializer(serializers.Serializer[dict[str, object]]):
     events_checked = serializers.IntegerField()
     first_bad_event = serializers.IntegerField(required=False, allow_null=True)
     reason = serializers.CharField(required=False)
+    checkpoint = serializers.DictField(required=False)

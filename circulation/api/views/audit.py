@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circulation.api.serializers.audit import ChainReportSerializer
+from circulation.archive.checkpoint import verify_checkpoint
 from workflows.services.audit import Scope, verify_chain
 from workflows.services.permissions import require_perm
 
@@ -13,7 +14,9 @@ class AuditVerifyView(APIView):
 
     The whole chain is verified for everyone (integrity needs every link), but a caller who is
     not a superuser is told only about their own organisation: ``events_checked`` counts its
-    events, and a bad event of another organisation is reported without its number.
+    events, and a bad event of another organisation is reported without its number. The chain is
+    also checked against the latest signed checkpoint (``checkpoint``: ok, present, seq, …;
+    absent while none was written); a rewritten chain fails there with the reason.
     """
 
     @extend_schema(responses=ChainReportSerializer)
@@ -21,4 +24,10 @@ class AuditVerifyView(APIView):
         user = request.user
         require_perm(user, "verify_audit", "校验审计日志", "verify the audit log")  # type: ignore[arg-type]
         scope = None if user.is_superuser else Scope(getattr(user, "organisation_id", None))
-        return Response(verify_chain(scope=scope).as_dict())
+        body = verify_chain(scope=scope).as_dict()
+        anchored = verify_checkpoint()
+        if anchored.present:  # none written yet (no seal): the report stays as it was
+            body["checkpoint"] = anchored.as_dict()
+        if body["ok"] and not anchored.ok:
+            body |= {"ok": False, "first_bad_event": None, "reason": anchored.reason}
+        return Response(body)
