@@ -18,6 +18,7 @@ import argparse
 import io
 import os
 import re
+import shutil
 import statistics
 import tempfile
 import threading
@@ -320,4 +321,8 @@ table keeps one small row per file; extracted bodies are dropped after each file
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:  # the attachments the commit run stored
+        if os.environ.get("MEDIA_ROOT", "").startswith(tempfile.gettempdir()):
+            shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
