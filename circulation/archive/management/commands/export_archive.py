@@ -1,6 +1,11 @@
 """manage.py export_archive --year Y --out DIR: a BagIt bag (SHA-256 manifest) with every sealed
 record of the year, the original attachments, the 归档文件目录 (CSV and XLSX) and the rows'
-metadata (JSON). Every file is checked against its sealed SHA-256 as it is copied."""
+metadata (JSON). Every file is checked against its sealed SHA-256 as it is copied.
+
+The transfer package around it (circulation/archive/package.py, docs/archive-package.md):
+说明文件.TXT, 文件目录.XML, per record a GB/T 33480 metadata XML with its 办理信息, the latest
+signed audit checkpoint (written now), and the manifest's detached CMS signature with the seal
+plus the trust roots (``root.pem``). Without a seal the package is written unsigned, and says so."""
 
 import json
 import re
@@ -13,10 +18,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rich.console import Console
 from rich.progress import Progress
 
+from circulation.archive import package
 from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv, write_xlsx
+from circulation.archive.checkpoint import CheckpointRefused, write_checkpoint
 from circulation.archive.models import ArchivedRecord
+from circulation.archive.seal import SealConfigurationError, load_seal
 from circulation.archive.sealing import bytes_sha256, row_payload
-from circulation.records.models import Attachment
+from circulation.records.models import Attachment, Notice
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -49,7 +57,17 @@ class Command(BaseCommand):
             if not archived.filter(fonds_code=fonds).exists():
                 raise CommandError(f"没有全宗号为 {fonds} 的归档记录 / No records of fonds {fonds}")
             archived = archived.filter(fonds_code=fonds)
-        records = list(catalogue_records(archived, year))
+        records = list(catalogue_records(archived, year).select_related("organisation"))
+        try:
+            seal = load_seal()
+            checkpoint = write_checkpoint(seal=seal) if seal else None
+        except SealConfigurationError as exc:
+            raise CommandError(str(exc)) from exc
+        except CheckpointRefused as exc:
+            raise CommandError(
+                f"审计链自上一检查点后被改动，未导出 / The audit chain changed since its last "
+                f"checkpoint; nothing exported: {exc}"
+            ) from exc
         (out / "records").mkdir(parents=True, exist_ok=True)
         console = Console(stderr=True, highlight=False)
         metadata = []
@@ -65,6 +83,17 @@ class Command(BaseCommand):
             json.dumps(metadata, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
+        package.write_directory(records, out / package.DIRECTORY_NAME, year)
+        if checkpoint is not None:
+            package.copy_checkpoint(checkpoint, out)
+        package.write_readme(
+            out / package.README_NAME,
+            year=year,
+            records=records,
+            seal=seal,
+            checkpoint=checkpoint,
+            organisations="、".join(sorted({r.organisation.name for r in records})),
+        )
         bag = bagit.make_bag(
             str(out),
             bag_info={
@@ -75,6 +104,13 @@ class Command(BaseCommand):
             },
             checksums=["sha256"],
         )
+        if seal is not None:
+            package.sign_manifest(out, seal)
+            bag.save()  # the tag manifest now lists the signature and the roots too
+        else:
+            self.stderr.write(
+                "未配置电子印章证书：清单未签名 / No seal certificate: the manifest is unsigned"
+            )
         bag.validate()
         self.stdout.write(
             self.style.SUCCESS(
@@ -92,6 +128,13 @@ class Command(BaseCommand):
                 f" / sealed file SHA-256 mismatch, export stopped"
             )
         (out / "records" / f"{record.archival_code}.pdf").write_bytes(data)
+        notice = Notice.objects.get(pk=record.notice_id)
+        package.write_record_metadata(
+            record,
+            notice,
+            package.handling_events(record.notice_id),
+            out / "metadata" / f"{record.archival_code}.xml",
+        )
         files = []
         rows = Attachment.objects.in_bulk([e["id"] for e in record.attachments])
         for index, entry in enumerate(record.attachments, start=1):
