@@ -14,6 +14,7 @@ chaining to the trust roots, the chain at least as long, the event at its ``seq`
 """
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
@@ -118,16 +119,31 @@ def _check_segment(previous: Checkpoint | None, head_seq: int, head_hash: str) -
 
 def write_checkpoint(*, seal: Seal | None = None, now: datetime | None = None) -> Checkpoint | None:
     """Sign the current chain head into a new checkpoint; the latest one when the head has not
-    moved; None when there is no seal or no event. Raises :class:`CheckpointRefused`."""
+    moved; None when there is no seal or no event. Raises :class:`CheckpointRefused`.
+
+    One writer at a time (an exclusive ``flock`` on ``.lock`` in the folder): beat and an
+    archiving's after-commit call may meet, and a JSON of one with the signature of the other
+    would read as a forged checkpoint."""
     seal = seal or load_seal()
     if seal is None:
         logger.warning("audit checkpoint skipped: no seal certificate is configured")
         return None
+    directory = checkpoint_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _write_locked(seal, directory, now)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_locked(seal: Seal, directory: Path, now: datetime | None) -> Checkpoint | None:
     head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
     if head is None or head[0] == 0:
         return None
     seq, head_hash = head
-    previous = latest_checkpoint()
+    previous = latest_checkpoint(directory)
     if previous is not None and previous.seq == seq and previous.hash == head_hash:
         return previous
     if previous is not None and previous.seq > seq:
@@ -150,8 +166,6 @@ def write_checkpoint(*, seal: Seal | None = None, now: datetime | None = None) -
         "demo": seal.demo,
     }
     data = (json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
-    directory = checkpoint_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     checkpoint = Checkpoint(seq, head_hash, payload, directory / _file_name(seq))
     _write_atomically(checkpoint.signature_path, sign_detached(data, seal))
     _write_atomically(checkpoint.path, data)

@@ -101,8 +101,8 @@ def handling_events(notice_id: int) -> list[AuditEvent]:
 
 def _actor_name(event: AuditEvent) -> str:
     actor = event.actor
-    full = actor.get_full_name() if actor is not None else ""
-    return str(full or event.actor_username or "系统")
+    name = (getattr(actor, "display_name", "") or actor.get_full_name()) if actor else ""
+    return str(name or event.actor_username or "系统")
 
 
 def write_record_metadata(

@@ -92,7 +92,7 @@ def test_an_unmoved_head_writes_no_second_checkpoint(notice: Notice) -> None:
     again = write_checkpoint()
     assert first is not None
     assert again == first
-    assert sorted(p.name for p in checkpoint_dir().iterdir()) == [
+    assert sorted(p.name for p in checkpoint_dir().glob("0*")) == [
         "000000000003.json",
         "000000000003.json.p7s",
     ]
@@ -176,6 +176,14 @@ def test_a_rewrite_since_the_last_checkpoint_is_refused_not_anchored(
     with pytest.raises(CheckpointRefused, match="event #3 differs from the previous checkpoint"):
         write_checkpoint()
     assert anchor_audit_log() is None  # beat logs it and writes nothing
+    assert len(list(checkpoint_dir().glob("*.json"))) == 1
+
+
+def test_export_refuses_to_anchor_a_rewritten_chain(notice: Notice, tmp_path: Path) -> None:
+    write_checkpoint()
+    _rewrite_chain(2, {"forged": True})
+    with pytest.raises(CommandError, match="audit chain changed since its last checkpoint"):
+        call_command("export_archive", "--year", "2022", "--out", str(tmp_path / "out"))
     assert len(list(checkpoint_dir().glob("*.json"))) == 1
 
 

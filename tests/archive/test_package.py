@@ -70,6 +70,8 @@ def exported(bureau: Bureau, sealed_with: Any, tmp_path: Path) -> tuple[Path, Ar
     sealed_with()
     notice = completed_notice(bureau)
     record = archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    bureau.clerk.display_name = "王登记"
+    bureau.clerk.save(update_fields=["display_name"])
     out = tmp_path / "package"
     call_command("export_archive", "--year", "2022", "--out", str(out))
     return out, record
@@ -131,6 +133,7 @@ def test_the_package_has_the_transfer_layout(exported: tuple[Path, ArchivedRecor
         assert step.find("办理者") is not None
         assert step.find("办理者").attrib["用户名"] == event.actor_username  # type: ignore[union-attr]
         assert step.findtext("办理时间")
+    assert steps[0].findtext("办理者") == "王登记"  # the clerk's name, not only the username
     confirmed = next(s for s in steps if s.findtext("办理类型") == "阅知确认")
     assert confirmed.findtext("办理意见") == "已认真学习"
 

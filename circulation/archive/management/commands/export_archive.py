@@ -24,7 +24,7 @@ from circulation.archive.checkpoint import CheckpointRefused, write_checkpoint
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.seal import SealConfigurationError, load_seal
 from circulation.archive.sealing import bytes_sha256, row_payload
-from circulation.records.models import Attachment, Notice
+from circulation.records.models import Attachment
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             if not archived.filter(fonds_code=fonds).exists():
                 raise CommandError(f"没有全宗号为 {fonds} 的归档记录 / No records of fonds {fonds}")
             archived = archived.filter(fonds_code=fonds)
-        records = list(catalogue_records(archived, year).select_related("organisation"))
+        records = list(catalogue_records(archived, year).select_related("organisation", "notice"))
         try:
             seal = load_seal()
             checkpoint = write_checkpoint(seal=seal) if seal else None
@@ -128,10 +128,9 @@ class Command(BaseCommand):
                 f" / sealed file SHA-256 mismatch, export stopped"
             )
         (out / "records" / f"{record.archival_code}.pdf").write_bytes(data)
-        notice = Notice.objects.get(pk=record.notice_id)
         package.write_record_metadata(
             record,
-            notice,
+            record.notice,
             package.handling_events(record.notice_id),
             out / "metadata" / f"{record.archival_code}.xml",
         )
