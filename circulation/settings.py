@@ -140,6 +140,9 @@ LOGOUT_REDIRECT_URL = "/signin/"
 AUTHENTICATION_BACKENDS = [
     "circulation.accounts.backends.AddressGuardBackend",
     "axes.backends.AxesStandaloneBackend",
+    # ModelBackend reading the person, their permissions and role flags in one query
+    # (circulation/web/auth.py); ModelBackend stays for sessions signed in with it before.
+    "circulation.web.auth.PersonBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -448,4 +448,4 @@ def test_the_queue_queries_do_not_grow(
     )
 
 
-QUERIES = {"search": 14, "catalogue": 7, "csv": 6, "record": 8, "queue": 7}
+QUERIES = {"search": 12, "catalogue": 5, "csv": 4, "record": 6, "queue": 5}

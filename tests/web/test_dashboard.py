@@ -206,9 +206,9 @@ def test_queries_do_not_grow_with_the_rows(
     add_acks(notice, rows)
     client = signed_in(bureau.clerk)
     client.get("/dashboard/", WEEK)  # warm the session and the permission cache
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         page = client.get("/dashboard/", WEEK)
     assert page_numbers(page.content.decode())["total"] == str(8 + rows)
     token_client = api(bureau.clerk)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert token_client.get("/api/v1/stats/", WEEK).json()["total"] == 8 + rows

@@ -96,5 +96,5 @@ def test_queries_do_not_grow_with_the_reminders(
         remind_notice(Actor(bureau.clerk), notice.pk)
     client = signed_in(bureau.person("gyg_1"))
     client.get("/notifications/preferences/")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         client.get("/notifications/preferences/")

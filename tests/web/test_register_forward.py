@@ -304,9 +304,9 @@ def test_the_forward_page_and_the_search_cost_the_same_queries(
         unit_with_staff(bureau.org, code, staff=1)
     client = signed_in(bureau.clerk)
     client.get("/")  # the session's first read
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         page = client.get(f"/notices/{notice.pk}/forward/")
     assert f"{extra + 4} 人" in page.content.decode()  # 工业股: head, 3 staff and the new ones
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         found = client.get("/forward/people/", {"q": "z"})
     assert "赵" in found.content.decode()

@@ -173,6 +173,6 @@ def test_queries_do_not_grow_with_the_rows(
     remind_notice(Actor(bureau.clerk), circulating_notice_2.pk)
     client = signed_in(bureau.person("gyg_head"))
     client.get("/unit/")
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         page = client.get("/unit/")
     assert page.content.decode().count("data-username=") == 4 + 4 + rows - (rows + 2) // 3
