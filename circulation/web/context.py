@@ -8,12 +8,15 @@ view that marked some read shows the new count.
 """
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from circulation.records.models import Membership, Person, Unit, UnitKind
 from circulation.web.roles import WebRoles
@@ -59,6 +62,36 @@ def _once(compute: Callable[[], Any]) -> Callable[[], Any]:
     return cache(compute)
 
 
+# The main navigation: (URL name, label, the role that sees it; None for everyone).
+NAV = (
+    ("web:home", _("首页"), None),
+    ("web:register", _("登记收文"), "clerk"),
+    ("web:board", _("传阅看板"), "desk"),
+    ("web:inbox", _("收件箱"), None),
+    ("web:archive-queue", _("档案"), "archivist"),
+    ("web:unit", _("本机构"), "head"),
+    ("web:dashboard", _("传阅统计"), "dashboard"),
+)
+# Links of the page header outside the nav list.
+HEADER_URLS = ("web:home", "web:notifications", "web:signout", "set_language")
+
+
+@lru_cache(maxsize=32)
+def _links(language: str | None, prefix: str) -> tuple[dict[str, str], list[tuple[Any, str, str]]]:
+    """The header's URLs and the nav's (role, URL, label), reversed and translated once per
+    language and script prefix instead of once per page (``{% url %}``, ``{% translate %}``)."""
+    urls = {name.replace("web:", "").replace("-", "_"): reverse(name) for name in HEADER_URLS}
+    return urls, [(role, reverse(name), str(label)) for name, label, role in NAV]
+
+
+def _visible(role: str | None, roles: WebRoles) -> bool:
+    if role is None:
+        return True
+    if role == "desk":
+        return roles.clerk or roles.admin
+    return bool(getattr(roles, role))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, Person) or not user.is_authenticated:
@@ -74,4 +107,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
-    return {"roles": _once(roles), "unread_count": _once(unread_count)}
+    lazy_roles = _once(roles)
+
+    def nav() -> list[dict[str, str]]:
+        links = _links(get_language(), get_script_prefix())[1]
+        return [
+            {"url": url, "label": label}
+            for role, url, label in links
+            if _visible(role, lazy_roles())
+        ]
+
+    def header_urls() -> dict[str, str]:
+        return _links(get_language(), get_script_prefix())[0]
+
+    return {
+        "roles": lazy_roles,
+        "unread_count": _once(unread_count),
+        "nav": _once(nav),
+        "header_urls": _once(header_urls),
+    }
