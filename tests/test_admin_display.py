@@ -96,7 +96,7 @@ def test_every_field_of_our_models_has_a_chinese_label() -> None:
                 if field.auto_created and not field.concrete:
                     continue  # reverse relations
                 label = str(getattr(field, "verbose_name", ""))
-                if field.name == "id" or label in {"SHA-256", "IP", "ID"}:
+                if field.name == "id" or label in {"SHA-256", "SM3", "IP", "ID"}:
                     continue
                 if not CJK.search(label):
                     english.append(f"{model.__name__}.{field.name} ({label})")

@@ -8,7 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
-SAMPLE_PATH = Path(__file__).resolve().parents[3] / "shared" / "samples" / "wugongxin-2022-25.txt"
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "docs" / "samples" / "wugongxin-2022-25.txt"
 
 
 def sample_text() -> str:
