@@ -145,7 +145,7 @@ def _roster(notice: Notice, unit_ids: list[int] | None, who: str) -> QuerySet[Ac
     )
 
 
-def _events_in_all(notice: Notice) -> QuerySet[AuditEvent]:
+def _events_in_all(notice: Notice) -> QuerySet[Any, Any]:
     return (
         AuditEvent.objects.filter(notice=notice)
         .order_by()
