@@ -62,7 +62,9 @@ _TRUST_REASONS = {
 
 
 @dataclass(frozen=True)
-class SignatureLine:
+class CheckLine:
+    """One check, passed or not (``VerifyResult.checks`` and the signature's own lines)."""
+
     code: str
     ok: bool
     message: str
@@ -85,14 +87,14 @@ class SignatureReport:
     signed_at: datetime | None = None
     timestamped: bool = False
     timestamp_at: datetime | None = None
-    lines: list[SignatureLine] = field(default_factory=list)
+    lines: list[CheckLine] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.present and all(line.ok for line in self.lines)
 
     def add(self, code: str, ok: bool, message: str, message_en: str) -> None:
-        self.lines.append(SignatureLine(code, ok, message, message_en))
+        self.lines.append(CheckLine(code, ok, message, message_en))
 
     def summary(self) -> dict[str, Any]:
         """``signature`` in ``…/verify/``: {ok, signer, signed_at, timestamped} and a sentence."""

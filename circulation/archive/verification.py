@@ -23,7 +23,7 @@ from circulation.archive.models import ArchivedRecord
 from circulation.archive.seal import SealConfigurationError, trust_roots
 from circulation.archive.sealed_data import compare_sealed_data, sealed_record_data
 from circulation.archive.sealing import attachment_digests, row_hash
-from circulation.archive.signature_check import validate_signature
+from circulation.archive.signature_check import CheckLine, validate_signature
 from circulation.records.models import Attachment, AuditEvent
 from workflows.services.audit import event_hash
 
@@ -46,24 +46,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message} / {self.message_en}"
-
-
-@dataclass(frozen=True)
-class CheckLine:
-    """One check, passed or not (``VerifyResult.checks``)."""
-
-    code: str
-    ok: bool
-    message: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "ok": self.ok,
-            "message": self.message,
-            "message_en": self.message_en,
-        }
 
 
 @dataclass(frozen=True)
