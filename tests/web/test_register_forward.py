@@ -201,6 +201,48 @@ def test_forwarding_to_all_sections_with_five_working_days_shows_the_date(bureau
     assert not acks.filter(unit__code="ZXFW").exists()
 
 
+def test_the_forward_page_preselects_the_units_the_addressees_name(bureau: Bureau) -> None:
+    """主送 “各股室、二级机构，县中小企业服务中心，省厅” ticks 全部股室, 全部二级机构 and
+    their units, says so, and names what matched nothing; a 补发 preselects nothing."""
+    notice = registered_notice(bureau.clerk)
+    Notice.objects.filter(pk=notice.pk).update(
+        addressees="各股室、二级机构，县中小企业服务中心，省厅"
+    )
+    client = signed_in(bureau.clerk)
+    page = client.get(f"/notices/{notice.pk}/forward/").content.decode()
+    assert "已按主送机关“各股室、二级机构，县中小企业服务中心，省厅”预选接收机构" in page
+    assert "未能对应到本单位机构：省厅" in page
+    assert 'value="section" id="all-section" data-kind="section" checked' in page
+    assert 'value="institution" id="all-institution" data-kind="institution" checked' in page
+    ticked = {unit.code for unit in Unit.objects.filter(organisation=bureau.org)
+              if f'id="unit-{unit.code}" data-kind="{unit.kind}" checked' in page}  # fmt: skip
+    expected = set(
+        Unit.objects.filter(
+            organisation=bureau.org, kind__in=(UnitKind.SECTION, UnitKind.INSTITUTION)
+        ).values_list("code", flat=True)
+    )
+    assert ticked == expected
+    assert "ZXFW" in ticked
+
+    english = signed_in(bureau.clerk, "en").get(f"/notices/{notice.pk}/forward/").content.decode()
+    assert "Units preselected from the addressees" in english
+
+    # Once circulating (补发), nothing is preselected: the clerk adds people deliberately.
+    answer = client.post(f"/notices/{notice.pk}/forward/", {"all_kind": ["section", "institution"]})
+    assert answer.status_code == 200
+    again = client.get(f"/notices/{notice.pk}/forward/").content.decode()
+    assert "预选接收机构" not in again
+    assert " checked" not in again
+
+
+def test_addressees_naming_none_of_our_units_preselect_nothing(bureau: Bureau) -> None:
+    notice = registered_notice(bureau.clerk)
+    Notice.objects.filter(pk=notice.pk).update(addressees="各省、自治区、直辖市人民政府")
+    page = signed_in(bureau.clerk).get(f"/notices/{notice.pk}/forward/").content.decode()
+    assert "预选接收机构" not in page
+    assert " checked" not in page
+
+
 def test_the_live_deadline_shows_the_calendar_note_beyond_the_official_data(
     bureau: Bureau,
 ) -> None:

@@ -4,6 +4,7 @@ live deadline. Thin over ``workflows.services.forwarding.forward_notice``, the s
 """
 
 import functools
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from pypinyin import Style, lazy_pinyin
 
+from circulation.intake.layout import UnitRef, map_addressees
 from circulation.records.models import Membership, Notice, Person, Unit, UnitKind
 from circulation.records.selectors import visible_notices
 from circulation.web.views.register import in_language, signed_in, web_actor
@@ -88,6 +90,34 @@ def _notice(user: Person, pk: int) -> Notice:
     return notice
 
 
+@dataclass(frozen=True)
+class Preselection:
+    """The units the 主送机关 names, ticked before the clerk's first look (they can untick)."""
+
+    kinds: set[str]
+    unit_codes: set[str]
+    addressees: str
+    unmatched: list[str]
+
+
+def preselect_from_addressees(notice: Notice, units: list[Unit]) -> Preselection | None:
+    """主送 “各股室、二级机构” → 全部股室 and 全部二级机构 ticked; a unit named by its name → that
+    unit; 局领导/班子成员 → each leadership unit (there is no 全部 box for them). ``None`` when the
+    notice names no 主送机关 or none of it matches our units."""
+    if not notice.addressees.strip():
+        return None
+    mapping = map_addressees(
+        notice.addressees, [UnitRef(unit.code, unit.name, unit.kind) for unit in units]
+    )
+    kinds = {kind for kind in mapping["unit_kinds"] if kind in ALL_OF_KIND}
+    codes = set(mapping["units"]) | {
+        unit.code for unit in units if unit.kind in mapping["unit_kinds"]
+    }
+    if not kinds and not codes:
+        return None
+    return Preselection(kinds, codes, notice.addressees, list(mapping["unmatched"]))
+
+
 def _deadline_from_date(text: str) -> datetime | None:
     """A date typed as the deadline → OFFICE_CLOSES that day (Asia/Shanghai); the service
     checks the range (after now, at most two years ahead)."""
@@ -146,6 +176,13 @@ def forward(request: HttpRequest, pk: int) -> HttpResponse:
     units = _units(user)
     errors: dict[str, str] = {}
     chosen_people: list[dict[str, Any]] = []
+    chosen_units = set(request.POST.getlist("units"))
+    chosen_kinds = set(request.POST.getlist("all_kind"))
+    preselection = None
+    if request.method == "GET" and notice.recipient_count == 0:  # type: ignore[attr-defined]
+        preselection = preselect_from_addressees(notice, units)
+        if preselection is not None:
+            chosen_units, chosen_kinds = preselection.unit_codes, preselection.kinds
     if request.method == "POST":
         try:
             result = forward_notice(
@@ -177,8 +214,9 @@ def forward(request: HttpRequest, pk: int) -> HttpResponse:
             "all_kinds": [(kind, kind.label) for kind in ALL_OF_KIND],
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
-            "chosen_units": set(request.POST.getlist("units")),
-            "chosen_kinds": set(request.POST.getlist("all_kind")),
+            "chosen_units": chosen_units,
+            "chosen_kinds": chosen_kinds,
+            "preselection": preselection,
             "chosen_people": chosen_people,
             "max_days": MAX_WORKING_DAYS,
             "state_circulating": NoticeState.CIRCULATING,
