@@ -1,7 +1,8 @@
-"""Clockwork records: the calendar, reminder policy, reminders, digests, the outbox, in-app
-notifications, webhook channels, preferences and sweep runs."""
+"""Clockwork records: the calendar, delegations (代理), reminder policy, reminders, digests, the
+outbox, in-app notifications, webhook channels, preferences and sweep runs."""
 
 from workflows.models.calendar import CalendarDay
+from workflows.models.delegation import Delegation
 from workflows.models.notifications import (
     Channel,
     DeliveryAttempt,
@@ -25,6 +26,7 @@ from workflows.models.reminders import (
 __all__ = [
     "CalendarDay",
     "Channel",
+    "Delegation",
     "DeliveryAttempt",
     "Digest",
     "ManualRemind",

@@ -51,6 +51,15 @@ class Acknowledgement(AcknowledgementMachine):
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     return_reason = models.TextField(_("退回原因"), blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    # 代理: who answered for the recipient (their delegate), blank when the recipient did.
+    acted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代为办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     reminders_sent = models.PositiveIntegerField(_("催办次数"), default=0)
     escalations = models.PositiveIntegerField(_("升级次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
