@@ -117,6 +117,8 @@ def test_a_draft_says_what_is_missing(bureau: Bureau, media: Path) -> None:
     )
     assert "未能识别，请补全后登记：发文字号、标题、发文机关" in page
     assert page.count("未识别，请填写") == 3
+    assert page.count("未识别，可补填") == 2  # 文种 and 成文日期
+    assert 'value="各位"' in page  # the 主送机关, read from “各位：”
 
 
 def test_a_bad_file_is_said_in_the_page_language(bureau: Bureau, media: Path) -> None:

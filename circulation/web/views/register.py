@@ -201,6 +201,8 @@ MARKED_FIELDS = (
     "urgency", "forwards", "body",
 )  # fmt: skip
 REQUIRED_FIELDS = {"doc_number", "title", "issuer"}
+# Not required to register, but every 公文 has them: a missing one is said, not left blank.
+OPTIONAL_READ_FIELDS = {"doc_type", "addressees", "issued_on"}
 SECRECY_INITIAL = {"secret": "秘密", "confidential": "机密", "top_secret": "绝密"}
 UNIT_KIND_WORDS = {
     "leadership": _("领导班子"),
@@ -219,6 +221,8 @@ def _marks(extraction: Extraction) -> dict[str, dict[str, Any]]:
                 marks[key] = {"level": "missing", "icon": "✎", "label": _("未识别，请填写")}
             elif key == "secrecy":
                 marks[key] = {"level": "missing", "icon": "✎", "label": _("文件未标注，请选择")}
+            elif key in OPTIONAL_READ_FIELDS:
+                marks[key] = {"level": "missing", "icon": "✎", "label": _("未识别，可补填")}
             continue
         icon, label = CONFIDENCE.get(found.confidence, CONFIDENCE["low"])
         marks[key] = {
