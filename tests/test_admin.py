@@ -19,6 +19,7 @@ from django.urls import reverse
 from circulation.records.models import (
     Acknowledgement,
     Attachment,
+    AuditAction,
     AuditEvent,
     Membership,
     Notice,
@@ -416,13 +417,16 @@ def test_audit_log_filters_by_every_action_family(superuser: Person) -> None:
 
     notice = sample_notice()
     with transaction.atomic():
-        record_event(Actor(superuser), "record.downloaded", notice, notice_id=notice.pk)
+        record_event(Actor(superuser), AuditAction.RECORD_DOWNLOADED, notice, notice_id=notice.pk)
     client = login(superuser)
     url = reverse("admin:records_auditevent_changelist")
 
     page = client.get(url).content.decode()
-    for family in ("notice", "ack", "record", "archive"):
+    for family in ("notice", "ack", "record", "archive", "auth"):
         assert f"?action={family}.%2A" in page or f"?action={family}.*" in page
+    # every action of the vocabulary is offered, by its Chinese name beside its stored code
+    for action in AuditAction:
+        assert f"{action.label} {action.value}" in page
     filtered = client.get(url, {"action": "record.*"})
     shown = [event.action for event in filtered.context["cl"].result_list]
     assert shown == ["record.downloaded"]

@@ -22,7 +22,7 @@ from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.render import EmbeddedFile, embedded_name, render_record
 from circulation.ackrecord.sandbox import SandboxError
-from circulation.records.models import Attachment, Notice
+from circulation.records.models import Attachment, AuditAction, Notice
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -157,7 +157,7 @@ def render_and_store(
                 pruned = _prune_superseded(rendition)
                 record_event(
                     actor,
-                    "record.generated",
+                    AuditAction.RECORD_GENERATED,
                     rendition,
                     notice_id=notice_id,
                     data={
@@ -270,7 +270,7 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
         locked.save(update_fields=["frozen", "frozen_at"])
         record_event(
             actor,
-            "record.frozen",
+            AuditAction.RECORD_FROZEN,
             locked,
             notice_id=locked.notice_id,
             data={"rendition": str(locked.pk), "sha256": locked.sha256},
@@ -288,5 +288,9 @@ def record_download(
         data["archival_code"] = archival_code
     with transaction.atomic(durable=True):
         record_event(
-            actor, "record.downloaded", rendition, notice_id=rendition.notice_id, data=data
+            actor,
+            AuditAction.RECORD_DOWNLOADED,
+            rendition,
+            notice_id=rendition.notice_id,
+            data=data,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from circulation.ackrecord.models import RecordRendition
-from circulation.records.models import AuditEvent, Notice, Person
+from circulation.records.models import AuditAction, AuditEvent, Notice, Person
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Superseded:
 def superseded_record(user: Person, pk: uuid.UUID) -> Superseded | None:
     """What replaced the record ``pk``, if it was superseded and ``user`` may see its notice."""
     events = AuditEvent.objects.filter(
-        action="record.generated", data__superseded__contains=[str(pk)]
+        action=AuditAction.RECORD_GENERATED, data__superseded__contains=[str(pk)]
     ).select_related("notice")
     if not user.is_superuser:
         if user.organisation_id is None:

@@ -22,11 +22,10 @@ from django.db import transaction
 
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.verification import VerifyResult, verify_record
-from circulation.records.models import AuditEvent, Notice
+from circulation.records.models import AuditAction, AuditEvent, Notice
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 
-ACTION = "archive.verified"
 REPEAT_WINDOW = timedelta(seconds=10)
 
 
@@ -75,7 +74,7 @@ def _verdict(outcome: dict[str, Any]) -> tuple[Any, ...]:
 
 def _last_event(record: ArchivedRecord) -> AuditEvent | None:
     return (
-        AuditEvent.objects.filter(notice_id=record.notice_id, action=ACTION)
+        AuditEvent.objects.filter(notice_id=record.notice_id, action=AuditAction.ARCHIVE_VERIFIED)
         .select_related("actor")
         .only("id", "seq", "at", "data", "actor_username", "actor__display_name")
         .order_by("-seq")
@@ -122,7 +121,7 @@ def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
             return replace(result, checked_at=previous.at)
         event = record_event(
             actor,
-            ACTION,
+            AuditAction.ARCHIVE_VERIFIED,
             record,
             notice_id=record.notice_id,
             data={

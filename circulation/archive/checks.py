@@ -14,14 +14,14 @@ from circulation.archive.pdfinspect import PdfFacts
 from circulation.archive.report import ChecksReport
 from circulation.archive.sealing import attachment_digests
 from circulation.records.active_content import find_active_content
-from circulation.records.models import Acknowledgement, Attachment, AuditEvent, Notice
+from circulation.records.models import Acknowledgement, Attachment, AuditAction, AuditEvent, Notice
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import ACK_TERMINAL_STATES
 
-HANDLING_EVENTS = {
-    "notice.registered": "登记",
-    "notice.forwarded": "传阅",
-    "notice.completed": "办结",
+HANDLING_EVENTS: dict[str, str] = {
+    AuditAction.NOTICE_REGISTERED: "登记",
+    AuditAction.NOTICE_FORWARDED: "传阅",
+    AuditAction.NOTICE_COMPLETED: "办结",
 }
 RECORD_JSON = "record.json"
 

@@ -23,7 +23,7 @@ from circulation.archive.catalogue import catalogue_rows
 from circulation.archive.checkpoint import Checkpoint, sign_detached
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.seal import Seal, trust_roots
-from circulation.records.models import AuditEvent, Notice, Secrecy, Urgency
+from circulation.records.models import AuditAction, AuditEvent, Notice, Secrecy, Urgency
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 README_NAME = "说明文件.TXT"
@@ -34,19 +34,19 @@ ROOTS = "root.pem"
 CHECKPOINT_FOLDER = "audit-checkpoint"
 
 # 办理信息: the audit actions that are a step of handling the document, and their names.
-HANDLING_STEPS = {
-    "notice.received": "签收",
-    "notice.registered": "登记",
-    "notice.returned": "初审（退回来文单位）",
-    "notice.forwarded": "传阅",
-    "notice.reminded": "催办",
-    "notice.escalated": "催办（升级）",
-    "ack.read": "阅读",
-    "ack.confirmed": "阅知确认",
-    "ack.returned": "退回",
-    "notice.withdrawn": "撤回",
-    "notice.completed": "办结",
-    "notice.archived": "归档",
+HANDLING_STEPS: dict[str, str] = {
+    AuditAction.NOTICE_RECEIVED: "签收",
+    AuditAction.NOTICE_REGISTERED: "登记",
+    AuditAction.NOTICE_RETURNED: "初审（退回来文单位）",
+    AuditAction.NOTICE_FORWARDED: "传阅",
+    AuditAction.NOTICE_REMINDED: "催办",
+    AuditAction.NOTICE_ESCALATED: "催办（升级）",
+    AuditAction.ACK_READ: "阅读",
+    AuditAction.ACK_CONFIRMED: "阅知确认",
+    AuditAction.ACK_RETURNED: "退回",
+    AuditAction.NOTICE_WITHDRAWN: "撤回",
+    AuditAction.NOTICE_COMPLETED: "办结",
+    AuditAction.NOTICE_ARCHIVED: "归档",
 }
 DIRECTORY_COLUMNS = [
     "顺序号",

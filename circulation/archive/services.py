@@ -42,7 +42,7 @@ from circulation.archive.sm3 import sm3_hex
 from circulation.archive.stamp import StampData, apply_stamp
 from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
-from circulation.records.models import Attachment, Notice, Organisation, Unit
+from circulation.records.models import Attachment, AuditAction, Notice, Organisation, Unit
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -364,7 +364,7 @@ def archive_notice(
             record.save()
             record_event(
                 actor,
-                "notice.archived",
+                AuditAction.NOTICE_ARCHIVED,
                 notice,
                 notice_id=notice.pk,
                 from_state=NoticeState.COMPLETED,
@@ -396,7 +396,7 @@ def record_download(
     with transaction.atomic(durable=True):
         record_event(
             actor,
-            "archive.downloaded",
+            AuditAction.ARCHIVE_DOWNLOADED,
             record,
             notice_id=record.notice_id,
             data={

@@ -24,7 +24,7 @@ from circulation.archive.seal import SealConfigurationError, trust_roots
 from circulation.archive.sealed_data import compare_sealed_data, sealed_record_data
 from circulation.archive.sealing import attachment_digests, row_hash
 from circulation.archive.signature_check import CheckLine, validate_signature
-from circulation.records.models import Attachment, AuditEvent
+from circulation.records.models import Attachment, AuditAction, AuditEvent
 from workflows.services.audit import event_hash
 
 
@@ -85,7 +85,7 @@ def _line(checks: list[CheckLine], code: str, ok: bool, zh: str, en: str) -> Non
 
 def _check_event(record: ArchivedRecord, computed_row_hash: str, problems: list[Problem]) -> None:
     event = (
-        AuditEvent.objects.filter(notice_id=record.notice_id, action="notice.archived")
+        AuditEvent.objects.filter(notice_id=record.notice_id, action=AuditAction.NOTICE_ARCHIVED)
         .order_by("-seq")
         .first()
     )

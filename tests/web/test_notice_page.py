@@ -74,6 +74,17 @@ def test_the_clerk_sees_everything(bureau: Bureau, notice: Any) -> None:
     assert "原因：误发" in html
 
 
+def test_the_history_names_each_action_in_the_reader_s_language(
+    bureau: Bureau, notice: Any
+) -> None:
+    client = signed_in(bureau.clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/notices/{notice.pk}/").content.decode()
+    for label in ("Register", "Circulate", "Confirmed as read", "Returned by recipient"):
+        assert f'<span class="timeline-action">{label}</span>' in html
+    assert '<span class="timeline-action">确认阅知</span>' not in html
+
+
 def test_archivist_and_leader_see_everything_too(bureau: Bureau, notice: Any) -> None:
     leaders = Unit.objects.create(
         organisation=bureau.org, code="LD", name="局领导", kind=UnitKind.LEADERSHIP

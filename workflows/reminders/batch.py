@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q
 
-from circulation.records.models import Acknowledgement, Notice
+from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.calendar import Workdays
 from workflows.models import Reminder, ReminderKind
 from workflows.reminders import sql
@@ -189,7 +189,7 @@ def audit_batch(acks: Sequence[Claimed], created: Sequence[Created]) -> None:
             reminded[ack.notice_id][row.kind].append(ack.username)
     specs = [
         EventSpec(
-            "notice.reminded",
+            AuditAction.NOTICE_REMINDED,
             Notice(pk=nid),  # the event names the notice by its label and id only
             notice_id=nid,
             data={kind: sorted(names) for kind, names in sorted(reminded[nid].items())},
@@ -198,7 +198,7 @@ def audit_batch(acks: Sequence[Claimed], created: Sequence[Created]) -> None:
     ]
     specs += [
         EventSpec(
-            "notice.escalated",
+            AuditAction.NOTICE_ESCALATED,
             Notice(pk=nid),
             notice_id=nid,
             data={

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Notice, Unit
+from circulation.records.models import Acknowledgement, AuditAction, Notice, Unit
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import ManualRemind, Reminder, ReminderKind
 from workflows.reminders.digests import DigestStats, write_reminder_digests
@@ -133,5 +133,5 @@ def send_manual_reminders(
         data["unit"] = unit.code
     data["recipients"] = len(acks)
     data["people"] = sorted(ack.person.username for ack in acks)
-    record_event(actor, "notice.reminded", notice, notice_id=notice.pk, data=data)
+    record_event(actor, AuditAction.NOTICE_REMINDED, notice, notice_id=notice.pk, data=data)
     return manual, stats

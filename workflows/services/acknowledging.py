@@ -7,7 +7,7 @@ that already happened returns the acknowledgement unchanged and records nothing.
 from django.db import transaction
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, ConfirmMethod
+from circulation.records.models import Acknowledgement, AuditAction, ConfirmMethod
 from workflows.machines import AckState
 from workflows.reminders.announcements import announce_return
 from workflows.services.audit import record_event
@@ -51,7 +51,7 @@ def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
         ack.save(update_fields=["state", "opened_at"])
         record_event(
             actor,
-            "ack.read",
+            AuditAction.ACK_READ,
             ack,
             notice_id=ack.notice_id,
             from_state=AckState.PENDING,
@@ -92,7 +92,7 @@ def confirm_acknowledgement(
         ack.save(update_fields=["state", "confirmed_at", "comment", "confirm_method", "confirm_ip"])
         record_event(
             actor,
-            "ack.confirmed",
+            AuditAction.ACK_CONFIRMED,
             ack,
             notice_id=ack.notice_id,
             from_state=AckState.READ,
@@ -150,7 +150,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
         announce_return(ack, actor.user, ack.returned_at)
         record_event(
             actor,
-            "ack.returned",
+            AuditAction.ACK_RETURNED,
             ack,
             notice_id=ack.notice_id,
             from_state=from_state,

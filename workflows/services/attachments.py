@@ -10,7 +10,7 @@ from django.db import transaction
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records.active_content import find_active_content
-from circulation.records.models import Attachment, Notice, Person
+from circulation.records.models import Attachment, AuditAction, Notice, Person
 from circulation.records.selectors import visible_notices
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
@@ -80,7 +80,7 @@ def add_attachment(
             attachment.save(force_insert=True)
             record_event(
                 actor,
-                "notice.attachment_added",
+                AuditAction.NOTICE_ATTACHMENT_ADDED,
                 attachment,
                 notice_id=notice.pk,
                 data={

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from circulation.records.models import AuditChainHead, AuditEvent, Notice
+from circulation.records.models import AuditAction, AuditChainHead, AuditEvent, Notice
 from workflows.services.context import Actor
 
 GENESIS_HASH = "0" * 64
@@ -97,7 +97,7 @@ SELECT id, seq, prev_hash, hash FROM appended
 
 def record_event(
     actor: Actor | None,
-    action: str,
+    action: AuditAction,
     obj: Any,
     *,
     notice_id: int | None = None,
@@ -106,6 +106,9 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction that made the change it records.
+
+    ``action`` is a member of :class:`~circulation.records.models.AuditAction` (a new kind of
+    event is a new member there, with its Chinese name).
 
     Callers take their own row locks first; the chain head is always locked last, so the lock
     order (notice → acknowledgement → chain head) is the same everywhere. The append is one
@@ -170,7 +173,7 @@ def _new_event(actor: Actor | None, spec: "EventSpec", at: datetime) -> AuditEve
 class EventSpec:
     """One event for :func:`record_events`: what ``record_event`` takes after the actor."""
 
-    action: str
+    action: AuditAction
     obj: Any
     notice_id: int | None = None
     from_state: str = ""

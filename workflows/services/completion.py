@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from circulation.ackrecord.serving import request_render
-from circulation.records.models import Acknowledgement, Notice
+from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -64,7 +64,7 @@ def complete_locked(actor: Actor | None, notice: Notice) -> None:
     notice.save()
     record_event(
         actor,
-        "notice.completed",
+        AuditAction.NOTICE_COMPLETED,
         notice,
         notice_id=notice.pk,
         from_state=NoticeState.CIRCULATING,

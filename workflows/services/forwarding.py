@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from circulation.records.models import (
     Acknowledgement,
+    AuditAction,
     CirculationRound,
     Membership,
     Notice,
@@ -249,7 +250,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
         notice.save()
         record_event(
             actor,
-            "notice.forwarded",
+            AuditAction.NOTICE_FORWARDED,
             notice,
             notice_id=notice.pk,
             from_state=from_state,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from circulation.records.doc_number import DocNumberError, ParsedDocNumber, parse_doc_number
 from circulation.records.models import (
+    AuditAction,
     Handling,
     Notice,
     Organisation,
@@ -190,7 +191,7 @@ def _create_registered(
     registration_seq = _next_registration_seq(organisation, year)
     record_event(
         actor,
-        "notice.received",
+        AuditAction.NOTICE_RECEIVED,
         notice,
         notice_id=notice.pk,
         to_state=NoticeState.RECEIVED,
@@ -203,7 +204,7 @@ def _create_registered(
     notice.save()
     record_event(
         actor,
-        "notice.registered",
+        AuditAction.NOTICE_REGISTERED,
         notice,
         notice_id=notice.pk,
         from_state=NoticeState.RECEIVED,
@@ -237,7 +238,7 @@ def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
         notice.save()
         record_event(
             actor,
-            "notice.returned",
+            AuditAction.NOTICE_RETURNED,
             notice,
             notice_id=notice.pk,
             from_state=NoticeState.REGISTERED,

@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
-from circulation.records.models import Person
+from circulation.records.models import AuditAction, Person
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 from workflows.services.errors import DomainError, InvalidInput, RateLimited
@@ -116,7 +116,7 @@ def record_lockout(username: str, ip: str | None, failures: int, path: str) -> N
     with transaction.atomic():
         record_event(
             None,
-            "auth.locked_out",
+            AuditAction.AUTH_LOCKED_OUT,
             person,
             data={
                 "username": username,

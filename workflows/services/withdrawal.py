@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Notice
+from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_locked
@@ -68,7 +68,7 @@ def _withdraw_locked(
     notice.save()
     record_event(
         actor,
-        "notice.withdrawn",
+        AuditAction.NOTICE_WITHDRAWN,
         notice,
         notice_id=notice.pk,
         from_state=NoticeState.CIRCULATING,

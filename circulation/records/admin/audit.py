@@ -19,34 +19,15 @@ from circulation.records.admin.display import (
     labelled_code,
 )
 from circulation.records.admin.scoping import OrganisationScopedAdmin
-from circulation.records.models import AuditEvent
+from circulation.records.models import AuditAction, AuditEvent
 from workflows.services.audit import Scope, verify_chain
 
-KNOWN_ACTIONS = (
-    "notice.received",
-    "notice.registered",
-    "notice.returned",
-    "notice.attachment_added",
-    "notice.forwarded",
-    "notice.reminded",
-    "notice.escalated",
-    "notice.withdrawn",
-    "notice.completed",
-    "notice.archived",
-    "ack.read",
-    "ack.confirmed",
-    "ack.returned",
-    "record.generated",
-    "record.frozen",
-    "record.downloaded",
-    "archive.downloaded",
-    "archive.verified",
-)
 ACTION_FAMILIES = {
     "notice": "收文",
     "ack": "阅知确认",
     "record": "阅知确认单",
     "archive": "档案",
+    "auth": "登录",
 }
 
 
@@ -62,7 +43,7 @@ class ActionFilter(admin.SimpleListFilter):
             for family, label in ACTION_FAMILIES.items()
         ]
         return prefixes + [
-            (action, f"{ACTION_LABELS.get(action, action)} {action}") for action in KNOWN_ACTIONS
+            (action.value, f"{action.label} {action.value}") for action in AuditAction
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -7,37 +7,18 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from circulation.archive.codes import Retention
 from circulation.archive.report import ASPECTS
-from circulation.records.models import ConfirmMethod
+from circulation.records.models import AuditAction, ConfirmMethod
 from workflows.machines import AckState, NoticeState
 
 EMPTY = "—"
 
-ACTION_LABELS = {
-    "notice.received": "签收",
-    "notice.registered": "登记",
-    "notice.returned": "初审退回",
-    "notice.attachment_added": "上传附件",
-    "notice.forwarded": "传阅",
-    "notice.reminded": "催办",
-    "notice.escalated": "催办升级",
-    "notice.withdrawn": "撤回",
-    "notice.completed": "办结",
-    "notice.archived": "归档",
-    "ack.read": "已阅",
-    "ack.confirmed": "确认阅知",
-    "ack.returned": "退回阅知",
-    "record.generated": "生成阅知确认单",
-    "record.frozen": "冻结阅知确认单",
-    "record.downloaded": "下载阅知确认单",
-    "archive.downloaded": "下载归档文件",
-    "archive.verified": "校验归档文件",
-    "auth.locked_out": "账号锁定",
-}
+ACTION_LABELS: dict[str, Promise] = {action.value: action.label for action in AuditAction}
 """审计动作的中文名 (the dotted code stays visible beside it: it is what the API returns)."""
 
 STATE_LABELS: dict[str, str] = {
@@ -116,7 +97,7 @@ def coded(code: str, labels: Mapping[str, str]) -> str:
     return labels.get(code, code) if code else EMPTY
 
 
-def labelled_code(code: str, labels: Mapping[str, str]) -> SafeString:
+def labelled_code(code: str, labels: Mapping[str, str | Promise]) -> SafeString:
     """The Chinese name with the code beside it in small print (``归档 notice.archived``)."""
     if not code:
         return format_html("{}", EMPTY)

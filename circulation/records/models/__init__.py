@@ -1,6 +1,6 @@
 from circulation.records.models.acknowledgement import Acknowledgement, ConfirmMethod
 from circulation.records.models.attachment import Attachment
-from circulation.records.models.audit import AuditChainHead, AuditEvent
+from circulation.records.models.audit import AuditAction, AuditChainHead, AuditEvent
 from circulation.records.models.notice import (
     CirculationRound,
     Handling,
@@ -14,6 +14,7 @@ from circulation.records.models.organisation import Membership, Organisation, Pe
 __all__ = [
     "Acknowledgement",
     "Attachment",
+    "AuditAction",
     "AuditChainHead",
     "AuditEvent",
     "CirculationRound",

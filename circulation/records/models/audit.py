@@ -10,6 +10,40 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditAction(models.TextChoices):
+    """Every action an audit event records: its stored code (``notice.forwarded``, what the API
+    and the admin show) and its Chinese name. A new kind of event is a new member here; services
+    pass the member to ``record_event``, never a string literal."""
+
+    NOTICE_RECEIVED = "notice.received", _("签收")
+    NOTICE_REGISTERED = "notice.registered", _("登记")
+    NOTICE_RETURNED = "notice.returned", _("初审退回")
+    NOTICE_ATTACHMENT_ADDED = "notice.attachment_added", _("上传附件")
+    NOTICE_FORWARDED = "notice.forwarded", _("传阅")
+    NOTICE_REMINDED = "notice.reminded", _("催办")
+    NOTICE_ESCALATED = "notice.escalated", _("催办升级")
+    NOTICE_WITHDRAWN = "notice.withdrawn", _("撤回")
+    NOTICE_COMPLETED = "notice.completed", _("办结")
+    NOTICE_ARCHIVED = "notice.archived", _("归档")
+    ACK_READ = "ack.read", _("已阅")
+    ACK_CONFIRMED = "ack.confirmed", _("确认阅知")
+    ACK_RETURNED = "ack.returned", _("退回阅知")
+    RECORD_GENERATED = "record.generated", _("生成阅知确认单")
+    RECORD_FROZEN = "record.frozen", _("冻结阅知确认单")
+    RECORD_DOWNLOADED = "record.downloaded", _("下载阅知确认单")
+    ARCHIVE_DOWNLOADED = "archive.downloaded", _("下载归档文件")
+    ARCHIVE_VERIFIED = "archive.verified", _("校验归档文件")
+    AUTH_LOCKED_OUT = "auth.locked_out", _("账号锁定")
+
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The name of a stored code in the current language; an unknown code as it is."""
+        try:
+            return str(cls(code).label)
+        except ValueError:
+            return code
+
+
 class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"))

@@ -27,8 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from circulation.ackrecord.access import may_read_whole_record
-from circulation.records.admin.display import ACTION_LABELS
-from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
+from circulation.records.models import Acknowledgement, AuditAction, AuditEvent, Notice, Person
 from circulation.records.selectors import (
     PROGRESS_KEYS,
     headed_unit_ids,
@@ -173,7 +172,7 @@ def _timeline(
     return [
         TimelineEntry(
             event=e,
-            label=str(ACTION_LABELS.get(e.action, e.action)),
+            label=AuditAction.label_of(e.action),
             detail=_detail(e),
             at_iso=local_iso(e.at),
             at_text=local_minute(e.at),
@@ -225,9 +224,9 @@ def _detail(event: AuditEvent) -> str:
     data = event.data if isinstance(event.data, dict) else {}
     if data.get("reason"):
         return str(_("原因：%(reason)s") % {"reason": data["reason"]})
-    if event.action == "notice.reminded" and "recipients" in data:
+    if event.action == AuditAction.NOTICE_REMINDED and "recipients" in data:
         return str(_("催办 %(count)s 人") % {"count": data["recipients"]})
-    if event.action == "notice.forwarded" and "recipients_added" in data:
+    if event.action == AuditAction.NOTICE_FORWARDED and "recipients_added" in data:
         return str(_("新增接收人 %(count)s 人") % {"count": data["recipients_added"]})
     return ""
 

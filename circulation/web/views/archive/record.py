@@ -23,8 +23,7 @@ from circulation.archive import checking, services
 from circulation.archive.access import get_record
 from circulation.archive.downloads import open_sealed_record
 from circulation.archive.models import ArchivedRecord
-from circulation.records.admin.display import ACTION_LABELS
-from circulation.records.models import AuditEvent, Person
+from circulation.records.models import AuditAction, AuditEvent, Person
 from circulation.web.views.archive.common import archivist, in_language, report_view, web_actor
 from workflows.services.errors import DomainError
 
@@ -130,11 +129,11 @@ def _detail(event: AuditEvent) -> str:
     data = event.data if isinstance(event.data, dict) else {}
     if data.get("reason"):
         return _("原因：%(reason)s") % {"reason": data["reason"]}
-    if event.action == checking.ACTION:
+    if event.action == AuditAction.ARCHIVE_VERIFIED:
         return _("完好") if data.get("ok") else _("发现问题")
-    if event.action == "notice.reminded" and "recipients" in data:
+    if event.action == AuditAction.NOTICE_REMINDED and "recipients" in data:
         return _("催办 %(count)s 人") % {"count": data["recipients"]}
-    if event.action == "notice.forwarded" and "recipients_added" in data:
+    if event.action == AuditAction.NOTICE_FORWARDED and "recipients_added" in data:
         return _("新增接收人 %(count)s 人") % {"count": data["recipients_added"]}
     return ""
 
@@ -152,7 +151,7 @@ def _history(record: ArchivedRecord) -> tuple[list[HistoryEntry], int]:
     return [
         HistoryEntry(
             at=e.at,
-            label=str(ACTION_LABELS.get(e.action, e.action)),
+            label=AuditAction.label_of(e.action),
             actor=(e.actor.display_name if e.actor else "") or e.actor_username or system,
             detail=_detail(e),
         )
