@@ -11,7 +11,7 @@ from typing import Any
 
 import pikepdf
 
-from circulation.ackrecord.data import collect_record_data, content_hash
+from circulation.ackrecord.data import RecordData, collect_record_data, content_hash
 
 RECORD_JSON = "record.json"
 
@@ -127,9 +127,13 @@ def _rows(
         )
 
 
-def compare_sealed_data(sealed: dict[str, Any], notice_id: int) -> list[Difference]:
-    """Every difference between the sealed record data and the database's data now."""
-    now = collect_record_data(notice_id)
+def compare_sealed_data(
+    sealed: dict[str, Any], notice_id: int, *, now: RecordData | None = None
+) -> list[Difference]:
+    """Every difference between the sealed record data and the database's data now (``now``:
+    that data when the caller read it already, e.g. for a batch of records)."""
+    if now is None:
+        now = collect_record_data(notice_id)
     differences = [
         *_rows("recipient", _recipients(sealed), _recipients(now), RECIPIENT_FIELDS),
         *_rows("attachment", _attachments(sealed), _attachments(now), ATTACHMENT_FIELDS),

@@ -12,12 +12,15 @@ was archived unsigned).
 
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import x509
 from django.utils import timezone
 
+from circulation.ackrecord.data import RecordData, collect_records_data
 from circulation.archive import sm3
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.seal import SealConfigurationError, trust_roots
@@ -83,12 +86,22 @@ def _line(checks: list[CheckLine], code: str, ok: bool, zh: str, en: str) -> Non
     checks.append(CheckLine(code, ok, zh, en))
 
 
-def _check_event(record: ArchivedRecord, computed_row_hash: str, problems: list[Problem]) -> None:
-    event = (
-        AuditEvent.objects.filter(notice_id=record.notice_id, action=AuditAction.NOTICE_ARCHIVED)
-        .order_by("-seq")
-        .first()
+def _archiving_events(notice_ids: list[int]) -> dict[int, AuditEvent]:
+    """The newest ``notice.archived`` event of each notice, in one query."""
+    events = (
+        AuditEvent.objects.filter(notice_id__in=notice_ids, action=AuditAction.NOTICE_ARCHIVED)
+        .order_by("notice_id", "-seq")
+        .distinct("notice_id")
     )
+    return {event.notice_id: event for event in events if event.notice_id is not None}
+
+
+def _check_event(
+    record: ArchivedRecord,
+    computed_row_hash: str,
+    problems: list[Problem],
+    event: AuditEvent | None,
+) -> None:
     if event is None:
         problems.append(Problem("audit_missing", "缺少归档审计事件", "No notice.archived event"))
         return
@@ -123,9 +136,14 @@ def _check_event(record: ArchivedRecord, computed_row_hash: str, problems: list[
         )
 
 
-def _check_attachments(record: ArchivedRecord, problems: list[Problem]) -> None:
-    entries = record.attachments if isinstance(record.attachments, list) else []
-    rows = Attachment.objects.in_bulk([e.get("id") for e in entries if isinstance(e, dict)])
+def _attachment_entries(record: ArchivedRecord) -> list[Any]:
+    return record.attachments if isinstance(record.attachments, list) else []
+
+
+def _check_attachments(
+    record: ArchivedRecord, problems: list[Problem], rows: dict[Any, Attachment]
+) -> None:
+    entries = _attachment_entries(record)
     for entry in entries:
         attachment = rows.get(entry.get("id")) if isinstance(entry, dict) else None
         name = entry.get("name", "?") if isinstance(entry, dict) else "?"
@@ -161,7 +179,9 @@ def _check_attachments(record: ArchivedRecord, problems: list[Problem]) -> None:
             )
 
 
-def _check_sealed_data(record: ArchivedRecord, data: bytes, problems: list[Problem]) -> None:
+def _check_sealed_data(
+    record: ArchivedRecord, data: bytes, problems: list[Problem], now: RecordData | None
+) -> None:
     """The acknowledgements and attachments in the database against the sealed ``record.json``
     (only for an unaltered file: an altered one is reported already and proves nothing)."""
     sealed = sealed_record_data(io.BytesIO(data))
@@ -174,22 +194,28 @@ def _check_sealed_data(record: ArchivedRecord, data: bytes, problems: list[Probl
             )
         )
         return
-    for diff in compare_sealed_data(sealed, record.notice_id):
+    for diff in compare_sealed_data(sealed, record.notice_id, now=now):
         problems.append(Problem(diff.code, diff.message, diff.message_en, diff.subject, diff.field))
 
 
 def _check_signature(
-    record: ArchivedRecord, data: bytes, problems: list[Problem], checks: list[CheckLine]
+    record: ArchivedRecord,
+    data: bytes,
+    problems: list[Problem],
+    checks: list[CheckLine],
+    roots: list[x509.Certificate] | SealConfigurationError,
 ) -> dict[str, Any] | None:
     """The PAdES signature: each of its checks a line; failures are problems too. A record that
     was archived unsigned (no seal configured then) says so and has no ``signature``."""
-    try:
-        roots = trust_roots()
-    except SealConfigurationError as exc:
-        roots = []
-        problems.append(Problem("trust_roots_unreadable", str(exc), str(exc), field="signature"))
+    trusted: list[x509.Certificate] = []
+    if isinstance(roots, SealConfigurationError):
+        problems.append(
+            Problem("trust_roots_unreadable", str(roots), str(roots), field="signature")
+        )
+    else:
+        trusted = roots
     report = validate_signature(
-        data, roots, expected=record.signature, archived_at=record.archived_at
+        data, trusted, expected=record.signature, archived_at=record.archived_at
     )
     if not record.signature and not report.present:
         _line(
@@ -216,9 +242,58 @@ def _check_signature(
     return report.summary()
 
 
+@dataclass
+class _Batch:
+    """What verifying a batch of records reads from the database, in a fixed number of queries
+    for any batch size (:data:`BATCH_QUERIES`): the archiving events, the attachments' rows, the
+    records' data now; and the trust roots, read once."""
+
+    events: dict[int, AuditEvent]
+    attachments: dict[Any, Attachment]
+    data: dict[int, RecordData]
+    roots: list[x509.Certificate] | SealConfigurationError
+
+    @classmethod
+    def read(cls, records: Sequence[ArchivedRecord]) -> "_Batch":
+        notice_ids = [record.notice_id for record in records]
+        ids = [
+            entry.get("id")
+            for record in records
+            for entry in _attachment_entries(record)
+            if isinstance(entry, dict)
+        ]
+        try:
+            roots: list[x509.Certificate] | SealConfigurationError = trust_roots()
+        except SealConfigurationError as exc:
+            roots = exc
+        return cls(
+            events=_archiving_events(notice_ids),
+            attachments=Attachment.objects.in_bulk(ids),
+            data=collect_records_data(notice_ids),
+            roots=roots,
+        )
+
+
+# Queries per batch: the archiving events (1), the attachments (1), the record data (6).
+BATCH_QUERIES = 8
+
+
+def verify_records(records: Sequence[ArchivedRecord]) -> list[VerifyResult]:
+    """:func:`verify_record` of many records, reading the database once per batch
+    (:data:`BATCH_QUERIES` statements, whatever the number of records and recipients)."""
+    if not records:
+        return []
+    batch = _Batch.read(records)
+    return [_verify(record, batch) for record in records]
+
+
 def verify_record(record: ArchivedRecord) -> VerifyResult:
     """Recompute the sealed file's and the attachments' hashes and compare with what was sealed;
-    validate the file's signature."""
+    validate the file's signature; compare the data sealed in the file with the database."""
+    return verify_records([record])[0]
+
+
+def _verify(record: ArchivedRecord, batch: _Batch) -> VerifyResult:
     problems: list[Problem] = []
     checks: list[CheckLine] = []
     data = _read(record)
@@ -278,7 +353,7 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
             )
         )
     before = len(problems)
-    _check_event(record, computed, problems)
+    _check_event(record, computed, problems, batch.events.get(record.notice_id))
     ok = len(problems) == before and computed == record.row_sha256
     _line(
         checks,
@@ -290,7 +365,7 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
         else "The archive row or its audit event was altered",
     )
     before = len(problems)
-    _check_attachments(record, problems)
+    _check_attachments(record, problems, batch.attachments)
     ok = len(problems) == before
     _line(
         checks,
@@ -303,10 +378,10 @@ def verify_record(record: ArchivedRecord) -> VerifyResult:
     )
     signature = None
     if data is not None:
-        signature = _check_signature(record, data, problems, checks)
+        signature = _check_signature(record, data, problems, checks, batch.roots)
     if data is not None and actual == record.record_sha256:
         before = len(problems)
-        _check_sealed_data(record, data, problems)
+        _check_sealed_data(record, data, problems, batch.data.get(record.notice_id))
         ok = len(problems) == before
         _line(
             checks,
