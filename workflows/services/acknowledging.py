@@ -1,10 +1,13 @@
 """阅知确认: open (已阅), confirm (已确认) and return (退回) one's own acknowledgement.
 
-Only the recipient acts on an acknowledgement; anyone else gets "not found". Repeating an action
-that already happened returns the acknowledgement unchanged and records nothing.
+Only the recipient acts on an acknowledgement, or their delegate while a delegation (代理) is in
+force (:mod:`workflows.services.delegation`): the answer then keeps who acted (``acted_by``) and
+its audit event names the recipient (``on_behalf_of``); anyone else gets "not found". Repeating an
+action that already happened returns the acknowledgement unchanged and records nothing.
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, AuditAction, ConfirmMethod
@@ -13,14 +16,23 @@ from workflows.reminders.announcements import announce_return
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
+from workflows.services.delegation import Acting, inbox_people, resolve_actor
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found
 from workflows.services.signin import verify_password
 from workflows.services.validation import COMMENT, clean_reason, clean_text
 
 
-def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
-    """The caller's own acknowledgement, locked, with what the caller shows of it loaded.
+def answerable(actor: Actor) -> Q:
+    """The acknowledgements the caller may answer now: their own, and those of the people they
+    are the delegate of (a subquery: no statement of its own)."""
+    return Q(person_id__in=inbox_people(actor.user))
+
+
+def _locked_own_ack(actor: Actor, ack_id: int) -> tuple[Acknowledgement, Acting]:
+    """The caller's own acknowledgement (or their principal's), locked, with what the caller
+    shows of it loaded, and who acts on it (the delegation row locked too: a cancellation
+    committed first wins).
 
     Only the acknowledgement row is locked: recipients of one notice answer in parallel.
     Withdrawing the notice locks the notice and then its open acknowledgements, so it waits for
@@ -30,25 +42,27 @@ def _locked_own_ack(actor: Actor, ack_id: int) -> Acknowledgement:
     """
     ack = (
         Acknowledgement.objects.select_for_update(of=("self",))
-        .select_related("notice", "round", "unit")  # read along; only the ack row is locked
-        .filter(pk=ack_id, person=actor.user)
+        # read along (the acknowledgement's row alone is locked)
+        .select_related("notice", "round", "unit", "person", "acted_by")
+        .filter(answerable(actor), pk=ack_id)
         .order_by()  # no join to the notice (its default ordering) that FOR UPDATE would lock
         .first()
     )
     if ack is None:
         raise not_found()
-    return ack
+    return ack, resolve_actor(actor.user, ack.person_id, lock=True)
 
 
 def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
     """已阅: the recipient opened the notice. Only the first opening is recorded."""
     with transaction.atomic(durable=True):
-        ack = _locked_own_ack(actor, ack_id)
+        ack, acting = _locked_own_ack(actor, ack_id)
         if ack.state != AckState.PENDING:
             return ack
         ack.mark_read()
         ack.opened_at = timezone.now()
-        ack.save(update_fields=["state", "opened_at"])
+        ack.acted_by = acting.acted_by
+        ack.save(update_fields=["state", "opened_at", "acted_by"])
         record_event(
             actor,
             AuditAction.ACK_READ,
@@ -56,6 +70,7 @@ def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
             notice_id=ack.notice_id,
             from_state=AckState.PENDING,
             to_state=AckState.READ,
+            data=acting.audit_data(),
         )
     return ack
 
@@ -67,7 +82,7 @@ def confirm_acknowledgement(
     comment = clean_text(comment, COMMENT)
     method = _confirm_method(actor, ack_id, password)
     with transaction.atomic(durable=True):
-        ack = _locked_own_ack(actor, ack_id)
+        ack, acting = _locked_own_ack(actor, ack_id)
         if ack.state == AckState.CONFIRMED:
             return ack
         if ack.state == AckState.PENDING:
@@ -89,7 +104,17 @@ def confirm_acknowledgement(
         ack.comment = comment
         ack.confirm_method = method
         ack.confirm_ip = actor.ip
-        ack.save(update_fields=["state", "confirmed_at", "comment", "confirm_method", "confirm_ip"])
+        ack.acted_by = acting.acted_by
+        ack.save(
+            update_fields=[
+                "state",
+                "confirmed_at",
+                "comment",
+                "confirm_method",
+                "confirm_ip",
+                "acted_by",
+            ]
+        )
         record_event(
             actor,
             AuditAction.ACK_CONFIRMED,
@@ -97,7 +122,7 @@ def confirm_acknowledgement(
             notice_id=ack.notice_id,
             from_state=AckState.READ,
             to_state=AckState.CONFIRMED,
-            data={"method": method, "comment": comment},
+            data={"method": method, "comment": comment, **acting.audit_data()},
         )
     complete_after_answer(actor, ack.notice_id)
     return ack
@@ -114,7 +139,7 @@ def _confirm_method(actor: Actor, ack_id: int, password: str | None) -> str:
     required = organisation is not None and organisation.require_password_on_confirm
     if not password and not required:
         return actor.method  # the locked lookup in the transaction answers "not found"
-    if not Acknowledgement.objects.filter(pk=ack_id, person=actor.user).exists():
+    if not Acknowledgement.objects.filter(answerable(actor), pk=ack_id).exists():
         raise not_found()
     if not password:
         raise InvalidInput(
@@ -131,7 +156,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
     """退回 (e.g. 误发: sent to the wrong person), with a reason."""
     reason = clean_reason(reason, "退回原因")
     with transaction.atomic(durable=True):
-        ack = _locked_own_ack(actor, ack_id)
+        ack, acting = _locked_own_ack(actor, ack_id)
         if ack.state == AckState.RETURNED:
             return ack
         if ack.state not in (AckState.PENDING, AckState.READ):
@@ -145,7 +170,8 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
         ack.return_notice()
         ack.returned_at = timezone.now()
         ack.return_reason = reason
-        ack.save(update_fields=["state", "returned_at", "return_reason"])
+        ack.acted_by = acting.acted_by
+        ack.save(update_fields=["state", "returned_at", "return_reason", "acted_by"])
         # 退回通知 to the clerk who forwarded it, at once (sent after commit).
         announce_return(ack, actor.user, ack.returned_at)
         record_event(
@@ -155,7 +181,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
             notice_id=ack.notice_id,
             from_state=from_state,
             to_state=AckState.RETURNED,
-            data={"reason": reason},
+            data={"reason": reason, **acting.audit_data()},
         )
     complete_after_answer(actor, ack.notice_id)
     return ack

@@ -18,12 +18,25 @@ class AcknowledgementSerializer(BuiltOnceModelSerializer[Acknowledgement]):
     urgency_label = serializers.CharField(source="notice.get_urgency_display", read_only=True)
     instruction = serializers.CharField(source="round.instruction", read_only=True)
     unit = serializers.CharField(source="unit.code", default=None, read_only=True)
+    recipient = serializers.CharField(
+        source="person.username", read_only=True, help_text="接收人 / whose item it is"
+    )
+    recipient_name = serializers.CharField(source="person.name", read_only=True)
+    acted_by = serializers.CharField(
+        source="acted_by.username",
+        default=None,
+        read_only=True,
+        help_text="代理人：代接收人办理者 / the delegate who answered for the recipient",
+    )
 
     class Meta:
         model = Acknowledgement
         fields = [
             "id",
             "notice",
+            "recipient",
+            "recipient_name",
+            "acted_by",
             "doc_number",
             "title",
             "urgency",

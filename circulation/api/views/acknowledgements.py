@@ -1,4 +1,8 @@
-"""The caller's own acknowledgements (阅知确认): list, open, confirm, return."""
+"""The caller's own acknowledgements (阅知确认): list, open, confirm, return.
+
+A delegate (代理) sees and answers the acknowledgements of the people they act for while the
+delegation is in force: ``recipient`` names whose item it is, ``acted_by`` who answered it.
+"""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +21,7 @@ from circulation.api.serializers.notices import ReasonSerializer
 from circulation.records.models import Acknowledgement
 from workflows.machines import AckState
 from workflows.services import acknowledging
+from workflows.services.delegation import inbox_people
 
 
 class AcknowledgementViewSet(
@@ -26,8 +31,9 @@ class AcknowledgementViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Acknowledgement]:
-        acks = Acknowledgement.objects.filter(person=actor_from(self.request).user).select_related(
-            "notice", "round", "unit"
+        user = actor_from(self.request).user
+        acks = Acknowledgement.objects.filter(person_id__in=inbox_people(user)).select_related(
+            "notice", "round", "unit", "person", "acted_by"
         )
         state = self.request.query_params.get("state")
         if state in AckState.values:

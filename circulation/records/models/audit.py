@@ -33,6 +33,8 @@ class AuditAction(models.TextChoices):
     RECORD_DOWNLOADED = "record.downloaded", _("下载阅知确认单")
     ARCHIVE_DOWNLOADED = "archive.downloaded", _("下载归档文件")
     ARCHIVE_VERIFIED = "archive.verified", _("校验归档文件")
+    DELEGATION_APPOINTED = "delegation.appointed", _("设置代理")
+    DELEGATION_CANCELLED = "delegation.cancelled", _("取消代理")
     AUTH_LOCKED_OUT = "auth.locked_out", _("账号锁定")
 
     @classmethod
