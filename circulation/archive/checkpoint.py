@@ -30,7 +30,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from circulation.archive.seal import Seal, load_seal, subject_name, trust_roots
 from circulation.records.models import AuditChainHead, AuditEvent
-from workflows.services.audit import GENESIS_HASH, event_hash
+from workflows.services.audit import GENESIS_HASH, ChainReport, Scope, event_hash, verify_chain
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +172,25 @@ def _write_locked(seal: Seal, directory: Path, now: datetime | None) -> Checkpoi
     return checkpoint
 
 
+# Archiving re-links at most this many events since the previous checkpoint in its own
+# after-commit call; a longer segment, or the first checkpoint (the whole chain), is left to the
+# beat task, queued then: a web request never walks the whole audit log.
+INLINE_SEGMENT_MAX = 5000
+
+
 def anchor_after_commit() -> None:
-    """For ``transaction.on_commit`` (archiving): write a checkpoint, log instead of raising."""
+    """For ``transaction.on_commit`` (archiving): write a checkpoint, log instead of raising.
+
+    Only the events since the previous checkpoint are re-linked here; with no checkpoint yet, or
+    more than :data:`INLINE_SEGMENT_MAX` events since it, the beat task is queued instead."""
     try:
+        previous = latest_checkpoint()
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
+        if previous is None or (head or 0) - previous.seq > INLINE_SEGMENT_MAX:
+            from circulation.archive.tasks import anchor_audit_log
+
+            anchor_audit_log.delay()
+            return
         write_checkpoint()
     except Exception:
         logger.exception("audit checkpoint after archiving failed")
@@ -281,3 +297,51 @@ def verify_checkpoint(directory: Path | None = None) -> CheckpointReport:
             f"#{checkpoint.seq} has a different hash than the signed checkpoint (chain rewritten)"
         )
     return report
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    """The audit log verified: the hash chain (``verify_chain``) and the chain against the latest
+    signed checkpoint — what ``verify_audit``, ``verify_archive`` and the admin's action report."""
+
+    chain: ChainReport
+    checkpoint: CheckpointReport
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.checkpoint.ok
+
+    @property
+    def message(self) -> str:
+        """One line, Chinese / English: what was checked and what failed."""
+        chain = self.chain
+        if not chain.ok:
+            at_zh = f"事件 #{chain.first_bad_event}：" if chain.first_bad_event else ""
+            at_en = f" at event #{chain.first_bad_event}" if chain.first_bad_event else ""
+            return (
+                f"审计链校验失败：{at_zh}{chain.reason}（已校验 {chain.events_checked} 条）"
+                f" / Audit chain broken{at_en}: {chain.reason}"
+                f" ({chain.events_checked} events checked)"
+            )
+        anchored = self.checkpoint
+        if not anchored.ok:
+            return (
+                "审计链与已签名检查点不符 / Audit chain fails its signed checkpoint: "
+                f"{anchored.reason}"
+            )
+        if anchored.present:
+            anchor = (
+                f"；与检查点 #{anchored.seq}（{anchored.made_at}，{anchored.signer}）相符"
+                f" / matches checkpoint #{anchored.seq} ({anchored.made_at}, {anchored.signer})"
+            )
+        else:
+            anchor = "；尚无已签名检查点 / no signed checkpoint yet"
+        return (
+            f"审计链完整：已校验 {chain.events_checked} 条事件"
+            f" / Audit chain OK: {chain.events_checked} events checked{anchor}"
+        )
+
+
+def verify_audit_log(scope: Scope | None = None) -> AuditVerdict:
+    """The whole hash chain, then the chain against the latest signed checkpoint."""
+    return AuditVerdict(verify_chain(scope=scope), verify_checkpoint())

@@ -211,3 +211,72 @@ def test_beat_schedule_and_archiving_write_checkpoints(
     latest = sorted(Path(checkpoint_dir()).glob("*.json"))[-1]
     assert json.loads(latest.read_text())["seq"] == head.last_seq
     assert "matches checkpoint #" + str(head.last_seq) in _verify_audit()
+
+
+def test_verify_archive_checks_the_chain_against_the_checkpoint(notice: Notice) -> None:
+    write_checkpoint()
+    out = StringIO()
+    call_command("verify_archive", "--audit-only", stdout=out)
+    assert "matches checkpoint #3" in out.getvalue()
+    _rewrite_chain(2, {"forged": True})
+    assert verify_chain().ok
+    for args in (["--audit-only"], []):
+        with pytest.raises(CommandError, match=r"event #3 has a different hash.*chain rewritten"):
+            call_command("verify_archive", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_admin_action_checks_the_chain_against_the_checkpoint(
+    notice: Notice, bureau: Bureau
+) -> None:
+    from django.contrib.messages import get_messages
+    from django.test import Client
+    from django.urls import reverse
+
+    from circulation.records.models import Person
+
+    root = Person.objects.create(
+        username="root", is_superuser=True, is_staff=True, organisation=bureau.org
+    )
+    client = Client()
+    client.force_login(root)
+    write_checkpoint()
+
+    def verify() -> str:
+        response = client.post(reverse("admin:records_auditevent_verify"))
+        return [str(m) for m in get_messages(response.wsgi_request)][-1]
+
+    assert "matches checkpoint #3" in verify()
+    _rewrite_chain(2, {"forged": True})
+    message = verify()
+    assert "Audit chain fails its signed checkpoint" in message
+    assert "审计链与已签名检查点不符" in message
+
+
+def test_the_first_checkpoint_is_left_to_the_beat_task(
+    bureau: Bureau,
+    sealed_with: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """Archiving's after-commit call never walks the whole chain: with no checkpoint yet it
+    queues the beat task; with one, it re-links only the events since then."""
+    queued: list[int] = []
+    monkeypatch.setattr(anchor_audit_log, "delay", lambda: queued.append(1))
+    sealed_with()
+    first = completed_notice(bureau)
+    with django_capture_on_commit_callbacks(execute=True):
+        archive_notice(Actor(bureau.archivist), first.pk, retention="D30")
+    assert queued == [1]
+    assert not list(checkpoint_dir().glob("*.json"))
+    assert anchor_audit_log() == AuditChainHead.objects.get().last_seq  # what beat then does
+    second = completed_notice(bureau, "舞工信〔2022〕61号")
+    with django_capture_on_commit_callbacks() as callbacks:
+        archive_notice(Actor(bureau.archivist), second.pk, retention="D30")
+    with django_assert_max_num_queries(6):  # head, previous event, the segment, the head's time
+        for callback in callbacks:
+            callback()
+    assert queued == [1]
+    head = AuditChainHead.objects.get()
+    latest = sorted(checkpoint_dir().glob("*.json"))[-1]
+    assert json.loads(latest.read_text())["seq"] == head.last_seq
