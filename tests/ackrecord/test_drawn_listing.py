@@ -58,6 +58,42 @@ def _render(data: dict[str, Any], *, drawn_listing: bool) -> bytes:
     return render_html(html, drawn=cache).pdf
 
 
+def _units_over_pages() -> dict[str, Any]:
+    """Three units whose page breaks fall at different places: one- to four-line recipients,
+    returned ones (another colour) and one that the monospaced face cannot draw."""
+    comments = ["已阅", LONG_COMMENT, "", "认真学习，" * 20, "read and understood"]
+    data = minimal_data()
+    data["units"] = [
+        {
+            "code": f"U{u}",
+            "name": f"第{u}股室",
+            "recipients": [
+                recipient(
+                    "\U00020000某" if (u, i) == (2, 30) else f"王{u}{i}",
+                    state="returned" if i % 13 == 5 else "confirmed",
+                    comment=comments[(i * (u + 2)) % len(comments)],
+                )
+                for i in range(size)
+            ],
+            "totals": {"total": size, "confirmed": size, "returned": 0},
+        }
+        for u, size in ((1, 37), (2, 81), (3, 45))
+    ]
+    return data
+
+
+def _drawn_render(data: dict[str, Any], monkeypatch: pytest.MonkeyPatch, *, together: bool) -> Any:
+    original = drawn.drawn_records
+    monkeypatch.setattr(
+        "circulation.ackrecord.render.drawn_records",
+        lambda listing, columns: original(listing, columns, together=together),
+    )
+    html, cache = build_page(
+        data, rendition_id=RENDITION, generated_at=GENERATED, content_hash="0" * 64
+    )
+    return len(cache), render_html(html, drawn=cache).pdf
+
+
 def test_the_drawn_listing_puts_every_character_where_weasyprint_would() -> None:
     data = _data()
     as_text, as_drawn = _render(data, drawn_listing=False), _render(data, drawn_listing=True)
@@ -71,6 +107,31 @@ def test_the_drawn_listing_puts_every_character_where_weasyprint_would() -> None
     assert "LiLei" in text
     assert "退回原因：误发" in text
     assert pdfa_identification(as_drawn) == ("3", "B")
+
+
+def test_runs_of_recipients_split_at_page_breaks_exactly_like_one_box_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run of recipients drawn as one box is split by the layout where a page is full: every
+    character on the same page and at the same place as with one box per recipient, and as
+    WeasyPrint lays the listing out as text."""
+    data = _units_over_pages()
+    boxes, together = _drawn_render(data, monkeypatch, together=True)
+    each, separate = _drawn_render(data, monkeypatch, together=False)
+    as_text = _render(data, drawn_listing=False)
+
+    assert each == 37 + 80 + 45  # one per drawable recipient
+    assert boxes < 40  # runs broken only by a colour change or the text-laid recipient
+    pages = len(PdfReader(io.BytesIO(together)).pages)
+    assert pages >= 6
+    assert pages == len(PdfReader(io.BytesIO(separate)).pages)
+    placed = _placed_text(together)
+    assert placed == _placed_text(separate)  # same pieces, places and order
+    assert sorted(placed) == sorted(_placed_text(as_text))
+    text = squeeze(pdf_text(together))
+    assert squeeze("认真学习，" * 20) in text
+    assert "\U00020000某" in text
+    assert pdfa_identification(together) == ("3", "B")
 
 
 def test_a_listing_that_pango_draws_otherwise_is_rendered_as_text(
