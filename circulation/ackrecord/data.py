@@ -112,7 +112,7 @@ def _rounds_query(notice_ids: list[int]) -> Any:
 def _acks_query(notice_ids: list[int]) -> Any:
     return (
         Acknowledgement.objects.filter(notice_id__in=notice_ids)
-        .select_related("person", "unit", "round")
+        .select_related("person", "unit", "round", "acted_by")
         .order_by("notice_id", "unit__sort_order", "unit__code", "pk")
     )
 
@@ -148,6 +148,7 @@ def _build(
     organisation = notice.organisation
     units: list[dict[str, Any]] = []
     by_unit: dict[int | None, dict[str, Any]] = {}
+    delegated: list[dict[str, Any]] = []
     for ack in acks:
         group = by_unit.get(ack.unit_id)
         if group is None:
@@ -173,10 +174,13 @@ def _build(
                 "cancelled_at": _time(ack.cancelled_at),
             }
         )
+        if ack.acted_by_id is not None:  # 代理: "X 代 Y" (only then: older data stays as it was)
+            group["recipients"][-1]["acted_by"] = _person(ack.acted_by)
+            delegated.append(_delegated(ack))
     for group in units:
         group["totals"] = _totals(r["state"] for r in group["recipients"])
 
-    return {
+    data: RecordData = {
         "format": RECORD_FORMAT,
         "organisation": {
             "name": organisation.name,
@@ -235,6 +239,21 @@ def _build(
             }
             for a in attachments
         ],
+    }
+    if delegated:
+        data["delegated"] = delegated
+    return data
+
+
+def _delegated(ack: Acknowledgement) -> dict[str, Any]:
+    """One answer a delegate gave for the recipient: who, for whom, what, when."""
+    at = ack.confirmed_at or ack.returned_at or ack.opened_at
+    return {
+        "by": _person(ack.acted_by),
+        "principal": _person(ack.person),
+        "unit": _unit(ack.unit)["name"],
+        "state_label": str(AckState(ack.state).label),
+        "at": _time(at),
     }
 
 
