@@ -94,3 +94,96 @@ class AcknowledgementMachine(FSMModelMixin, models.Model):
     @transition(field=state, source=list(ACK_OPEN_STATES), target=AckState.CANCELLED)
     def cancel(self) -> None:
         """取消: the notice was withdrawn."""
+
+
+# 批办 (handling = action). The Notice keeps its own states: it waits in 已登记 through 拟办 and
+# 批示, circulates (传阅中) from the moment the 批示 are in (承办 and the readers' 传阅 run
+# together) and completes (办结) only when its HandlingCase is 办毕 and no acknowledgement is
+# open. The handling objects carry their own machines, so a 阅知 notice never sees them.
+
+
+class HandlingState(models.TextChoices):
+    PROPOSED = "proposed", _("待批示")
+    UNDERTAKING = "undertaking", _("承办中")
+    RESULTED = "resulted", _("待答复")
+    DONE = "done", _("已办毕")
+
+
+class InstructionState(models.TextChoices):
+    PENDING = "pending", _("待批示")
+    GIVEN = "given", _("已批示")
+
+
+class AssignmentState(models.TextChoices):
+    ASSIGNED = "assigned", _("待接收")
+    ACCEPTED = "accepted", _("办理中")
+    RESULTED = "resulted", _("已办理")
+
+
+class HandlingMachine(FSMModelMixin, models.Model):
+    """批办单: 拟办 (待批示) → 承办中 (every named leader answered) → 待答复 (the lead unit's
+    办理结果 is in, a 答复 is expected) → 已办毕; straight to 已办毕 when no 答复 is expected or
+    it was recorded first."""
+
+    state = FSMField(
+        _("状态"), default=HandlingState.PROPOSED, choices=HandlingState.choices, protected=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=HandlingState.PROPOSED, target=HandlingState.UNDERTAKING)
+    def start_undertaking(self) -> None:
+        """The last named leader's 批示 is in: the 承办 units get it."""
+
+    @transition(field=state, source=HandlingState.UNDERTAKING, target=HandlingState.RESULTED)
+    def await_reply(self) -> None:
+        """The lead unit's 办理结果 is in; the expected 答复 is not."""
+
+    @transition(
+        field=state,
+        source=[HandlingState.UNDERTAKING, HandlingState.RESULTED],
+        target=HandlingState.DONE,
+    )
+    def finish(self) -> None:
+        """办毕: the lead unit's 办理结果 and (if expected) the 答复 are in."""
+
+
+class InstructionMachine(FSMModelMixin, models.Model):
+    """批示 of one named leader: 待批示 → 已批示 (批示 text, 同意拟办意见 or 圈阅)."""
+
+    state = FSMField(
+        _("状态"),
+        default=InstructionState.PENDING,
+        choices=InstructionState.choices,
+        protected=True,
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=InstructionState.PENDING, target=InstructionState.GIVEN)
+    def give(self) -> None:
+        """批示 / 同意 / 圈阅."""
+
+
+class AssignmentMachine(FSMModelMixin, models.Model):
+    """承办 of one unit (lead or co): 待接收 → 办理中 → 已办理 (its 办理结果 recorded)."""
+
+    state = FSMField(
+        _("状态"),
+        default=AssignmentState.ASSIGNED,
+        choices=AssignmentState.choices,
+        protected=True,
+    )
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=AssignmentState.ASSIGNED, target=AssignmentState.ACCEPTED)
+    def accept(self) -> None:
+        """接收: the unit takes it on."""
+
+    @transition(field=state, source=AssignmentState.ACCEPTED, target=AssignmentState.RESULTED)
+    def record_result(self) -> None:
+        """办理结果 recorded."""

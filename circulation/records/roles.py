@@ -1,4 +1,5 @@
-"""Roles as Django groups with model permissions (收发员, 科室人员, 负责人, 档案员, 管理员)."""
+"""Roles as Django groups with model permissions (收发员, 科室人员, 负责人, 档案员, 管理员,
+局领导, 办公室主任)."""
 
 from typing import Any
 
@@ -10,6 +11,8 @@ STAFF = "staff"
 UNIT_HEAD = "unit_head"
 ARCHIVIST = "archivist"
 ADMIN = "admin"
+LEADER = "leader"
+OFFICE_DIRECTOR = "office_director"
 
 ROLE_LABELS = {
     CLERK: "收发员",
@@ -17,6 +20,8 @@ ROLE_LABELS = {
     UNIT_HEAD: "机构负责人",
     ARCHIVIST: "档案员",
     ADMIN: "管理员",
+    LEADER: "局领导",
+    OFFICE_DIRECTOR: "办公室主任",
 }
 
 _CLERK_PERMS = [
@@ -28,6 +33,9 @@ _CLERK_PERMS = [
     "view_notice",
     "add_attachment",
     "view_attachment",
+    # 批办: the clerk writes the 拟办意见 and records the 答复.
+    "propose_handling",
+    "record_reply",
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _CLERK_PERMS,
@@ -43,6 +51,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "archive.view_itemcounter",
     ],
     ADMIN: [*_CLERK_PERMS, "archive_notice", "verify_audit"],
+    # 局领导 批示 what they are named for (checked per item, no model permission needed).
+    LEADER: [],
+    # 办公室主任 may write the 拟办意见 like the clerk, and sees the notices to do so.
+    OFFICE_DIRECTOR: ["propose_handling", "record_reply", "view_all_notices", "view_notice"],
 }
 
 

@@ -7,6 +7,10 @@ Of two "last" answers committing together, the later commit's check sees both, s
 completes the notice; the completion itself runs under the notice's row lock, like withdrawing
 and forwarding, and re-checks there. If a process dies between its commit and that check, the
 periodic reminder sweep finds the notice (:func:`complete_finished_notices`).
+
+A 批办 notice with a 批办单 also waits for it: it completes only when its case is 已办毕 (the lead
+unit's 办理结果 and any expected 答复 are in, :func:`handling_pending`); the services that finish
+a case ask the same question after their commit.
 """
 
 import logging
@@ -17,7 +21,9 @@ from django.utils import timezone
 
 from circulation.ackrecord.serving import request_render
 from circulation.records.models import Acknowledgement, AuditAction, Notice
-from workflows.machines import ACK_OPEN_STATES, NoticeState
+from circulation.records.models.handling import HandlingCase
+from circulation.records.models.notice import Handling
+from workflows.machines import ACK_OPEN_STATES, HandlingState, NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
 
@@ -26,6 +32,15 @@ logger = logging.getLogger(__name__)
 
 def has_open_acknowledgements(notice_id: int) -> bool:
     return Acknowledgement.objects.filter(notice_id=notice_id, state__in=ACK_OPEN_STATES).exists()
+
+
+def handling_pending(notice: Notice) -> bool:
+    """Is the notice a 批办 one whose 批办单 is not 已办毕? No query for a 阅知 notice."""
+    if notice.handling != Handling.ACTION:
+        return False
+    return (
+        HandlingCase.objects.filter(notice_id=notice.pk).exclude(state=HandlingState.DONE).exists()
+    )
 
 
 def complete_after_answer(actor: Actor | None, notice_id: int) -> None:
@@ -52,6 +67,8 @@ def complete_if_done(actor: Actor | None, notice_id: int) -> bool:
         if notice is None or notice.state != NoticeState.CIRCULATING:
             return False
         if has_open_acknowledgements(notice_id):  # 补发 added recipients meanwhile
+            return False
+        if handling_pending(notice):  # 批办: the 办理结果 / 答复 is not in yet
             return False
         complete_locked(actor, notice)
     return True
@@ -80,9 +97,12 @@ def complete_finished_notices() -> int:
     the reminder sweep runs it. Nothing to do is one query.
     """
     open_acks = Acknowledgement.objects.filter(notice_id=OuterRef("pk"), state__in=ACK_OPEN_STATES)
+    open_case = HandlingCase.objects.filter(notice_id=OuterRef("pk")).exclude(
+        state=HandlingState.DONE
+    )
     finished = list(
         Notice.objects.filter(state=NoticeState.CIRCULATING)
-        .filter(~Exists(open_acks))
+        .filter(~Exists(open_acks), ~Exists(open_case))
         .values_list("pk", flat=True)
     )
     completed = sum(complete_if_done(None, notice_id) for notice_id in finished)

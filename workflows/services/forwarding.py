@@ -180,8 +180,27 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
     Nothing new to add is a no-op: no round, no audit event, the notice unchanged.
     """
     require_perm(actor.user, "forward_notice", "传阅收文", "forward notices")
-    request = _validate(request)
-    with transaction.atomic(durable=True):
+    return _forward(actor, notice_id, _validate(request), durable=True, forwarded_by=actor.user)
+
+
+def forward_within(
+    actor: Actor, notice_id: int, request: ForwardRequest, *, forwarded_by: Person
+) -> ForwardResult:
+    """The same 传阅, inside a caller's transaction that holds the notice's row lock and has
+    checked who may do it (批办: the readers named when the last 批示 is in). ``forwarded_by``
+    is the round's 传阅人, whom returns and escalations reach (the clerk who proposed)."""
+    return _forward(actor, notice_id, _validate(request), durable=False, forwarded_by=forwarded_by)
+
+
+def _forward(
+    actor: Actor,
+    notice_id: int,
+    request: ForwardRequest,
+    *,
+    durable: bool,
+    forwarded_by: Person,
+) -> ForwardResult:
+    with transaction.atomic(durable=durable):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
             raise not_found()
@@ -213,7 +232,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
         circulation_round = CirculationRound.objects.create(
             notice_id=notice.pk,
             number=number,
-            forwarded_by=actor.user,
+            forwarded_by=forwarded_by,
             forwarded_at=now,
             instruction=request.instruction.strip() or notice.instruction,
             due_at=due_at,
@@ -238,7 +257,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
         )
         # 传阅通知: in-app and email per person, the units' group robots; sent after commit.
         announce_forward(
-            notice, circulation_round, new, [unit.pk for unit in units], actor.user, now
+            notice, circulation_round, new, [unit.pk for unit in units], forwarded_by, now
         )
         from_state = notice.state
         if notice.state != NoticeState.CIRCULATING:

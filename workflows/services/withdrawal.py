@@ -8,7 +8,7 @@ from django.utils import timezone
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
-from workflows.services.completion import complete_locked
+from workflows.services.completion import complete_locked, handling_pending
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
@@ -40,7 +40,8 @@ def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
             .filter(notice=notice, state__in=ACK_OPEN_STATES)
             .order_by("pk")
         )
-        if not open_acks:  # everyone has answered: the notice is 办结, not withdrawn
+        # everyone has answered (and a 批办 notice's case is 已办毕): 办结, not withdrawn
+        if not open_acks and not handling_pending(notice):
             complete_locked(None, notice)  # automatic, as always
             finished = True
         else:

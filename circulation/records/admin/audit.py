@@ -26,6 +26,7 @@ from workflows.services.audit import Scope
 ACTION_FAMILIES = {
     "notice": "收文",
     "ack": "阅知确认",
+    "handling": "批办",
     "record": "阅知确认单",
     "archive": "档案",
     "auth": "登录",

@@ -1,6 +1,15 @@
 from circulation.records.models.acknowledgement import Acknowledgement, ConfirmMethod
 from circulation.records.models.attachment import Attachment
 from circulation.records.models.audit import AuditAction, AuditChainHead, AuditEvent
+from circulation.records.models.handling import (
+    Assignment,
+    AssignmentRole,
+    HandlingCase,
+    Instruction,
+    InstructionKind,
+    Reply,
+    ReplyChannel,
+)
 from circulation.records.models.notice import (
     CirculationRound,
     Handling,
@@ -13,6 +22,8 @@ from circulation.records.models.organisation import Membership, Organisation, Pe
 
 __all__ = [
     "Acknowledgement",
+    "Assignment",
+    "AssignmentRole",
     "Attachment",
     "AuditAction",
     "AuditChainHead",
@@ -20,11 +31,16 @@ __all__ = [
     "CirculationRound",
     "ConfirmMethod",
     "Handling",
+    "HandlingCase",
+    "Instruction",
+    "InstructionKind",
     "Membership",
     "Notice",
     "Organisation",
     "Person",
     "RegistrationCounter",
+    "Reply",
+    "ReplyChannel",
     "Secrecy",
     "Unit",
     "UnitKind",
