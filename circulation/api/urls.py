@@ -7,6 +7,7 @@ from circulation.ackrecord.views import RecordPdfView
 from circulation.api.views.acknowledgements import AcknowledgementViewSet
 from circulation.api.views.audit import AuditVerifyView
 from circulation.api.views.auth import OwnTokensView, OwnTokenView, TokenView
+from circulation.api.views.delegations import DelegationViewSet
 from circulation.api.views.intake import ExtractView
 from circulation.api.views.notices import NoticeViewSet
 from circulation.api.views.notifications import NotificationViewSet
@@ -20,6 +21,7 @@ router.register("people", PersonViewSet, basename="person")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("acknowledgements", AcknowledgementViewSet, basename="acknowledgement")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("delegations", DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

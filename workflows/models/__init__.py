@@ -2,7 +2,7 @@
 outbox, in-app notifications, webhook channels, preferences and sweep runs."""
 
 from workflows.models.calendar import CalendarDay
-from workflows.models.delegation import Delegation
+from workflows.models.delegation import Delegation, DelegationStatus
 from workflows.models.notifications import (
     Channel,
     DeliveryAttempt,
@@ -27,6 +27,7 @@ __all__ = [
     "CalendarDay",
     "Channel",
     "Delegation",
+    "DelegationStatus",
     "DeliveryAttempt",
     "Digest",
     "ManualRemind",

@@ -9,12 +9,21 @@ as a record (``cancelled_at``); nothing is ever deleted. Organisation and the le
 (:mod:`workflows.services.delegation`).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
+
+
+class DelegationStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("未开始")
+    ACTIVE = "active", _("生效中")
+    ENDED = "ended", _("已结束")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class TsTzRange(Func):
@@ -80,3 +89,13 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegate_id} 代 {self.principal_id} {self.starts_at:%Y-%m-%d}"
+
+    def status_at(self, at: datetime) -> DelegationStatus:
+        """Where the period stands at ``at`` (cancelled first, whatever the dates)."""
+        if self.cancelled_at is not None:
+            return DelegationStatus.CANCELLED
+        if at < self.starts_at:
+            return DelegationStatus.UPCOMING
+        if at >= self.ends_at:
+            return DelegationStatus.ENDED
+        return DelegationStatus.ACTIVE
