@@ -213,24 +213,25 @@ def _reading(results: list[dict[str, Any]], info: dict[str, str]) -> str:
 
 METHOD = """\
 Method: the data is built through the services (register, attach a PDF, forward to units of 50) \
-and bulk updates (opened, confirmed with comments of varied length — some wrap over several \
-lines — every 50th recipient returned with a reason, reminders 0–2). WeasyPrint: \
-`render_record` — the font coverage check, the Django template, then the render in the \
-sandbox's helper process (time and memory limits) to PDF/A-3b with `record.json` and the \
-attachment embedded — after one untimed warm-up render per size; its CPU is the helper's user + \
-system time for the request, its memory the helper's peak RSS (VmHWM, reset per request; it \
-includes the pages shared with the worker it was forked from) and, in brackets, the growth \
-during the render. Chromium: one long-lived Debian Chromium launched by Playwright with the \
-flags of the browser tests, one persistent page; each print loads the record's HTML file \
-(`page.goto`, the template with the listing as text — a browser cannot use WeasyPrint's drawn \
-listing — the same stylesheet, fonts from the same fontconfig, the QR code as a data URL) and \
-prints it (`page.pdf()`, DevTools `Page.printToPDF`, the page size from the CSS); one untimed \
-print first; its CPU is the sum over all Chromium processes (browser, renderer, GPU, utility) \
-from /proc, its memory the sum of their RSS after the print. Runs are interleaved pairs, the \
-order alternating; the ratio is of the medians, with each pair's ratio in brackets. The page \
-counts of both PDFs are read back with pypdf and must be equal. `current_record` is the whole \
-service — data read with the notice row locked (the query count), render, file write, row and \
-audit event — timed after a change to the data before each run."""
+and bulk updates (opened, confirmed with comments of varied length — some wrap over several lines \
+— every 50th recipient returned with a reason, reminders 0–2). WeasyPrint: `render_record` — the \
+font coverage check, the Django template, then the render in the sandbox's helper process (time \
+and memory limits) to PDF/A-3b with `record.json` and the attachment embedded — after one untimed \
+warm-up render per size; its CPU is the helper's user + system time for the request plus the CPU \
+time of the benchmark's own process during the call (the coverage check, the template and the \
+listing's lines, the pipes), its memory the helper's peak RSS (VmHWM, reset per request; it \
+includes the pages shared with the worker it was forked from) and, in brackets, the growth during \
+the render. Chromium: one long-lived Debian Chromium launched by Playwright with the flags of the \
+browser tests, one persistent page; each print loads the record's HTML file (`page.goto`, the \
+template with the listing as text — a browser cannot use WeasyPrint's drawn listing — the same \
+stylesheet, fonts from the same fontconfig, the QR code as a data URL) and prints it \
+(`page.pdf()`, DevTools `Page.printToPDF`, the page size from the CSS); one untimed print first; \
+its CPU is the sum over all Chromium processes (browser, renderer, GPU, utility) from /proc, its \
+memory the sum of their RSS after the print. Runs are interleaved pairs, the order alternating; \
+the ratio is of the medians, with each pair's ratio in brackets. The page counts of both PDFs are \
+read back with pypdf and must be equal. `current_record` is the whole service — data read with \
+the notice row locked (the query count), render, file write, row and audit event — timed after a \
+change to the data before each run."""
 
 
 def write_docs(
