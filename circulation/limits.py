@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from circulation.api.errors import domain_error_body
 from workflows.services.errors import DomainError, InvalidInput
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the form fields around a file
@@ -81,7 +80,7 @@ class LengthRequired(DomainError):
 def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
     if request.path_info.startswith("/api/"):
         return JsonResponse(
-            domain_error_body(error),
+            error.body(),
             status=error.status,
             json_dumps_params={"ensure_ascii": False},
         )

@@ -13,6 +13,7 @@ from drf_spectacular.views import (
 from circulation.health import healthz
 from circulation.web.views.language import set_language
 from circulation.web.views.notice import notice_page
+from circulation.web.views.record_verify import verify_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -30,7 +31,11 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("healthz", healthz, name="healthz"),
-    path("records/", include("circulation.ackrecord.urls")),
+    # The page the 阅知确认单's QR code opens (namespace "ackrecord": printed records link to it).
+    path(
+        "records/",
+        include(([path("<uuid:pk>/verify/", verify_page, name="verify")], "ackrecord")),
+    ),
     # 收文页: where links in reminders and notifications land (every role; 404 if not visible).
     path("notices/<int:pk>/", notice_page, name="notice-page"),
     # The interface language (zh-hans by default, English switchable): a POST with CSRF; kept on

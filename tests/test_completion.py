@@ -7,10 +7,10 @@ import pytest
 from circulation.records.models import AuditEvent, Notice
 from tests.conftest import Bureau
 from tests.helpers import circulating_notice, opened_ack
-from workflows.reminders.sweep import run_reminder_sweep
 from workflows.services import acknowledging
 from workflows.services.acknowledging import confirm_acknowledgement
 from workflows.services.context import Actor
+from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

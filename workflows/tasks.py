@@ -56,6 +56,6 @@ def dispatch_outbox() -> dict[str, int]:
 @shared_task(**SAFE_TWICE, soft_time_limit=240, time_limit=300)
 def sweep_reminders() -> None:
     # Imported here: the reminder sweep is a separate module, and this one must import without it.
-    from workflows.reminders.sweep import run_reminder_sweep
+    from workflows.services.sweep import run_reminder_sweep
 
     run_reminder_sweep()

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from circulation.ackrecord.access import may_read_whole_record
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.services import record_download
-from circulation.ackrecord.views import content_disposition
+from circulation.ackrecord.serving import content_disposition
 from circulation.archive.sealing import SealedFileAltered, open_verified
 from circulation.records.admin.files import (
     ALTERED,

@@ -19,8 +19,10 @@ outlive the web worker.
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.db import transaction
 from django.utils import timezone
@@ -156,3 +158,11 @@ def render_failed(notice_id: int, error: str) -> None:
         RenderRequest.objects.filter(notice_id=notice_id).update(
             failed_at=timezone.now(), error=error[:2000]
         )
+
+
+def content_disposition(doc_number: str) -> str:
+    """``inline`` with the 文号 as file name (RFC 6266/5987: an ASCII fallback and UTF-8)."""
+    name = f"{doc_number} 阅知确认单.pdf"
+    ascii_part = re.sub(r"[^A-Za-z0-9]+", "-", doc_number).strip("-")
+    fallback = f"record-{ascii_part}.pdf" if ascii_part else "record.pdf"
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -90,27 +90,8 @@ def _body(code: str, message: str, message_en: str, errors: list[dict[str, Any]]
     return {"code": code, "detail": message, "detail_en": message_en, "errors": errors}
 
 
-def domain_error_body(exc: DomainError) -> dict[str, Any]:
-    """The JSON body of a domain error (also used by the request-size middleware)."""
-    body = _body(
-        exc.code,
-        exc.message,
-        exc.message_en,
-        [
-            {
-                "field": exc.field,
-                "code": exc.code,
-                "message": exc.message,
-                "message_en": exc.message_en,
-            }
-        ],
-    )
-    body.update(exc.extra)
-    return body
-
-
 def _domain_response(exc: DomainError) -> Response:
-    body = domain_error_body(exc)
+    body = exc.body()
     headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else {}
     return Response(body, status=exc.status, headers=headers)
 

@@ -8,8 +8,8 @@ from circulation.ackrecord.drawn import DrawnLines, drawn_records
 from circulation.ackrecord.fonts import mono_columns
 from circulation.ackrecord.listing import LINE_COLUMNS, recipient_listing, wrap
 from circulation.ackrecord.render import embedded_name, verify_url
+from circulation.ackrecord.serving import content_disposition
 from circulation.ackrecord.templatetags.ackrecord_tags import record_date, record_time
-from circulation.ackrecord.views import content_disposition
 
 
 def recipient(name: str, state: str = "confirmed", comment: str = "已学习") -> dict[str, Any]:

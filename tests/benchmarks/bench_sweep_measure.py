@@ -311,12 +311,12 @@ class EnqueueClock:
 
 PROFILE_PARTS: list[tuple[str, str, str]] = [
     # (label, path suffix, function)
-    ("claim phase (all claim batches)", "reminders/sweep.py", "_claim_and_decide"),
-    ("  decide_batch (reminders to write)", "reminders/batch.py", "decide_batch"),
+    ("claim phase (all claim batches)", "services/sweep.py", "_claim_and_decide"),
+    ("  decide_batch (reminders to write)", "services/sweep_batch.py", "decide_batch"),
     ("    decide() per acknowledgement", "reminders/decide.py", "decide"),
-    ("  insert_reminders (INSERT … ON CONFLICT)", "reminders/batch.py", "insert_reminders"),
-    ("  bump_counters", "reminders/batch.py", "bump_counters"),
-    ("  audit_batch (hash-chained events)", "reminders/batch.py", "audit_batch"),
+    ("  insert_reminders (INSERT … ON CONFLICT)", "services/sweep_batch.py", "insert_reminders"),
+    ("  bump_counters", "services/sweep_batch.py", "bump_counters"),
+    ("  audit_batch (hash-chained events)", "services/sweep_batch.py", "audit_batch"),
     ("digest phase (all digest batches)", "reminders/digests.py", "digest_pending"),
     ("  _digest_people (claim reminders, write)", "reminders/digests.py", "_digest_people"),
     ("  write_digests", "reminders/digests.py", "write_digests"),
@@ -360,7 +360,7 @@ def child_main(mode: str, database_url: str, out: Path) -> None:
 
     import workflows.tasks  # noqa: F401 - the delivery task, as in a worker
     from workflows.reminders.parallel import configured_workers
-    from workflows.reminders.sweep import run_reminder_sweep
+    from workflows.services.sweep import run_reminder_sweep
 
     connection.ensure_connection()
     clock = EnqueueClock()
@@ -537,8 +537,8 @@ def check_written(size: Size, child: dict[str, Any], broker: Broker) -> Written:
     from circulation.records.models import Acknowledgement, AuditEvent
     from workflows.delivery.outbox import TASK_CHUNK
     from workflows.models import Channel, Digest, Message, Notification, Reminder, SweepRun
-    from workflows.reminders.sweep import run_reminder_sweep
     from workflows.services.audit import verify_chain
+    from workflows.services.sweep import run_reminder_sweep
 
     per_digest = Counter(
         Reminder.objects.values("digest_id").annotate(n=Count("id")).values_list("n", flat=True)

@@ -146,7 +146,7 @@ class SweepBench:
 def _captured_batches(captured: list[dict[str, Any]], timed: list[dict[str, Any]], kind: str):
     """The captured segments of ``kind`` whose timed twin was a full batch."""
     from workflows.reminders.digests import PERSON_BATCH
-    from workflows.reminders.sweep import CLAIM_BATCH
+    from workflows.services.sweep import CLAIM_BATCH
 
     full = CLAIM_BATCH if kind == "claim" else PERSON_BATCH
     pairs = [(c, t) for c, t in zip(captured, timed, strict=True) if c["kind"] == kind == t["kind"]]
@@ -168,7 +168,7 @@ def summarise(
     written: Written,
 ) -> SweepBench:
     from workflows.reminders.digests import PERSON_BATCH
-    from workflows.reminders.sweep import CLAIM_BATCH
+    from workflows.services.sweep import CLAIM_BATCH
 
     segments = timed["segments"]
     claim = _batches(segments, "claim", CLAIM_BATCH)

@@ -140,7 +140,7 @@ def test_the_dashboards_figures_for_a_seeded_week_equal_the_apis(
 def test_a_person_turns_email_off_and_sees_their_recent_reminders(
     watched_page: WatchedPage, bureau: Bureau
 ) -> None:
-    from workflows.reminders.manual import remind_notice
+    from workflows.services.reminding import remind_notice
 
     notice = circulating_notice(bureau.clerk, units=("GYG",))
     remind_notice(Actor(bureau.clerk), notice.pk)

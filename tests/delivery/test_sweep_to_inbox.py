@@ -30,7 +30,7 @@ def _everything_sent() -> bool:
 def test_overdue_reminders_reach_the_inbox_once(
     smtp: MailCollector, worker: Any, bureau: Bureau
 ) -> None:
-    from workflows.reminders.sweep import run_reminder_sweep
+    from workflows.services.sweep import run_reminder_sweep
 
     # Forwarded on Thu 2022-09-29 with 5 working days: due Tue 2022-10-11 17:30 (National Day).
     with time_machine.travel(datetime(2022, 9, 29, 9, 0, tzinfo=SH), tick=False):

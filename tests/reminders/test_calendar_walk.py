@@ -13,8 +13,8 @@ from circulation.records.models import Acknowledgement
 from tests.conftest import Bureau
 from tests.reminders.conftest import SH, at, circulate, confirm
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
-from workflows.reminders.sweep import run_reminder_sweep
 from workflows.services.audit import verify_chain
+from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db
 

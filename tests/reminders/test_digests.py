@@ -16,7 +16,7 @@ from workflows.models import (
     ReminderPolicy,
     WebhookChannel,
 )
-from workflows.reminders.sweep import run_reminder_sweep
+from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import time_machine
 from tests.conftest import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.models import Notification
-from workflows.reminders.sweep import run_reminder_sweep
+from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,12 @@ from tests.conftest import Bureau, build_bureau
 from tests.reminders.conftest import at
 from tests.reminders.test_sweep_safety import overdue_bureau
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
-from workflows.reminders import batch, digests, parallel, sweep
+from workflows.reminders import digests, parallel
 from workflows.reminders.claims import Claimed
-from workflows.reminders.sweep import run_reminder_sweep
+from workflows.services import sweep
+from workflows.services import sweep_batch as batch
 from workflows.services.audit import verify_chain
+from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

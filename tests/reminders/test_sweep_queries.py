@@ -10,9 +10,9 @@ from circulation.records.models import Membership, Person, Unit
 from tests.conftest import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.models import ReminderPolicy
-from workflows.reminders import sweep
-from workflows.reminders.sweep import SweepResult, run_reminder_sweep
+from workflows.services import sweep
 from workflows.services.context import Actor
+from workflows.services.sweep import SweepResult, run_reminder_sweep
 from workflows.services.withdrawal import withdraw_notice
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from circulation.records.models import Acknowledgement, AuditEvent
 from tests.conftest import Bureau
 from tests.reminders.conftest import at, circulate, race
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
-from workflows.reminders import sweep
-from workflows.reminders.sweep import SweepResult, run_reminder_sweep
+from workflows.services import sweep
 from workflows.services.audit import verify_chain
+from workflows.services.sweep import SweepResult, run_reminder_sweep
 
 
 def overdue_bureau(bureau: Bureau) -> list[int]:

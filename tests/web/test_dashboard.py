@@ -17,9 +17,9 @@ from tests.conftest import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, UnitFactory, member
 from tests.helpers import ack_of, circulating_notice, opened_ack
 from workflows.machines import AckState
-from workflows.reminders.manual import remind_notice
 from workflows.services.acknowledging import confirm_acknowledgement
 from workflows.services.context import Actor
+from workflows.services.reminding import remind_notice
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from circulation.records.models import Person
 from tests.conftest import Bureau
 from tests.helpers import circulating_notice
 from workflows.models import Message, NotificationPreference, WebhookChannel, WebhookKind
-from workflows.reminders.manual import remind_notice
 from workflows.services.context import Actor
+from workflows.services.reminding import remind_notice
 
 pytestmark = pytest.mark.django_db
 

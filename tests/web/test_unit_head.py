@@ -14,10 +14,10 @@ from tests.conftest import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.machines import AckState
 from workflows.models import ManualRemind, Message, Notification, NotificationKind, Reminder
-from workflows.reminders.manual import remind_notice
 from workflows.services.acknowledging import confirm_acknowledgement
 from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
+from workflows.services.reminding import remind_notice
 
 pytestmark = pytest.mark.django_db
 

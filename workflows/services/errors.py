@@ -24,6 +24,24 @@ class DomainError(Exception):
         self.field = field
         self.extra = extra or {}
 
+    def body(self) -> dict[str, Any]:
+        """The error as the API's JSON body (``{"code", "detail", "detail_en", "errors"}`` and
+        the ``extra`` keys): the API's error handler and the request-size middleware answer it."""
+        error = {
+            "field": self.field,
+            "code": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+        }
+        body: dict[str, Any] = {
+            "code": self.code,
+            "detail": self.message,
+            "detail_en": self.message_en,
+            "errors": [error],
+        }
+        body.update(self.extra)
+        return body
+
 
 class InvalidInput(DomainError):
     """400: the input is wrong; nothing was written."""

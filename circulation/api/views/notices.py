@@ -39,8 +39,7 @@ from circulation.records.selectors import (
     visible_notices,
 )
 from workflows.machines import AckState, NoticeState
-from workflows.reminders import manual
-from workflows.services import attachments, forwarding, registration, withdrawal
+from workflows.services import attachments, forwarding, registration, reminding, withdrawal
 from workflows.services.errors import InvalidInput, RateLimited
 from workflows.services.permissions import not_found, require_perm
 
@@ -293,7 +292,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """人工催办: remind every recipient who has not confirmed; rate-limited per notice."""
         notice = self.get_object()
         try:
-            result = manual.remind_notice(actor_from(request), notice.pk)
+            result = reminding.remind_notice(actor_from(request), notice.pk)
         except RateLimited as exc:
             response = self.handle_exception(exc)
             response["Retry-After"] = str(exc.extra["retry_after"])

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from circulation.api.actor import actor_from
 from circulation.api.serializers.notifications import NotificationSerializer
 from workflows.models import Notification
-from workflows.reminders.inbox import mark_notification_read, notifications_of
+from workflows.services.notifications import mark_notification_read, notifications_of
 
 
 class NotificationPagination(PageNumberPagination):

@@ -1,10 +1,11 @@
 """传阅看板 (the clerk's circulation board): every open notice with its progress, filters,
 人工催办 and 撤回.
 
-Thin over the services the API uses: ``workflows.reminders.manual.remind_notice`` (429 when repeated
-too soon, with ``next_allowed_at``) and ``workflows.services.withdrawal.withdraw_notice``; the
-page of notices is chosen from ``visible_notices`` alone and the per-unit progress of the page is
-one more query (summed into each notice's), so the page costs the same for 10 or 1,000 recipients.
+Thin over the services the API uses: ``workflows.services.reminding.remind_notice`` (429 when
+repeated too soon, with ``next_allowed_at``) and ``workflows.services.withdrawal.withdraw_notice``;
+the page of notices is chosen from ``visible_notices`` alone and the per-unit progress of the page
+is one more query (summed into each notice's), so the page costs the same for 10 or 1,000
+recipients.
 Everything a row prints is prepared once in ``_rows`` (circulation/web/rowtext.py).
 """
 
@@ -40,9 +41,8 @@ from circulation.web.roles import WebRoles
 from circulation.web.rowtext import PkUrl, local_iso, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
-from workflows.reminders import manual
 from workflows.reminders.policy import policy_for
-from workflows.services import withdrawal
+from workflows.services import reminding, withdrawal
 from workflows.services.context import Actor
 from workflows.services.errors import DomainError, RateLimited
 
@@ -448,7 +448,7 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     message = error = ""
     next_allowed: datetime | None = None
     try:
-        result = manual.remind_notice(_actor(request, user), pk)
+        result = reminding.remind_notice(_actor(request, user), pk)
     except RateLimited as exc:
         status = exc.status
         next_allowed = datetime.fromisoformat(exc.extra["next_allowed_at"])

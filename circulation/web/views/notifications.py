@@ -1,8 +1,8 @@
 """站内通知: the person's notifications, newest first, unread marked; mark one or all read.
 
 The same services as ``GET /api/v1/notifications/`` and ``POST notifications/{id}/read/``
-(:mod:`workflows.reminders.inbox`). A notification about a notice the person has in their inbox
-links to the reading page; otherwise to the notice page ``/notices/<id>/``.
+(:mod:`workflows.services.notifications`). A notification about a notice the person has in their
+inbox links to the reading page; otherwise to the notice page ``/notices/<id>/``.
 """
 
 from dataclasses import dataclass
@@ -17,12 +17,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from circulation.records.models import Acknowledgement, Person
 from workflows.models import Notification
-from workflows.reminders.inbox import (
+from workflows.services.errors import NotVisible
+from workflows.services.notifications import (
     mark_all_notifications_read,
     mark_notification_read,
     notifications_of,
 )
-from workflows.services.errors import NotVisible
 
 PAGE_SIZE = 20
 

@@ -4,7 +4,7 @@ inbox.
 
 The same cut as the API's roster (``notices/{id}/acknowledgements/`` for a head: the rows of the
 units they head, ``headed_unit_ids``); someone who heads no unit gets 404. The reminder is
-:func:`workflows.reminders.unit_manual.remind_unit` (rate-limited per notice and unit like the
+:func:`workflows.services.unit_reminding.remind_unit` (rate-limited per notice and unit like the
 clerk's 催办, audited, delivered through the same digests). Queries do not grow with the rows.
 """
 
@@ -29,9 +29,9 @@ from circulation.web.views.inbox import inbox_summary
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
 from workflows.reminders.policy import policy_for
-from workflows.reminders.unit_manual import remind_unit
 from workflows.services.context import Actor
 from workflows.services.errors import DomainError, RateLimited
+from workflows.services.unit_reminding import remind_unit
 
 PAGE_SIZE = 20
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from workflows.reminders.policy import local_zone, to_local
-from workflows.reminders.sweep import SweepResult, preview_reminder_sweep, run_reminder_sweep
+from workflows.services.sweep import SweepResult, preview_reminder_sweep, run_reminder_sweep
 
 
 def _as_of(text: str) -> datetime:

@@ -1,9 +1,10 @@
 """机构负责人催办: a unit head reminds their own unit's open recipients of a notice.
 
-The clerk's 人工催办 (:mod:`workflows.reminders.manual`) cut to one unit: only the head of the unit
-may send it, only that unit's pending/read acknowledgements are reminded, and it is rate-limited
-per notice and unit by the same interval (``manual_remind_interval_minutes``) — a clerk's 催办 of
-the whole notice counts too, since it reminded the unit's people as well. Recorded the same way
+The clerk's 人工催办 (:mod:`workflows.services.reminding`) cut to one unit: only the head of the
+unit may send it, only that unit's pending/read acknowledgements are reminded, and it is
+rate-limited per notice and unit by the same interval (``manual_remind_interval_minutes``) — a
+clerk's 催办 of the whole notice counts too, since it reminded the unit's people as well. Recorded
+the same way
 (``ManualRemind`` with its unit, ``Reminder`` rows of kind ``manual``, the audit event
 ``notice.reminded`` with ``unit``) and delivered through the same digests and outbox.
 """
@@ -17,11 +18,11 @@ from django.utils import timezone
 from circulation.records.models import Acknowledgement, Notice, Unit
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import ManualRemind
-from workflows.reminders.manual import ManualRemindResult, _rate_limited, send_manual_reminders
 from workflows.reminders.policy import policy_for
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict
 from workflows.services.permissions import not_found, require_same_organisation
+from workflows.services.reminding import ManualRemindResult, _rate_limited, send_manual_reminders
 
 
 def headed_unit(actor: Actor, unit_id: int) -> Unit:

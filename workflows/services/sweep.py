@@ -29,11 +29,12 @@ from django.utils import timezone
 from circulation.records.models import Organisation
 from workflows.calendar import add_working_days, is_working_day
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
-from workflows.reminders import batch, claims, locks, parallel, sql
+from workflows.reminders import claims, locks, parallel, sql
 from workflows.reminders.decide import Clock
 from workflows.reminders.digests import DigestStats, digest_pending, waiting
 from workflows.reminders.parallel import Partition
 from workflows.reminders.policy import digest_window, in_office_hours, local_zone, policy_for
+from workflows.services import sweep_batch as batch
 from workflows.services.completion import complete_finished_notices
 
 logger = logging.getLogger(__name__)

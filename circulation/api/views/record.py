@@ -1,13 +1,9 @@
-"""The record's PDF over the API, and the verify page that its QR code opens."""
+"""``GET /api/v1/notices/<id>/record.pdf``: the notice's 阅知确认单 over the API."""
 
-import re
-import uuid
 from typing import Any
 from urllib.parse import quote
 
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -15,15 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circulation.ackrecord.access import record_notice, verifiable_rendition
+from circulation.ackrecord.access import record_notice
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record, record_download, verify_rendition
-from circulation.ackrecord.serving import RecordPending, record_for_download
-from circulation.ackrecord.superseded import superseded_record
+from circulation.ackrecord.services import current_record, record_download
+from circulation.ackrecord.serving import RecordPending, content_disposition, record_for_download
 from circulation.api.actor import actor_from
 from circulation.archive.downloads import open_sealed_record, sealed_record_of
-from circulation.archive.verification import verify_record
-from circulation.records.models import Person
 
 
 class AnyAcceptNegotiation(DefaultContentNegotiation):
@@ -34,14 +27,6 @@ class AnyAcceptNegotiation(DefaultContentNegotiation):
             return super().select_renderer(request, renderers, format_suffix)
         except Exception:
             return (renderers[0], renderers[0].media_type)
-
-
-def content_disposition(doc_number: str) -> str:
-    """``inline`` with the 文号 as file name (RFC 6266/5987: an ASCII fallback and UTF-8)."""
-    name = f"{doc_number} 阅知确认单.pdf"
-    ascii_part = re.sub(r"[^A-Za-z0-9]+", "-", doc_number).strip("-")
-    fallback = f"record-{ascii_part}.pdf" if ascii_part else "record.pdf"
-    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class RecordPdfView(APIView):
@@ -128,40 +113,3 @@ def _pending_response(pending: RecordPending) -> Response:
     response["Retry-After"] = str(seconds)
     response["Cache-Control"] = "no-store"
     return response
-
-
-@login_required
-def verify_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    """``/records/<id>/verify/`` (from the QR code): does the stored PDF still match? For people
-    of the record's organisation only (404 for others, :mod:`circulation.ackrecord.access`)."""
-    user = request.user
-    if not isinstance(user, Person):
-        raise Http404("record not found")
-    try:
-        rendition = verifiable_rendition(user, pk)
-    except Http404:  # a superseded record (its QR code printed): say so, link the current one
-        superseded = superseded_record(user, pk)
-        if superseded is None:
-            raise
-        return render(request, "records/record_superseded.html", {"superseded": superseded})
-    newer = (
-        RecordRendition.objects.filter(
-            notice_id=rendition.notice_id, generated_at__gt=rendition.generated_at
-        ).exists()
-        and not rendition.frozen
-    )
-    sealed = sealed_record_of(rendition.notice_id) if rendition.frozen else None
-    # The sealed record: its hashes (SHA-256, SM3) and the organisation's signature, each check.
-    sealed_check = verify_record(sealed) if sealed is not None else None
-    context = {
-        "rendition": rendition,
-        "notice": rendition.notice,
-        "intact": verify_rendition(rendition),
-        "newer": newer,
-        "sealed": sealed,
-        "sealed_intact": sealed_check.sha256 == sealed.record_sha256
-        if sealed is not None and sealed_check is not None
-        else None,
-        "sealed_check": sealed_check,
-    }
-    return render(request, "records/record_verify.html", context)

@@ -15,6 +15,13 @@ from rest_framework.views import APIView
 
 from circulation.api.actor import actor_from
 from circulation.api.params import YEAR_RANGE, int_param, text_param
+from circulation.api.serializers.archive import (
+    ArchivedRecordDetailSerializer,
+    ArchivedRecordSerializer,
+    ArchivePageSerializer,
+    ArchiveRequestSerializer,
+    VerifyResultSerializer,
+)
 from circulation.archive import checking, services
 from circulation.archive.access import archive_records, get_record, require_archive_access
 from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv
@@ -23,13 +30,6 @@ from circulation.archive.downloads import altered, open_sealed_record
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.archive.search import ArchiveFilters, search_archive
-from circulation.archive.serializers import (
-    ArchivedRecordDetailSerializer,
-    ArchivedRecordSerializer,
-    ArchivePageSerializer,
-    ArchiveRequestSerializer,
-    VerifyResultSerializer,
-)
 from circulation.records.models import Attachment
 from workflows.services.errors import InvalidInput
 from workflows.services.permissions import not_found
