@@ -363,6 +363,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoticeStateEnum": "workflows.machines.NoticeState",
         "AcknowledgementStateEnum": "workflows.machines.AckState",
+        "HandlingStateEnum": "workflows.machines.HandlingState",
+        "InstructionStateEnum": "workflows.machines.InstructionState",
+        "AssignmentStateEnum": "workflows.machines.AssignmentState",
+        "InstructionKindEnum": "circulation.records.models.handling.InstructionKind",
     },
 }
 

@@ -30,7 +30,6 @@ from circulation.records.models import (
     Person,
     Unit,
 )
-from circulation.records.selectors import sees_all_notices
 from workflows.calendar import add_working_days
 from workflows.machines import HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common as common
@@ -94,7 +93,7 @@ def _locked_instruction(
     case = common.lock_case(notice)
     instruction = Instruction.objects.select_for_update().get(pk=instruction_id)
     if not common.acts_as(actor, instruction.leader_id):
-        if sees_all_notices(actor.user):
+        if common.sees_case(actor.user, case):
             raise Forbidden(
                 "只有拟办意见中指定的领导可以批示",
                 "Only the leaders named in the proposal can give this 批示",

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.models import Assignment, AssignmentRole, HandlingCase, Notice
-from circulation.records.selectors import sees_all_notices
 from workflows.machines import AssignmentState, HandlingState, NoticeState
 from workflows.services import handling_common as common
 from workflows.services.audit import record_event
@@ -42,7 +41,7 @@ def _locked_assignment(actor: Actor, assignment_id: int) -> tuple[Notice, Handli
         .get(pk=assignment_id)
     )
     if not common.acts_for_unit(actor, assignment.unit_id):
-        if sees_all_notices(actor.user):
+        if common.sees_case(actor.user, case):
             raise Forbidden(
                 "只有承办单位的人员可以办理",
                 "Only the people of the 承办 unit can do this",

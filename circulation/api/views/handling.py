@@ -1,0 +1,197 @@
+"""批办 endpoints: 拟办, 批示 (text / 同意 / 圈阅), 承办 (accept, result), 答复, 撤回 of one
+recipient, the 批办单 and the caller's pending items. Thin: every change goes through a service in
+``workflows.services``; reads are constant in queries (prefetched)."""
+
+from typing import Any
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circulation.api.actor import actor_from
+from circulation.api.serializers.acknowledgements import RecipientRowSerializer
+from circulation.api.serializers.handling import (
+    HandlingCaseSerializer,
+    InstructSerializer,
+    PendingSerializer,
+    ProposalSerializer,
+    RecallSerializer,
+    ReplySerializer,
+    ResultSerializer,
+)
+from circulation.records.models import Assignment, HandlingCase, Instruction
+from workflows.services import (
+    handling_common,
+    instructing,
+    proposing,
+    recalling,
+    replying,
+    undertaking,
+)
+from workflows.services.permissions import not_found
+
+PENDING_LIMIT = 500
+
+
+def case_data(notice_id: int) -> dict[str, Any]:
+    """The 批办单 with every part, in a fixed number of queries."""
+    case = (
+        HandlingCase.objects.select_related("notice", "proposed_by", "lead_unit")
+        .prefetch_related(
+            "co_units",
+            "readers",
+            Prefetch(
+                "instructions",
+                Instruction.objects.select_related("leader", "acted_by", "lead_unit")
+                .prefetch_related("co_units", "readers")
+                .order_by("pk"),
+            ),
+            Prefetch(
+                "assignments",
+                Assignment.objects.select_related("unit", "accepted_by", "result_by").order_by(
+                    "-role",
+                    "pk",  # 主办 (lead) first
+                ),
+            ),
+            "replies__recorded_by",
+        )
+        .filter(notice_id=notice_id)
+        .first()
+    )
+    if case is None:
+        raise not_found()
+    return dict(HandlingCaseSerializer(case).data)
+
+
+class HandlingCaseView(APIView):
+    """``GET``: the notice's 批办单; ``POST``: 拟办 (write the 拟办意见 and send it to leaders)."""
+
+    @extend_schema(responses=HandlingCaseSerializer, operation_id="notices_handling_retrieve")
+    def get(self, request: Request, pk: int) -> Response:
+        case = handling_common.visible_case(actor_from(request).user, pk)
+        return Response(case_data(case.notice_id))
+
+    @extend_schema(
+        request=ProposalSerializer,
+        responses={201: HandlingCaseSerializer},
+        operation_id="notices_handling_propose",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = ProposalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        case = proposing.propose_handling(
+            actor_from(request),
+            pk,
+            proposing.ProposalInput(
+                text=data["text"],
+                lead_unit=data["lead_unit"],
+                leaders=data["leaders"],
+                co_units=data["co_units"],
+                readers=data["readers"],
+                due_working_days=data["due_working_days"],
+                reply_expected=data["reply_expected"],
+                skip_agree_notice=data["skip_agree_notice"],
+            ),
+        )
+        return Response(case_data(case.notice_id), status=status.HTTP_201_CREATED)
+
+
+class ReplyView(APIView):
+    """``POST``: 答复 — record the reply sent to the issuing organisation."""
+
+    @extend_schema(
+        request=ReplySerializer,
+        responses={201: HandlingCaseSerializer},
+        operation_id="notices_handling_reply",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = ReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        replying.record_reply(
+            actor_from(request),
+            pk,
+            replying.ReplyInput(data["text"], data["replied_on"], data["channel"]),
+        )
+        return Response(case_data(pk), status=status.HTTP_201_CREATED)
+
+
+class RecallView(APIView):
+    """``POST``: 撤回 one recipient's open acknowledgement with a reason."""
+
+    @extend_schema(
+        request=RecallSerializer, responses=RecipientRowSerializer, operation_id="notices_recall"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = RecallSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ack = recalling.recall_recipient(
+            actor_from(request), pk, body.validated_data["person"], body.validated_data["reason"]
+        )
+        return Response(RecipientRowSerializer(ack).data)
+
+
+class InstructView(APIView):
+    """``POST``: 批示 by the named leader — text, 同意拟办意见 (``agree``) or 圈阅 (``circle``)."""
+
+    @extend_schema(
+        request=InstructSerializer,
+        responses=HandlingCaseSerializer,
+        operation_id="handling_instruct",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = InstructSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        instruction = instructing.give_instruction(
+            actor_from(request),
+            pk,
+            instructing.InstructionInput(
+                kind=data["kind"],
+                text=data["text"],
+                lead_unit=data["lead_unit"],
+                co_units=data["co_units"],
+                readers=data["readers"],
+            ),
+        )
+        return Response(case_data(instruction.case.notice_id))
+
+
+class AcceptView(APIView):
+    """``POST``: 接收 — the 承办 unit takes the work on."""
+
+    @extend_schema(request=None, responses=HandlingCaseSerializer, operation_id="handling_accept")
+    def post(self, request: Request, pk: int) -> Response:
+        assignment = undertaking.accept_assignment(actor_from(request), pk)
+        return Response(case_data(assignment.case.notice_id))
+
+
+class ResultView(APIView):
+    """``POST``: 办理结果 of the 承办 unit (the lead unit's finishes the case)."""
+
+    @extend_schema(
+        request=ResultSerializer, responses=HandlingCaseSerializer, operation_id="handling_result"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = ResultSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        assignment = undertaking.record_result(actor_from(request), pk, body.validated_data["text"])
+        return Response(case_data(assignment.case.notice_id))
+
+
+class PendingView(APIView):
+    """``GET``: my pending 批办 items — 待批示 as a named leader, open 承办 of my units (each at
+    most 500, oldest proposal / soonest deadline first). Three queries whatever their number."""
+
+    @extend_schema(responses=PendingSerializer, operation_id="handling_pending")
+    def get(self, request: Request) -> Response:
+        user = actor_from(request).user
+        data = {
+            "instructions": list(handling_common.pending_instructions(user)[:PENDING_LIMIT]),
+            "assignments": list(handling_common.pending_assignments(user)[:PENDING_LIMIT]),
+        }
+        return Response(PendingSerializer(data).data)
