@@ -128,6 +128,10 @@ def test_runs_of_recipients_split_at_page_breaks_exactly_like_one_box_each(
     placed = _placed_text(together)
     assert placed == _placed_text(separate)  # same pieces, places and order
     assert sorted(placed) == sorted(_placed_text(as_text))
+    for number, page in enumerate(PdfReader(io.BytesIO(together)).pages, start=1):
+        footer = squeeze(page.extract_text())
+        assert f"第{number}页共{pages}页" in footer  # page styles shared, numbers per page
+        assert "舞工信〔2022〕25号收文阅知确认单" in footer  # the running head on every page
     text = squeeze(pdf_text(together))
     assert squeeze("认真学习，" * 20) in text
     assert "\U00020000某" in text
