@@ -29,6 +29,7 @@ from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from circulation.archive.seal import Seal, load_seal, subject_name, trust_roots
+from circulation.queueing import task
 from circulation.records.models import AuditChainHead, AuditEvent
 from workflows.services.audit import GENESIS_HASH, ChainReport, Scope, event_hash, verify_chain
 
@@ -187,9 +188,8 @@ def anchor_after_commit() -> None:
         previous = latest_checkpoint()
         head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
         if previous is None or (head or 0) - previous.seq > INLINE_SEGMENT_MAX:
-            from circulation.archive.tasks import anchor_audit_log
-
-            anchor_audit_log.delay()
+            # by name: the tasks module imports this one (circulation/queueing.py)
+            task("circulation.archive.tasks.anchor_audit_log").delay()
             return
         write_checkpoint()
     except Exception:
