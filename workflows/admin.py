@@ -45,8 +45,6 @@ class ReminderPolicyAdmin(OrganisationScopedAdmin):
     list_display = (
         "organisation",
         "enabled",
-        "office_opens",
-        "office_closes",
         "due_soon_working_days",
         "escalate_to_head_after",
         "escalate_to_clerk_after",
@@ -56,7 +54,6 @@ class ReminderPolicyAdmin(OrganisationScopedAdmin):
     list_select_related = ("organisation",)
     fieldsets = (
         (None, {"fields": ("organisation", "enabled")}),
-        ("办公时间 Office hours", {"fields": ("office_opens", "office_closes")}),
         (
             "提醒与升级 Reminders and escalation",
             {

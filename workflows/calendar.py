@@ -303,10 +303,23 @@ def _calendar_note(first_beyond: date, provisional: tuple[Holiday, ...]) -> str:
     )
 
 
-def _office_closes_on(d: date) -> datetime:
-    """OFFICE_CLOSES (下班时间) on ``d`` as an aware datetime in the project time zone."""
-    closes = time.fromisoformat(settings.OFFICE_CLOSES)
-    return datetime.combine(d, closes, tzinfo=ZoneInfo(settings.TIME_ZONE))
+@dataclass(frozen=True)
+class OfficeHours:
+    opens: time
+    closes: time
+
+
+def office_hours() -> OfficeHours:
+    """办公时间 (Asia/Shanghai), from one source: ``OFFICE_OPENS`` and ``OFFICE_CLOSES``. A
+    deadline in working days ends at ``closes``; the reminder sweep writes only between the two."""
+    return OfficeHours(
+        time.fromisoformat(settings.OFFICE_OPENS), time.fromisoformat(settings.OFFICE_CLOSES)
+    )
+
+
+def office_closes_on(d: date) -> datetime:
+    """下班时间 on ``d`` as an aware datetime in the project time zone."""
+    return datetime.combine(d, office_hours().closes, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 def add_working_days(start: datetime, days: int) -> Deadline:
@@ -324,7 +337,7 @@ def add_working_days(start: datetime, days: int) -> Deadline:
     count = _nth_working_day_after(start_date, days)
     beyond = count.first_beyond
     return Deadline(
-        due_at=_office_closes_on(count.due),
+        due_at=office_closes_on(count.due),
         calendar_note=None if beyond is None else _calendar_note(beyond, count.provisional),
         fallback_used=beyond is not None,
         provisional_holidays=count.provisional,

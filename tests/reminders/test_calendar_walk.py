@@ -138,21 +138,24 @@ def test_urgent_notices_are_chased_every_few_working_hours(
     assert Digest.objects.filter(recipient__username="gyg_1").count() == len(slots)
 
 
-def test_a_saved_policy_changes_office_hours_and_thresholds(bureau: Bureau) -> None:
+def test_office_hours_are_one_setting_for_deadlines_and_the_sweep(
+    bureau: Bureau, settings: Any
+) -> None:
+    """OFFICE_OPENS/OFFICE_CLOSES move the deadline's hour and the sweep's hours together; the
+    organisation's saved policy keeps its thresholds (and has no office hours of its own)."""
+    settings.OFFICE_OPENS, settings.OFFICE_CLOSES = "09:00", "18:00"
     ReminderPolicy.objects.create(
-        organisation=bureau.org,
-        office_opens="09:00",
-        office_closes="18:00",
-        escalate_to_head_after=1,
-        escalate_to_clerk_after=1,
+        organisation=bureau.org, escalate_to_head_after=1, escalate_to_clerk_after=1
     )
     with time_machine.travel(at(2022, 10, 10, 9), tick=False) as traveller:
-        notice = circulate(bureau.clerk, 29, people=["gyg_1"], days=1)  # due 10-11 17:30
+        notice = circulate(bureau.clerk, 29, people=["gyg_1"], days=1)
         traveller.move_to(at(2022, 10, 12, 8, 45))
         early = run_reminder_sweep(as_of=at(2022, 10, 12, 8, 45))
         traveller.move_to(at(2022, 10, 12, 17, 45))
         late = run_reminder_sweep(as_of=at(2022, 10, 12, 17, 45))
 
+    due = Acknowledgement.objects.get(notice=notice).due_at
+    assert f"{timezone.localtime(due, SH):%Y-%m-%d %H:%M}" == "2022-10-11 18:00"
     assert "09:00–18:00" in early.skipped_reason
     assert late.by_kind == {"overdue": 1, "escalation_head": 1, "escalation_clerk": 1}
     kinds = set(Reminder.objects.filter(notice=notice).values_list("kind", "recipient__username"))

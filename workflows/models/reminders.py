@@ -1,8 +1,6 @@
 """催办: the per-organisation policy, the reminders decided by the sweep, manual reminders, and the
 log of sweep runs (what makes the sweep safe to re-run and /healthz able to tell its age)."""
 
-from datetime import time
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +16,6 @@ class ReminderPolicy(models.Model):
         related_name="reminder_policy",
     )
     enabled = models.BooleanField(_("启用自动催办"), default=True)
-    office_opens = models.TimeField(_("上班时间"), default=time(8, 30))
-    office_closes = models.TimeField(_("下班时间"), default=time(17, 30))
     due_soon_working_days = models.PositiveSmallIntegerField(_("到期前提醒（工作日）"), default=1)
     overdue_every_working_days = models.PositiveSmallIntegerField(
         _("逾期后每隔几个工作日提醒"), default=1

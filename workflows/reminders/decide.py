@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from workflows.calendar import Workdays
+from workflows.calendar import Workdays, office_hours
 from workflows.models import ReminderKind, ReminderPolicy
 from workflows.reminders.policy import cadence_hours, day_key, slot_key, to_local
 
@@ -75,7 +75,7 @@ def overdue_key(candidate: Candidate, clock: Clock, workdays: Workdays) -> str |
     if every > 1:
         due = to_local(candidate.due_at)
         first = due.date()
-        if not workdays.is_working(first) or due.time() >= clock.policy.office_closes:
+        if not workdays.is_working(first) or due.time() >= office_hours().closes:
             first = workdays.next_after(first)
         if first > clock.today or workdays.count_between(first, clock.today) % every:
             return None

@@ -5,13 +5,14 @@ Window keys name the time window a reminder or digest belongs to, in local time 
 opened (加急/特急). Once-per-deadline kinds use the deadline's local date.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
 from circulation.records.models import Organisation, Urgency
+from workflows.calendar import office_hours
 from workflows.models import ReminderPolicy
 
 
@@ -24,12 +25,8 @@ def to_local(moment: datetime) -> datetime:
 
 
 def default_policy(organisation: Organisation) -> ReminderPolicy:
-    """An unsaved policy with the model defaults and the configured office hours."""
-    return ReminderPolicy(
-        organisation=organisation,
-        office_opens=time.fromisoformat(settings.OFFICE_OPENS),
-        office_closes=time.fromisoformat(settings.OFFICE_CLOSES),
-    )
+    """An unsaved policy with the model defaults."""
+    return ReminderPolicy(organisation=organisation)
 
 
 def policy_for(organisation: Organisation) -> ReminderPolicy:
@@ -38,8 +35,10 @@ def policy_for(organisation: Organisation) -> ReminderPolicy:
     return saved if saved is not None else default_policy(organisation)
 
 
-def in_office_hours(policy: ReminderPolicy, local_moment: datetime) -> bool:
-    return policy.office_opens <= local_moment.time() < policy.office_closes
+def in_office_hours(local_moment: datetime) -> bool:
+    """Within 办公时间 (:func:`workflows.calendar.office_hours`, the deadlines' too)?"""
+    hours = office_hours()
+    return hours.opens <= local_moment.time() < hours.closes
 
 
 def cadence_hours(policy: ReminderPolicy, urgency: str) -> int | None:
@@ -53,7 +52,7 @@ def cadence_hours(policy: ReminderPolicy, urgency: str) -> int | None:
 
 def slot_index(policy: ReminderPolicy, local_moment: datetime, hours: int) -> int:
     """1 for the first ``hours`` after the office opened, 2 for the next, …"""
-    opened = datetime.combine(local_moment.date(), policy.office_opens, tzinfo=local_moment.tzinfo)
+    opened = datetime.combine(local_moment.date(), office_hours().opens, tzinfo=local_moment.tzinfo)
     elapsed = max(local_moment - opened, timedelta(0))
     return int(elapsed // timedelta(hours=hours)) + 1
 

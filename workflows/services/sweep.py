@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.models import Organisation
-from workflows.calendar import add_working_days, is_working_day
+from workflows.calendar import add_working_days, is_working_day, office_hours
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
 from workflows.reminders import claims, locks, parallel, sql
 from workflows.reminders.decide import Clock
@@ -101,10 +101,11 @@ def _plans(as_of: datetime, result: SweepResult) -> list[_Plan]:
         policy = policy_for(organisation)
         if not policy.enabled:
             reasons.append("自动催办已停用 / reminders disabled")
-        elif not in_office_hours(policy, local):
+        elif not in_office_hours(local):
+            hours = office_hours()
             reasons.append(
-                f"非办公时间 / outside office hours ({policy.office_opens:%H:%M}–"
-                f"{policy.office_closes:%H:%M}, now {local:%H:%M})"
+                f"非办公时间 / outside office hours ({hours.opens:%H:%M}–"
+                f"{hours.closes:%H:%M}, now {local:%H:%M})"
             )
         else:
             plans.append(_Plan(organisation, policy, Clock(as_of, policy)))

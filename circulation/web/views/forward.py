@@ -5,11 +5,9 @@ live deadline. Thin over ``workflows.services.forwarding.forward_notice``, the s
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -25,7 +23,7 @@ from circulation.intake.layout import UnitRef, map_addressees
 from circulation.records.models import Membership, Notice, Person, Unit, UnitKind
 from circulation.records.selectors import visible_notices
 from circulation.web.views.register import in_language, signed_in, web_actor
-from workflows.calendar import add_working_days
+from workflows.calendar import add_working_days, office_closes_on
 from workflows.machines import NoticeState
 from workflows.services.errors import DomainError, InvalidInput
 from workflows.services.forwarding import (
@@ -132,8 +130,7 @@ def _deadline_from_date(text: str) -> datetime | None:
             code="invalid",
             field="due_at",
         ) from None
-    closes = time.fromisoformat(settings.OFFICE_CLOSES)
-    return datetime.combine(day, closes, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return office_closes_on(day)
 
 
 def _working_days(text: str) -> int | None:
