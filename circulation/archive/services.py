@@ -6,7 +6,8 @@ then the audit chain head. The record is rendered (if its data changed) before t
 because rendering may take seconds and runs in a child process.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from circulation.archive.checks import (
 )
 from circulation.archive.codes import ArchivalCode, ArchivalCodeError, parse_retention
 from circulation.archive.models import ArchivedRecord, ItemCounter
-from circulation.archive.pdfinspect import inspect_pdf
+from circulation.archive.pdfinspect import PdfFacts, inspect_pdf
 from circulation.archive.report import ChecksReport
 from circulation.archive.seal import Seal, SealConfigurationError, load_seal
 from circulation.archive.sealing import bytes_sha256, row_hash, sealed_path
@@ -240,10 +241,98 @@ def preview_archival_code(
     return str(code)
 
 
+@dataclass(frozen=True)
+class _Sealed:
+    """The stamped (and signed) file made for one 件号, outside any transaction."""
+
+    item_no: int
+    code: ArchivalCode
+    archived_at: datetime
+    data: bytes
+    facts: PdfFacts
+    signature: SignatureFacts | None
+    lines: ChecksReport  # the signing's and the sealed file's own check lines
+
+
+class _ItemTaken(Exception):
+    """Another archiving took the 件号 the file was stamped with: stamp again with ``next``."""
+
+    def __init__(self, next_item_no: int) -> None:
+        super().__init__(next_item_no)
+        self.next_item_no = next_item_no
+
+
+# Stamping and signing again when another archiving into the same group took the 件号 meanwhile.
+ATTEMPTS = 4
+
+
+def _peek_item_no(fonds: str, year: int, retention: str, unit_code: str) -> int:
+    """The group's next 件号 as it is now (no lock): what the file is stamped with."""
+    last = (
+        ItemCounter.objects.filter(
+            fonds_code=fonds, year=year, retention=retention, unit_code=unit_code
+        )
+        .values_list("last_value", flat=True)
+        .first()
+    )
+    return (last or 0) + 1
+
+
+def _stamp_and_sign(
+    pdf: bytes, page_count: int, code: ArchivalCode, item_no: int, seal: Seal | None
+) -> _Sealed:
+    """The 归档章 (with the signature's appearance) and the signature: seconds of WeasyPrint and
+    pyHanko, run while no row is locked."""
+    lines = ChecksReport()
+    archived_at = timezone.now()
+    archival_code = str(code)
+    mark = seal_mark(seal, archival_code, archived_at) if seal else None
+    sealed = apply_stamp(pdf, StampData.of(code, page_count), mark)
+    signature = _sign(lines, sealed, seal) if seal else None
+    if signature is not None:
+        sealed = signature[0]
+    sealed_facts = inspect_pdf(sealed)
+    check_usability(lines, sealed_facts, sealed=True)
+    stamped = all(t in sealed_facts.first_page_text for t in (code.fonds, code.item_text))
+    lines.add(
+        "usability",
+        "sealed_stamp",
+        stamped,
+        "归档章已加盖于首页" if stamped else "首页上读不出归档章",
+        "The filing stamp is on page 1" if stamped else "No filing stamp found on page 1",
+    )
+    return _Sealed(
+        item_no,
+        code,
+        archived_at,
+        sealed,
+        sealed_facts,
+        signature[1] if signature else None,
+        lines,
+    )
+
+
+def _code(fonds: str, year: int, retention: str, unit_code: str, item_no: int) -> ArchivalCode:
+    try:
+        return ArchivalCode(fonds, year, retention, unit_code, item_no)
+    except ArchivalCodeError as exc:  # e.g. a 10,000th item, or a malformed 全宗号
+        raise Conflict(
+            f"无法编制档号：{exc.message}",
+            f"No archival code can be made: {exc.message_en}",
+            code="archival_code_invalid",
+        ) from exc
+
+
 def archive_notice(
     actor: Actor, notice_id: int, *, retention: str, unit_code: str | None = None
 ) -> ArchivedRecord:
-    """归档 a completed notice with 保管期限 ``retention`` (Y/D30/D10 or 永久/定期30年/定期10年)."""
+    """归档 a completed notice with 保管期限 ``retention`` (Y/D30/D10 or 永久/定期30年/定期10年).
+
+    The stamp and the signature are made first, with the group's next 件号 as it is then and no
+    row locked; the transaction then locks the notice and the 件号 counter, runs the 四性 checks
+    (the record's data against the database, under the lock) and seals — when the 件号 it takes
+    is the one stamped. When another archiving into the same group took it meanwhile, the file is
+    stamped and signed again with the next one (up to :data:`ATTEMPTS` times)."""
     retention_code, notice = _archivable(actor, notice_id, retention)
     if notice.state != NoticeState.COMPLETED:
         raise _state_conflict(notice)
@@ -253,13 +342,46 @@ def archive_notice(
     rendition = renditions.current(notice, actor)
     pdf = renditions.read_bytes(rendition)
     facts = inspect_pdf(pdf)
+    fonds, issued_on = _fonds_and_date(organisation, notice)
+    year = issued_on.year
+    item_no = _peek_item_no(fonds, year, retention_code, unit.code)
+    for _attempt in range(ATTEMPTS):
+        code = _code(fonds, year, retention_code, unit.code, item_no)
+        sealed = _stamp_and_sign(pdf, facts.page_count, code, item_no, seal)
+        try:
+            return _seal(actor, notice_id, retention_code, unit, rendition, pdf, facts, sealed)
+        except _ItemTaken as taken:
+            item_no = taken.next_item_no
+    raise Conflict(
+        "同一分组正有多份文件同时归档，件号被占用，请稍后重试",
+        "Other records are being archived into the same group and took the item number; try again",
+        code="item_number_busy",
+    )
+
+
+def _seal(
+    actor: Actor,
+    notice_id: int,
+    retention_code: str,
+    unit: Unit,
+    rendition: Any,
+    pdf: bytes,
+    facts: PdfFacts,
+    sealed: _Sealed,
+) -> ArchivedRecord:
+    """The locking transaction: checks, the 件号, the sealed write-once file, the row, the event.
+    Raises :class:`_ItemTaken` (everything rolled back) when the 件号 is not the stamped one."""
     storage = sealed_storage()
     written: str | None = None
+    code = sealed.code
+    fonds, year = code.fonds, code.year
     try:
         with transaction.atomic(durable=True):
             notice = Notice.objects.select_for_update(no_key=True).get(pk=notice_id)
             if notice.state != NoticeState.COMPLETED:
                 raise _state_conflict(notice)
+            organisation = notice.organisation
+            _fonds, issued_on = _fonds_and_date(organisation, notice)
             attachments = list(Attachment.objects.filter(notice=notice).order_by("pk"))
             report = ChecksReport()
             check_authenticity(
@@ -280,42 +402,21 @@ def archive_notice(
             if not report.ok:
                 raise _refuse(report)
 
-            fonds, issued_on = _fonds_and_date(organisation, notice)
-            year = issued_on.year
             item_no = _next_item_no(fonds, year, retention_code, unit.code)
+            if item_no != sealed.item_no:
+                raise _ItemTaken(item_no)
             used = ArchivedRecord.objects.filter(
                 fonds_code=fonds, year=year, retention=retention_code, unit_code=unit.code
             ).values_list("item_no", flat=True)
             check_item_sequence(report, list(used), item_no)
-            try:
-                code = ArchivalCode(fonds, year, retention_code, unit.code, item_no)
-            except ArchivalCodeError as exc:  # e.g. a 10,000th item, or a malformed 全宗号
-                raise Conflict(
-                    f"无法编制档号：{exc.message}",
-                    f"No archival code can be made: {exc.message_en}",
-                    code="archival_code_invalid",
-                ) from exc
-            archival_code = str(code)
-            archived_at = timezone.now()
-            mark = seal_mark(seal, archival_code, archived_at) if seal else None
-            sealed = apply_stamp(pdf, StampData.of(code, facts.page_count), mark)
-            signature = _sign(report, sealed, seal) if seal else None
-            if signature is not None:
-                sealed = signature[0]
-            sealed_facts = inspect_pdf(sealed)
-            check_usability(report, sealed_facts, sealed=True)
-            stamped = all(t in sealed_facts.first_page_text for t in (fonds, code.item_text))
-            report.add(
-                "usability",
-                "sealed_stamp",
-                stamped,
-                "归档章已加盖于首页" if stamped else "首页上读不出归档章",
-                "The filing stamp is on page 1" if stamped else "No filing stamp found on page 1",
-            )
+            report.checks.extend(sealed.lines.checks)
             if not report.ok:
                 raise _refuse(report)
+            archival_code = str(code)
             try:
-                written = storage.save(sealed_path(fonds, year, archival_code), ContentFile(sealed))
+                written = storage.save(
+                    sealed_path(fonds, year, archival_code), ContentFile(sealed.data)
+                )
             except SealedFileExists as exc:
                 raise Conflict(
                     f"归档文件 {archival_code}.pdf 已存在，不能覆盖，请联系管理员核查",
@@ -343,15 +444,15 @@ def archive_notice(
                 secrecy=notice.secrecy,
                 remarks="" if notice.issued_on else "成文日期不详，日期为收文日期",
                 file=written,
-                page_count=sealed_facts.page_count,
-                record_sha256=bytes_sha256(sealed),
-                record_sm3=sm3_hex(sealed),
-                signature=signature[1].as_dict() if signature else {},
-                record_size=len(sealed),
+                page_count=sealed.facts.page_count,
+                record_sha256=bytes_sha256(sealed.data),
+                record_sm3=sm3_hex(sealed.data),
+                signature=sealed.signature.as_dict() if sealed.signature else {},
+                record_size=len(sealed.data),
                 rendition_sha256=rendition.sha256,
                 attachments=snapshot,
                 checks_report=report.as_dict(),
-                archived_at=archived_at,
+                archived_at=sealed.archived_at,
                 archived_by=actor.user,
                 **search_fields(
                     title=notice.title,
