@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from workflows.delivery import outbox
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import Digest, Reminder
-from workflows.reminders import digest_items, digest_store, sql, texts
+from workflows.reminders import delegates, digest_items, digest_store, sql, texts
 from workflows.reminders.digest_items import (
     PENDING_FIELDS,
     Lookups,
@@ -196,6 +196,7 @@ def write_digests(
             )
         )
     message_ids = digest_store.store(composed, rows, window_key, now)
+    delegates.copy_to_delegates(composed, lookups, now)  # 代理: the delegates get a copy
     if message_ids:
         outbox.schedule_delivery(message_ids)
     return DigestStats(digests=len(composed), messages=len(message_ids), reminders=len(rows))
