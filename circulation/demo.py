@@ -63,6 +63,7 @@ UNITS = (
     UnitSpec("JNJC", "县节能监察大队", UnitKind.INSTITUTION),
     UnitSpec("XXZX", "县信息化发展中心", UnitKind.INSTITUTION),
 )
+LEADERSHIP_UNIT = "LDBZ"
 # 传阅范围 of the sample notice (各股室、二级机构): every section and institution.
 CIRCULATION_UNITS = tuple(u.code for u in UNITS if u.kind != UnitKind.LEADERSHIP)
 
@@ -93,7 +94,9 @@ class AccountSpec:
     @property
     def groups(self) -> tuple[str, ...]:
         # A unit head also reads what is circulated to the unit: roles unit_head and staff.
-        return (roles.UNIT_HEAD, roles.STAFF) if self.role == roles.UNIT_HEAD else (self.role,)
+        groups = (roles.UNIT_HEAD, roles.STAFF) if self.role == roles.UNIT_HEAD else (self.role,)
+        # The 局领导班子's people are the leaders a 拟办意见 is sent to for their 批示 (批办).
+        return (*groups, roles.LEADER) if self.unit == LEADERSHIP_UNIT else groups
 
 
 def account_specs() -> list[AccountSpec]:
