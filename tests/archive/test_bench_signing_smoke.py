@@ -18,4 +18,12 @@ def test_signing_benchmark_runs_at_small_size() -> None:
     assert re.search(r"^BENCH signing archive recipients=1 signed=true ms=\d+", output, re.M)
     assert re.search(r"^BENCH signing archive recipients=1 signed=false ms=\d+", output, re.M)
     assert re.search(r"^BENCH signing verify recipients=1 ms=\d+ .*runs=3 ", output, re.M)
+    assert re.search(r"^BENCH signing cpu recipients=1 stamp_ms=\d+ .*adds_ms=-?\d+", output, re.M)
+    # the 1-recipient records of the first part (1 signed) and 3 more, in one batch of 8 statements
+    assert re.search(
+        r"^BENCH signing verify_batch records=4 batch=\d+ cpu_ms_per_record=\S+ "
+        r"wall_ms_per_record=\S+ queries=8 ",
+        output,
+        re.M,
+    ), output[-3000:]
     assert re.search(r"^BENCH signing calibration_before python_ms=\S+", output, re.M)
