@@ -36,6 +36,7 @@ from circulation.records.selectors import (
     visible_notices,
 )
 from circulation.web.rowtext import local_iso, local_minute, translated
+from circulation.web.views.handling import notice_section
 from workflows.machines import ACK_OPEN_STATES, AckState
 
 # 30 a page and the latest 30 events (p95 < 50 ms at 1,000 recipients, docs/benchmarks.md):
@@ -253,6 +254,7 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         .first(),
         "now": now,
         "overdue_mine": False,
+        "handling": notice_section(user, notice),  # None for a 阅知 notice (no query)
     }
     mine = context["mine"]
     if mine is not None:
