@@ -186,3 +186,23 @@ def test_inbox_queries_with_delegations_do_not_grow(
     assert all(row.on_behalf for row in page.context["rows"])
     with django_assert_num_queries(5):
         client.get("/inbox/?state=pending&page=2")
+
+
+def test_the_delegate_reads_the_principals_attachment_while_in_force(
+    bureau: Bureau, media: Any
+) -> None:
+    """The notice went to 县中小企业服务中心 only: its attachment is the delegate's to read only
+    through the delegation (the reading page shows it in an iframe)."""
+    principal, delegate = bureau.person("zxfw_1"), bureau.person("gyg_2")
+    notice = notice_to(bureau, 7, units=("ZXFW",), pdf=True)
+    attachment = notice.attachments.get()
+    url = f"/notices/{notice.pk}/attachments/{attachment.pk}/"
+    client = signed_in(delegate)
+    assert client.get(url).status_code == 404
+    delegation = appoint(principal, delegate)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert signed_in(bureau.person("gyg_3")).get(url).status_code == 404
+    cancel_delegation(Actor(principal), delegation.pk)
+    assert client.get(url).status_code == 404

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records.active_content import find_active_content
@@ -16,6 +17,7 @@ from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
+from workflows.services.delegation import principal_ids
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
@@ -104,8 +106,9 @@ class AttachmentDownload:
 
 def open_attachment(user: Person, notice_id: int, attachment_id: int) -> AttachmentDownload:
     """An attachment's bytes for anyone who can see its notice (recipients and their unit heads
-    included, the rule of :func:`~circulation.records.selectors.visible_notices`); "not found"
-    for everyone else.
+    included, the rule of :func:`~circulation.records.selectors.visible_notices`) and for the
+    delegate of a recipient while the delegation is in force (they read it to answer for them);
+    "not found" for everyone else.
 
     Served like an archived attachment (:func:`circulation.archive.sealing.open_verified`): one
     read, checked against the SHA-256 taken at upload, so a file altered on disk is refused (409)
@@ -113,7 +116,10 @@ def open_attachment(user: Person, notice_id: int, attachment_id: int) -> Attachm
     """
     attachment = (
         Attachment.objects.filter(
-            pk=attachment_id, notice_id=notice_id, notice__in=visible_notices(user)
+            Q(notice__in=visible_notices(user))
+            | Q(notice__acknowledgements__person_id__in=principal_ids(user)),
+            pk=attachment_id,
+            notice_id=notice_id,
         )
         .only("id", "notice_id", "file", "original_name", "content_type", "size", "sha256")
         .first()
