@@ -25,6 +25,7 @@ from circulation.api.views.handling import (
     ReplyView,
     ResultView,
 )
+from circulation.api.views.handling_sheet import HandlingSheetPdfView
 from circulation.api.views.intake import ExtractView
 from circulation.api.views.notices import NoticeViewSet
 from circulation.api.views.notifications import NotificationViewSet
@@ -64,6 +65,11 @@ urlpatterns = [
     path("archive/<str:archival_code>/verify/", ArchiveVerifyView.as_view(), name="archive-verify"),
     path("notices/extract/", ExtractView.as_view(), name="notice-extract"),
     path("notices/<int:pk>/record.pdf", RecordPdfView.as_view(), name="notice-record-pdf"),
+    path(
+        "notices/<int:pk>/handling-sheet.pdf",
+        HandlingSheetPdfView.as_view(),
+        name="notice-handling-sheet-pdf",
+    ),
     # 批办 (issue 16)
     path("notices/<int:pk>/handling/", HandlingCaseView.as_view(), name="notice-handling"),
     path("notices/<int:pk>/handling/reply/", ReplyView.as_view(), name="notice-handling-reply"),
