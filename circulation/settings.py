@@ -324,6 +324,8 @@ TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
 SEAL_REQUIRED = env.bool("SEAL_REQUIRED", default=not DEBUG)
 # Beat signs the audit chain head into MEDIA_ROOT/audit-checkpoints/ this often (and at archiving).
 AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=3600)
+# Full checks ("verify now") from the QR verify page, per person and clock hour (429 beyond).
+VERIFY_NOW_PER_HOUR = env.int("VERIFY_NOW_PER_HOUR", default=30)
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

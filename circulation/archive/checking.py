@@ -14,10 +14,13 @@ another identical event.
 """
 
 import json
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from circulation.archive.models import ArchivedRecord
@@ -27,6 +30,25 @@ from workflows.services.audit import record_event
 from workflows.services.context import Actor
 
 REPEAT_WINDOW = timedelta(seconds=10)
+# "Verify now" from the QR verify page: at most VERIFY_NOW_PER_HOUR full checks a person an hour.
+RATE_WINDOW_SECONDS = 3600
+
+
+def verify_now_wait(person_id: int) -> int:
+    """0 when the person may run a full check now (counted), else the seconds to wait: at most
+    ``VERIFY_NOW_PER_HOUR`` checks a person in each clock hour (counted in the cache)."""
+    now = time.time()
+    window = int(now // RATE_WINDOW_SECONDS)
+    key = f"archive:verify-now:{person_id}:{window}"
+    cache.add(key, 0, RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RATE_WINDOW_SECONDS)
+        count = 1
+    if count <= settings.VERIFY_NOW_PER_HOUR:
+        return 0
+    return max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,12 @@ def test_the_verify_page_shows_the_archival_code_and_the_sealed_hash(
     response = Client()
     response.force_login(bureau.clerk)
     frozen = record.notice.record_renditions.get(frozen=True)
-    html = response.get(f"/records/{frozen.pk}/verify/").content.decode()
+    url = f"/records/{frozen.pk}/verify/"
+    html = response.get(url).content.decode()
     assert record.archival_code in html
     assert record.record_sha256 in html
-    assert "归档文件完整" in html
+    assert response.post(url).status_code == 302  # 立即校验: the full check, recorded
+    assert "归档文件完整" in response.get(url).content.decode()
 
 
 def _red(color: Any) -> bool:

@@ -1,8 +1,9 @@
 """The QR verify page (``/records/<id>/verify/``) in a real browser: a staff member of the
 organisation (not a clerk or archivist) follows the link from the record's QR code, signs in
 through the normal web sign-in and lands on the page, which says whether the stored file is
-intact, the 档号 and the sealed SHA-256 once archived, and whether a newer record exists; a
-person of another organisation gets 404. axe on each state, screenshots on phone and desktop."""
+intact, the 档号 and the sealed SHA-256 once archived with the last stored full check ("verify
+now" runs one), and whether a newer record exists; a person of another organisation gets 404.
+axe on each state, screenshots on phone and desktop."""
 
 from typing import Any
 
@@ -52,7 +53,12 @@ def test_staff_verify_an_archived_record_from_its_qr_link(
     follow_link_and_sign_in(page, f"/records/{frozen.pk}/verify/", staff.username)
     text = page.locator("body").inner_text()
     assert "存档文件完整" in text
+    assert "尚未做过完整校验" in text  # opening the page runs no full check
+    page.get_by_role("button", name="立即校验").click()
+    page.wait_for_url(lambda u: u.endswith(f"/records/{frozen.pk}/verify/"))
+    text = page.locator("body").inner_text()
     assert "归档文件完整" in text
+    assert staff.display_name in text  # who checked, and when
     assert "此确认单已被更新的确认单取代" not in text
     assert record.archival_code in text
     assert record.record_sha256 in text
