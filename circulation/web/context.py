@@ -68,6 +68,7 @@ NAV = (
     ("web:register", _("登记收文"), "clerk"),
     ("web:board", _("传阅看板"), "desk"),
     ("web:inbox", _("收件箱"), None),
+    ("web:handling", _("批办"), "handling"),
     ("web:archive-queue", _("档案"), "archivist"),
     ("web:unit", _("本机构"), "head"),
     ("web:dashboard", _("传阅统计"), "dashboard"),
@@ -89,6 +90,8 @@ def _visible(role: str | None, roles: WebRoles) -> bool:
         return True
     if role == "desk":
         return roles.clerk or roles.admin
+    if role == "handling":  # 批办: leaders 批示, units 承办, the desk 拟办 and 答复
+        return roles.leader or roles.head or roles.clerk
     return bool(getattr(roles, role))
 
 

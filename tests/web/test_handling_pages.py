@@ -530,3 +530,23 @@ def test_the_people_search_is_for_clerks_and_leaders(office: Bureau) -> None:
     found = html(signed_in(office.person("leader_1")).get("/handling/people/?q=bgs"))
     assert 'name="readers" value="bgs_1"' in found
     assert signed_in(office.person("gyg_1")).get("/handling/people/?q=bgs").status_code == 404
+
+
+def test_notification_links_land_a_leader_and_a_unit_on_their_handling_page(
+    office: Bureau,
+) -> None:
+    notice = proposed(office)
+    mine = instruction_of(notice, "leader_1")
+    leader = signed_in(office.person("leader_1"))
+    answer = leader.get(f"/notices/{notice.pk}/")  # where the 请批示 notification links
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/handling/instructions/{mine.pk}/"
+    assert 'href="/handling/"' in html(leader.get("/handling/"))  # the nav's 批办
+    both_agree(office, notice)
+    co = Assignment.objects.get(case__notice=notice, role=AssignmentRole.CO)
+    answer = signed_in(office.person("zxfw_2")).get(f"/notices/{notice.pk}/")
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/handling/assignments/{co.pk}/"
+    # anyone else: still 404
+    stranger = PersonFactory(username="stranger", organisation=office.org)
+    assert signed_in(stranger).get(f"/notices/{notice.pk}/").status_code == 404

@@ -318,3 +318,25 @@ def waiting_on(
 
 def calendar_note(note: str) -> str:
     return note_in_language(note)
+
+
+def handling_landing(user: Person, notice_id: int) -> str:
+    """Where a person who may not see the notice itself but is part of its 批办 lands: their
+    批示 page (a named leader, the pending one first) or their unit's 承办 page; "" if neither
+    (two statements at most, on the notice page's 404 path only)."""
+    instruction = (
+        Instruction.objects.filter(case__notice_id=notice_id, leader=user)
+        .order_by("-state", "pk")  # pending before given
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if instruction is not None:
+        return f"/handling/instructions/{instruction}/"
+    assignment = (
+        Assignment.objects.filter(case__notice_id=notice_id)
+        .filter(Q(unit__memberships__person=user) | Q(unit__head=user))
+        .order_by("-role", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return f"/handling/assignments/{assignment}/" if assignment is not None else ""

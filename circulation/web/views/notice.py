@@ -20,7 +20,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +36,7 @@ from circulation.records.selectors import (
     visible_notices,
 )
 from circulation.web.rowtext import local_iso, local_minute, translated
-from circulation.web.views.handling import notice_section
+from circulation.web.views.handling import handling_landing, notice_section
 from workflows.machines import ACK_OPEN_STATES, AckState
 
 # 30 a page and the latest 30 events (p95 < 50 ms at 1,000 recipients, docs/benchmarks.md):
@@ -238,6 +238,11 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = _person(request)
     notice = visible_notices(user).select_related("received_by").filter(pk=pk).first()
     if notice is None:
+        # a named leader or a 承办 unit's person who is no recipient: their 批办 page (the
+        # links of the 批办 notifications land here)
+        landing = handling_landing(user, pk)
+        if landing:
+            return HttpResponseRedirect(landing)
         raise Http404
     whole = sees_all_notices(user) or may_read_whole_record(user, notice)
     headed = [] if whole else headed_unit_ids(user)
