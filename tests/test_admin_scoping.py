@@ -313,7 +313,7 @@ def test_every_admin_of_our_apps_declares_its_organisation_scope(world: World) -
 
 def test_other_apps_admins_are_for_superusers_only() -> None:
     """Groups, tokens, periodic tasks: not scoped, so no role may reach them."""
-    granted = {name for names in ROLE_PERMISSIONS.values() for name in names}
+    granted = {perm.name for perms in ROLE_PERMISSIONS.values() for perm in perms}
     for model in admin.site._registry:
         if model._meta.app_label not in OUR_APPS:
             label = model._meta.app_label

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from circulation.records import roles
 from circulation.records.models import AuditEvent, Notice
 from circulation.records.roles import CLERK
 from tests.conftest import Bureau
@@ -42,7 +43,9 @@ def test_recipient_sees_the_notice_but_cannot_forward_or_withdraw(bureau: Bureau
         f"/api/v1/notices/{notice.pk}/forward/", {"units": ["ZXFW"]}, format="json"
     )
     assert forward.status_code == 403
-    assert forward.json()["errors"][0]["message_en"]
+    # the 403 names the permission by its labels in circulation/records/roles.py
+    assert forward.json()["detail"] == f"您没有{roles.FORWARD_NOTICE.label}的权限"
+    assert forward.json()["errors"][0]["message_en"] == "You are not allowed to forward notices"
     assert (
         staff.post(
             f"/api/v1/notices/{notice.pk}/withdraw/", {"reason": "x"}, format="json"
@@ -112,3 +115,22 @@ def test_people_and_units_are_listed_for_the_organisation(bureau: Bureau, api: A
     people = client.get("/api/v1/people/?unit=gyg").json()["results"]
     assert [p["username"] for p in people] == ["gyg_1", "gyg_2", "gyg_3", "gyg_head"]
     assert people[0]["units"] == ["GYG"]
+
+
+def test_the_models_declare_their_permissions_from_the_roles_module() -> None:
+    """One place for each permission: codename, labels and the description Django stores."""
+    from django.contrib.auth.models import Permission
+
+    from circulation.records.models import HandlingCase
+
+    declared = set(Notice._meta.permissions) | set(HandlingCase._meta.permissions)
+    assert declared == {
+        (perm.codename, perm.description)
+        for perm in (*roles.NOTICE_PERMISSIONS, *roles.HANDLING_PERMISSIONS)
+    }
+    granted = {perm for perms in roles.ROLE_PERMISSIONS.values() for perm in perms}
+    for perm in granted:  # every permission a role is given exists, and has both labels
+        app, codename = perm.name.split(".")
+        assert Permission.objects.filter(content_type__app_label=app, codename=codename).exists()
+        assert perm.label
+        assert perm.label_en

@@ -5,12 +5,13 @@ from django.db.models import QuerySet
 
 from circulation.archive.codes import ArchivalCodeError, normalise_code
 from circulation.archive.models import ArchivedRecord
+from circulation.records import roles
 from circulation.records.models import Person
 from workflows.services.permissions import not_found, require_perm
 
 
 def require_archive_access(user: Person) -> None:
-    require_perm(user, "archive_notice", "查阅档案", "use the archive")
+    require_perm(user, roles.ARCHIVE_NOTICE)
 
 
 def archive_records(user: Person) -> QuerySet[ArchivedRecord]:

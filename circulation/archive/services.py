@@ -43,6 +43,7 @@ from circulation.archive.sm3 import sm3_hex
 from circulation.archive.stamp import StampData, apply_stamp
 from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
+from circulation.records import roles
 from circulation.records.models import Attachment, AuditAction, Notice, Organisation, Unit
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
@@ -193,7 +194,7 @@ def _refuse(report: ChecksReport) -> ArchiveChecksFailed:
 
 def _archivable(actor: Actor, notice_id: int, retention: str) -> tuple[str, Notice]:
     """The retention code and the notice, for an archivist of the notice's organisation."""
-    require_perm(actor.user, "archive_notice", "归档", "archive notices")
+    require_perm(actor.user, roles.ARCHIVE_NOTICE)
     retention_code = parse_retention(retention or "")
     if retention_code is None:
         raise InvalidInput(

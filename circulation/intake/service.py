@@ -11,6 +11,7 @@ from django.conf import settings
 from circulation.intake.errors import IntakeError
 from circulation.intake.extraction import Extraction, extract_file, extract_text
 from circulation.intake.layout import UnitRef
+from circulation.records import roles
 from circulation.records.models import Organisation, Person, Unit
 from workflows.services.errors import InvalidInput
 from workflows.services.permissions import require_perm
@@ -28,7 +29,7 @@ def organisation_units(organisation: Organisation | None) -> list[UnitRef]:
 
 
 def require_clerk(user: Person) -> None:
-    require_perm(user, "register_notice", "从文件导入收文", "import notices from files")
+    require_perm(user, roles.REGISTER_NOTICE)
 
 
 def extract_upload(user: Person, name: str, data: bytes) -> Extraction:

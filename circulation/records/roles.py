@@ -1,6 +1,8 @@
-"""Roles as Django groups with model permissions (收发员, 科室人员, 负责人, 档案员, 管理员,
-局领导, 办公室主任)."""
+"""Roles as Django groups (收发员, 科室人员, 负责人, 档案员, 管理员, 局领导, 办公室主任), and every
+permission they are given with its label, in one module: the models declare theirs from here
+(``meta_permissions``) and the services check them by these names (``require_perm``)."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
@@ -24,52 +26,128 @@ ROLE_LABELS = {
     OFFICE_DIRECTOR: "办公室主任",
 }
 
-_CLERK_PERMS = [
+
+@dataclass(frozen=True)
+class Perm:
+    """A permission a role is given: its codename (in the ``records`` app unless ``app`` says),
+    what it allows in Chinese and English (the 403's "您没有…的权限 / You are not allowed to …"),
+    and, for one of ours, the description Django stores (``Meta.permissions``)."""
+
+    codename: str
+    label: str
+    label_en: str
+    app: str = "records"
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """``app_label.codename``, as ``has_perm`` takes it."""
+        return f"{self.app}.{self.codename}"
+
+
+REGISTER_NOTICE = Perm(
     "register_notice",
-    "forward_notice",
-    "withdraw_notice",
+    "登记收文",
+    "register notices",
+    description="Can register (签收/登记) notices",
+)
+FORWARD_NOTICE = Perm(
+    "forward_notice", "传阅收文", "forward notices", description="Can forward (传阅) notices"
+)
+WITHDRAW_NOTICE = Perm(
+    "withdraw_notice", "撤回收文", "withdraw notices", description="Can withdraw (撤回) notices"
+)
+VIEW_ALL_NOTICES = Perm(
     "view_all_notices",
-    "remind_notice",
-    "view_notice",
-    "add_attachment",
-    "view_attachment",
+    "查看本机关全部收文",
+    "see every notice of the organisation",
+    description="Can see every notice of the organisation",
+)
+REMIND_NOTICE = Perm(
+    "remind_notice", "催办收文", "send reminders", description="Can send a manual reminder (催办)"
+)
+ARCHIVE_NOTICE = Perm(
+    "archive_notice", "归档", "archive notices", description="Can archive (归档) notices"
+)
+VERIFY_AUDIT = Perm(
+    "verify_audit", "校验审计日志", "verify the audit log", description="Can verify the audit chain"
+)
+PROPOSE_HANDLING = Perm(
+    "propose_handling", "拟办", "write 拟办 proposals", description="Can write a 拟办意见 (拟办)"
+)
+RECORD_REPLY = Perm("record_reply", "登记答复", "record replies", description="Can record a 答复")
+# Django's own model permissions that roles are given.
+VIEW_NOTICE = Perm("view_notice", "查看收文", "view notices")
+ADD_ATTACHMENT = Perm("add_attachment", "上传附件", "add attachments")
+VIEW_ATTACHMENT = Perm("view_attachment", "查看附件", "view attachments")
+VIEW_ARCHIVED_RECORD = Perm(
+    "view_archivedrecord", "查看归档记录", "view archived records", app="archive"
+)
+VIEW_ITEM_COUNTER = Perm("view_itemcounter", "查看件号计数", "view item counters", app="archive")
+
+NOTICE_PERMISSIONS = (
+    REGISTER_NOTICE,
+    FORWARD_NOTICE,
+    WITHDRAW_NOTICE,
+    VIEW_ALL_NOTICES,
+    REMIND_NOTICE,
+    ARCHIVE_NOTICE,
+    VERIFY_AUDIT,
+)
+"""Declared on ``Notice`` (its ``Meta.permissions``)."""
+HANDLING_PERMISSIONS = (PROPOSE_HANDLING, RECORD_REPLY)
+"""Declared on ``HandlingCase`` (批办单)."""
+
+
+def meta_permissions(perms: tuple[Perm, ...]) -> list[tuple[str, Any]]:
+    """``Meta.permissions`` of a model: (codename, description) of each."""
+    return [(perm.codename, perm.description) for perm in perms]
+
+
+_CLERK_PERMS = [
+    REGISTER_NOTICE,
+    FORWARD_NOTICE,
+    WITHDRAW_NOTICE,
+    VIEW_ALL_NOTICES,
+    REMIND_NOTICE,
+    VIEW_NOTICE,
+    ADD_ATTACHMENT,
+    VIEW_ATTACHMENT,
     # 批办: the clerk writes the 拟办意见 and records the 答复.
-    "propose_handling",
-    "record_reply",
+    PROPOSE_HANDLING,
+    RECORD_REPLY,
 ]
-ROLE_PERMISSIONS: dict[str, list[str]] = {
+ROLE_PERMISSIONS: dict[str, list[Perm]] = {
     CLERK: _CLERK_PERMS,
     STAFF: [],
     UNIT_HEAD: [],
     ARCHIVIST: [
-        "view_all_notices",
-        "archive_notice",
-        "verify_audit",
-        "view_notice",
+        VIEW_ALL_NOTICES,
+        ARCHIVE_NOTICE,
+        VERIFY_AUDIT,
+        VIEW_NOTICE,
         # 档案员 read the archive's records and counters in the admin (they stay read-only).
-        "archive.view_archivedrecord",
-        "archive.view_itemcounter",
+        VIEW_ARCHIVED_RECORD,
+        VIEW_ITEM_COUNTER,
     ],
-    ADMIN: [*_CLERK_PERMS, "archive_notice", "verify_audit"],
+    ADMIN: [*_CLERK_PERMS, ARCHIVE_NOTICE, VERIFY_AUDIT],
     # 局领导 批示 what they are named for (checked per item, no model permission needed).
     LEADER: [],
     # 办公室主任 may write the 拟办意见 like the clerk, and sees the notices to do so.
-    OFFICE_DIRECTOR: ["propose_handling", "record_reply", "view_all_notices", "view_notice"],
+    OFFICE_DIRECTOR: [PROPOSE_HANDLING, RECORD_REPLY, VIEW_ALL_NOTICES, VIEW_NOTICE],
 }
 
 
-def _permission_q(names: list[str]) -> Q:
-    """``codename`` for the records app, ``app_label.codename`` for another app."""
+def _permission_q(perms: list[Perm]) -> Q:
     query = Q(pk__in=[])
-    for name in names:
-        app_label, _dot, codename = name.rpartition(".")
-        query |= Q(content_type__app_label=app_label or "records", codename=codename)
+    for perm in perms:
+        query |= Q(content_type__app_label=perm.app, codename=perm.codename)
     return query
 
 
 def ensure_roles(**_: Any) -> None:
     """Create the role groups and give them their permissions (idempotent; runs after migrate
     of the records and the archive apps, whose permissions exist only after their own)."""
-    for role, names in ROLE_PERMISSIONS.items():
+    for role, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        group.permissions.set(Permission.objects.filter(_permission_q(names)))
+        group.permissions.set(Permission.objects.filter(_permission_q(perms)))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
+from circulation.records import roles
 from circulation.records.active_content import find_active_content
 from circulation.records.models import Attachment, AuditAction, Notice, Person
 from circulation.records.selectors import visible_notices
@@ -41,7 +42,7 @@ def add_attachment(
     A PDF with active content (JavaScript, launch actions, embedded executables …) is stored
     with ``warnings`` (code, where, zh and en message), also named in the audit event.
     """
-    require_perm(actor.user, "add_attachment", "上传附件", "add attachments")
+    require_perm(actor.user, roles.ADD_ATTACHMENT)
     try:
         sniffed = sniff_upload(name, stream, size, settings.ATTACHMENT_MAX_BYTES)
     except RejectedUpload as exc:

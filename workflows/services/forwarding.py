@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import (
     Acknowledgement,
     AuditAction,
@@ -179,7 +180,7 @@ def forward_notice(actor: Actor, notice_id: int, request: ForwardRequest) -> For
 
     Nothing new to add is a no-op: no round, no audit event, the notice unchanged.
     """
-    require_perm(actor.user, "forward_notice", "传阅收文", "forward notices")
+    require_perm(actor.user, roles.FORWARD_NOTICE)
     return _forward(actor, notice_id, _validate(request), durable=True, forwarded_by=actor.user)
 
 

@@ -1,13 +1,17 @@
 """Role checks shared by the services (the API and admin call services, never bypass them)."""
 
 from circulation.records.models import Notice, Person
+from circulation.records.roles import Perm
 from workflows.services.errors import Forbidden, NotVisible
 
 
-def require_perm(user: Person, codename: str, what_zh: str, what_en: str) -> None:
-    if not user.is_active or not user.has_perm(f"records.{codename}"):
+def require_perm(user: Person, perm: Perm) -> None:
+    """403 naming what the permission allows (its labels in :mod:`circulation.records.roles`)."""
+    if not user.is_active or not user.has_perm(perm.name):
         raise Forbidden(
-            f"您没有{what_zh}的权限", f"You are not allowed to {what_en}", code="permission_denied"
+            f"您没有{perm.label}的权限",
+            f"You are not allowed to {perm.label_en}",
+            code="permission_denied",
         )
 
 

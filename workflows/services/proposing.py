@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import Handling, HandlingCase, Instruction
 from workflows.machines import HandlingState
 from workflows.services import handling_common as common
@@ -51,7 +52,7 @@ def _check_days(days: int) -> int:
 
 def propose_handling(actor: Actor, notice_id: int, data: ProposalInput) -> HandlingCase:
     """拟办: create the notice's 批办单 and a 待批示 instruction per named leader."""
-    require_perm(actor.user, "propose_handling", "拟办", "write 拟办 proposals")
+    require_perm(actor.user, roles.PROPOSE_HANDLING)
     text = clean_text(data.text, common.PROPOSAL)
     if not text:
         raise InvalidInput(

@@ -13,6 +13,7 @@ Lock order: notice, then the acknowledgement, then the audit chain head.
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import Acknowledgement
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.services import handling_common as common
@@ -27,7 +28,7 @@ from workflows.services.validation import clean_reason
 def recall_recipient(actor: Actor, notice_id: int, username: str, reason: str) -> Acknowledgement:
     """撤回 one recipient's open acknowledgement of a circulating notice, with a reason."""
     reason = clean_reason(reason, "撤回原因")
-    require_perm(actor.user, "withdraw_notice", "撤回收文", "withdraw notices")
+    require_perm(actor.user, roles.WITHDRAW_NOTICE)
     with transaction.atomic(durable=True):
         notice = common.lock_notice(actor, notice_id)
         ack = (

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.doc_number import DocNumberError, ParsedDocNumber, parse_doc_number
 from circulation.records.models import (
     AuditAction,
@@ -131,7 +132,7 @@ def _next_registration_seq(organisation: Organisation, year: int) -> int:
 def register_notice(actor: Actor, data: NoticeInput) -> Registration:
     """签收 and 登记 in one transaction: two audit events, a gapless registration number."""
     user = actor.user
-    require_perm(user, "register_notice", "登记收文", "register notices")
+    require_perm(user, roles.REGISTER_NOTICE)
     organisation = user.organisation
     if organisation is None:
         raise InvalidInput("您的账号未关联机关", "Your account has no organisation", code="no_org")
@@ -220,7 +221,7 @@ def _create_registered(
 def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
     """初审退回: the notice is not ours to handle or its form is wrong."""
     reason = clean_reason(reason, "退回原因")
-    require_perm(actor.user, "register_notice", "退回收文", "return notices")
+    require_perm(actor.user, roles.REGISTER_NOTICE)
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import Acknowledgement, AuditAction, Notice, Unit
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import ManualRemind, Reminder, ReminderKind
@@ -53,7 +54,7 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
     Locks the notice row first (the same order as every service), so two clerks clicking at
     once send one reminder and the second gets the rate limit.
     """
-    require_perm(actor.user, "remind_notice", "催办收文", "send reminders")
+    require_perm(actor.user, roles.REMIND_NOTICE)
     with transaction.atomic(durable=True):
         notice = (
             Notice.objects.select_for_update(no_key=True, of=("self",))

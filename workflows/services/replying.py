@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import Reply, ReplyChannel
 from workflows.machines import HandlingState, NoticeState
 from workflows.services import handling_common as common
@@ -56,7 +57,7 @@ def _clean(data: ReplyInput) -> str:
 
 def record_reply(actor: Actor, notice_id: int, data: ReplyInput) -> Reply:
     """答复 of a 批办 notice whose 批示 are in; may finish the case and complete the notice."""
-    require_perm(actor.user, "record_reply", "登记答复", "record replies")
+    require_perm(actor.user, roles.RECORD_REPLY)
     text = _clean(data)
     finished = False
     with transaction.atomic(durable=True):

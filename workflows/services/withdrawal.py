@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records import roles
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.services.audit import record_event
@@ -18,7 +19,7 @@ from workflows.services.validation import clean_reason
 def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:
     """撤回 a circulating notice with a reason; open acknowledgements become 已取消."""
     reason = clean_reason(reason, "撤回原因")
-    require_perm(actor.user, "withdraw_notice", "撤回收文", "withdraw notices")
+    require_perm(actor.user, roles.WITHDRAW_NOTICE)
     finished = False
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()

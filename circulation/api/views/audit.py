@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from circulation.api.serializers.audit import ChainReportSerializer
 from circulation.archive.checkpoint import verify_checkpoint
+from circulation.records import roles
 from workflows.services.audit import Scope, verify_chain
 from workflows.services.permissions import require_perm
 
@@ -22,7 +23,7 @@ class AuditVerifyView(APIView):
     @extend_schema(responses=ChainReportSerializer)
     def get(self, request: Request) -> Response:
         user = request.user
-        require_perm(user, "verify_audit", "校验审计日志", "verify the audit log")  # type: ignore[arg-type]
+        require_perm(user, roles.VERIFY_AUDIT)  # type: ignore[arg-type]
         scope = None if user.is_superuser else Scope(getattr(user, "organisation_id", None))
         body = verify_chain(scope=scope).as_dict()
         anchored = verify_checkpoint()

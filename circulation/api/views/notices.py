@@ -30,6 +30,7 @@ from circulation.api.serializers.notices import (
 )
 from circulation.api.serializers.notifications import RemindResponseSerializer
 from circulation.limits import UploadGate
+from circulation.records import roles
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
 from circulation.records.selectors import (
     headed_unit_ids,
@@ -53,7 +54,7 @@ class RosterPagination(PageNumberPagination):
 
 
 def _require_upload_permission(user: Any) -> None:
-    require_perm(user, "add_attachment", "上传附件", "add attachments")
+    require_perm(user, roles.ADD_ATTACHMENT)
 
 
 class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -129,7 +130,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeDetailSerializer})
     def create(self, request: Request) -> Response:
         """签收并登记: the 发文字号 is normalised (GB/T 9704) and checked for duplicates."""
-        require_perm(self._user(), "register_notice", "登记收文", "register notices")
+        require_perm(self._user(), roles.REGISTER_NOTICE)
         body = NoticeCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = registration.register_notice(
@@ -309,7 +310,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def history(self, request: Request, pk: str) -> Response:
         """The notice's audit events, oldest first."""
         notice = self.get_object()
-        require_perm(self._user(), "view_all_notices", "查看办理记录", "see the handling history")
+        require_perm(self._user(), roles.VIEW_ALL_NOTICES)
         events = AuditEvent.objects.filter(notice=notice).order_by("seq")
         page = self.paginate_queryset(events)
         if page is not None:

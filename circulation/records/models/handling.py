@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from circulation.records.roles import HANDLING_PERMISSIONS, meta_permissions
 from workflows.machines import (
     AssignmentMachine,
     AssignmentState,
@@ -67,10 +68,7 @@ class HandlingCase(HandlingMachine):
         verbose_name = _("批办单")
         verbose_name_plural = _("批办单")
         ordering = ["-proposed_at", "-id"]
-        permissions = [
-            ("propose_handling", "Can write a 拟办意见 (拟办)"),
-            ("record_reply", "Can record a 答复"),
-        ]
+        permissions = meta_permissions(HANDLING_PERMISSIONS)
         indexes = [models.Index(fields=["state"], name="handling_case_state")]
 
     def __str__(self) -> str:

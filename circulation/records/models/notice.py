@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from circulation.records.roles import NOTICE_PERMISSIONS, meta_permissions
 from workflows.machines import NoticeMachine, NoticeState
 
 
@@ -74,15 +75,7 @@ class Notice(NoticeMachine):
         verbose_name = _("收文")
         verbose_name_plural = _("收文")
         ordering = ["-received_at", "-id"]
-        permissions = [
-            ("register_notice", "Can register (签收/登记) notices"),
-            ("forward_notice", "Can forward (传阅) notices"),
-            ("withdraw_notice", "Can withdraw (撤回) notices"),
-            ("view_all_notices", "Can see every notice of the organisation"),
-            ("remind_notice", "Can send a manual reminder (催办)"),
-            ("archive_notice", "Can archive (归档) notices"),
-            ("verify_audit", "Can verify the audit chain"),
-        ]
+        permissions = meta_permissions(NOTICE_PERMISSIONS)
         constraints = [
             # Variants of one 发文字号 are the same document. A notice returned to its sender at
             # 初审 no longer blocks the corrected one that comes back.
