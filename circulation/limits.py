@@ -28,6 +28,8 @@ MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the form fields a
 UPLOAD_PATHS = (
     re.compile(r"^/api/v1/notices/\d+/attachments/$"),
     re.compile(r"^/(?:api/v1/notices/extract|register/import)/$"),  # intake (issue 14)
+    # files of a 办理结果 or a 答复 (批办, issue 16)
+    re.compile(r"^/api/v1/handling/(?:assignments|replies)/\d+/files/$"),
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 

@@ -19,10 +19,13 @@ from circulation.api.views.delegations import DelegationViewSet
 from circulation.api.views.handling import (
     AcceptView,
     HandlingCaseView,
+    HandlingFileView,
     InstructView,
     PendingView,
     RecallView,
+    ReplyFileView,
     ReplyView,
+    ResultFileView,
     ResultView,
 )
 from circulation.api.views.handling_sheet import HandlingSheetPdfView
@@ -78,5 +81,12 @@ urlpatterns = [
     path("handling/instructions/<int:pk>/", InstructView.as_view(), name="handling-instruct"),
     path("handling/assignments/<int:pk>/accept/", AcceptView.as_view(), name="handling-accept"),
     path("handling/assignments/<int:pk>/result/", ResultView.as_view(), name="handling-result"),
+    path(
+        "handling/assignments/<int:pk>/files/",
+        ResultFileView.as_view(),
+        name="handling-result-files",
+    ),
+    path("handling/replies/<int:pk>/files/", ReplyFileView.as_view(), name="handling-reply-files"),
+    path("handling/files/<int:pk>/", HandlingFileView.as_view(), name="handling-file"),
     path("", include(router.urls)),
 ]

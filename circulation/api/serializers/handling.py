@@ -9,6 +9,7 @@ from circulation.api.fields import LabeledChoiceField, PlainCharField, RuleTextF
 from circulation.records.models import (
     Assignment,
     HandlingCase,
+    HandlingFile,
     Instruction,
     InstructionKind,
     Person,
@@ -103,6 +104,17 @@ class PersonRefSerializer(serializers.ModelSerializer[Person]):
         read_only_fields = fields
 
 
+class HandlingFileSerializer(serializers.ModelSerializer[HandlingFile]):
+    """A file of a 办理结果 or a 答复 (download: GET handling/files/{id}/)."""
+
+    name = serializers.CharField(source="original_name", read_only=True)
+
+    class Meta:
+        model = HandlingFile
+        fields = ["id", "name", "size", "sha256", "content_type", "extension", "uploaded_at"]
+        read_only_fields = fields
+
+
 class InstructionSerializer(serializers.ModelSerializer[Instruction]):
     leader = PersonRefSerializer(read_only=True)
     acted_by = PersonRefSerializer(read_only=True, allow_null=True)
@@ -149,6 +161,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     accepted_by = PersonRefSerializer(read_only=True, allow_null=True)
     result_by = PersonRefSerializer(read_only=True, allow_null=True)
+    attachments = HandlingFileSerializer(many=True, read_only=True)
 
     class Meta:
         model = Assignment
@@ -167,6 +180,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
             "result",
             "result_at",
             "result_by",
+            "attachments",
         ]
         read_only_fields = fields
 
@@ -174,6 +188,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
 class ReplyOutSerializer(serializers.ModelSerializer[Reply]):
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
     recorded_by = PersonRefSerializer(read_only=True)
+    attachments = HandlingFileSerializer(many=True, read_only=True)
 
     class Meta:
         model = Reply
@@ -185,6 +200,7 @@ class ReplyOutSerializer(serializers.ModelSerializer[Reply]):
             "channel_label",
             "recorded_by",
             "recorded_at",
+            "attachments",
         ]
         read_only_fields = fields
 

@@ -2,11 +2,15 @@
 recipient, the 批办单 and the caller's pending items. Thin: every change goes through a service in
 ``workflows.services``; reads are constant in queries (prefetched)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
+from django.http import FileResponse, HttpRequest
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +19,7 @@ from circulation.api.actor import actor_from
 from circulation.api.serializers.acknowledgements import RecipientRowSerializer
 from circulation.api.serializers.handling import (
     HandlingCaseSerializer,
+    HandlingFileSerializer,
     InstructSerializer,
     PendingSerializer,
     ProposalSerializer,
@@ -22,15 +27,18 @@ from circulation.api.serializers.handling import (
     ReplySerializer,
     ResultSerializer,
 )
-from circulation.records.models import Assignment, HandlingCase, Instruction
+from circulation.limits import UploadGate
+from circulation.records.models import Assignment, HandlingCase, HandlingFile, Instruction, Reply
 from workflows.services import (
     handling_common,
+    handling_files,
     instructing,
     proposing,
     recalling,
     replying,
     undertaking,
 )
+from workflows.services.errors import InvalidInput
 from workflows.services.permissions import not_found
 
 PENDING_LIMIT = 500
@@ -56,7 +64,12 @@ def case_data(notice_id: int) -> dict[str, Any]:
                     "pk",  # 主办 (lead) first
                 ),
             ),
-            "replies__recorded_by",
+            Prefetch(
+                "replies",
+                Reply.objects.select_related("recorded_by")
+                .prefetch_related(Prefetch("attachments", HandlingFile.objects.order_by("pk")))
+                .order_by("pk"),
+            ),
         )
         .filter(notice_id=notice_id)
         .first()
@@ -195,3 +208,92 @@ class PendingView(APIView):
             "assignments": list(handling_common.pending_assignments(user)[:PENDING_LIMIT]),
         }
         return Response(PendingSerializer(data).data)
+
+
+FILE_UPLOAD_SCHEMA = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+    }
+}
+
+
+class _FileUploadView(APIView):
+    """Multipart upload of one ``file``; the caller's right to upload is checked before the
+    body is read (also when a session's CSRF check reads the form)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def gate(self, request: HttpRequest, pk: int) -> Callable[[], None]:
+        raise NotImplementedError
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        wrapped = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST":
+            request.upload_handlers = [
+                UploadGate(request, self.gate(request, int(kwargs["pk"]))),
+                *request.upload_handlers,
+            ]
+        return wrapped
+
+    def upload(self, request: Request) -> handling_files.Upload:
+        sent = request.FILES.get("file")
+        if sent is None:
+            raise InvalidInput(
+                "请选择要上传的文件", "No file was sent", code="required", field="file"
+            )
+        return handling_files.Upload(sent.name or "", sent.file, sent.size or 0)
+
+
+class ResultFileView(_FileUploadView):
+    """``POST``: a file of the 承办 unit's 办理结果 (before the result is recorded)."""
+
+    def gate(self, request: HttpRequest, pk: int) -> Callable[[], None]:
+        return lambda: handling_files.check_result_uploader(request.user, pk)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request=FILE_UPLOAD_SCHEMA,
+        responses={201: HandlingFileSerializer},
+        operation_id="handling_result_file",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        handling_files.check_result_uploader(actor_from(request).user, pk)
+        item = handling_files.add_result_file(actor_from(request), pk, self.upload(request))
+        return Response(HandlingFileSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class ReplyFileView(_FileUploadView):
+    """``POST``: a file of a recorded 答复 (the letter sent, a receipt)."""
+
+    def gate(self, request: HttpRequest, pk: int) -> Callable[[], None]:
+        return lambda: handling_files.require_reply_perm(request.user)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request=FILE_UPLOAD_SCHEMA,
+        responses={201: HandlingFileSerializer},
+        operation_id="handling_reply_file",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = handling_files.add_reply_file(actor_from(request), pk, self.upload(request))
+        return Response(HandlingFileSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class HandlingFileView(APIView):
+    """``GET``: download a file of a 办理结果 or 答复 (anyone who sees the 批办单)."""
+
+    @extend_schema(
+        operation_id="handling_file_download",
+        responses={(200, "application/octet-stream"): {"type": "string", "format": "binary"}},
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        download = handling_files.open_handling_file(actor_from(request).user, pk)
+        item = download.file
+        response = FileResponse(download.content.chunks, content_type=item.content_type)
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=item.original_name)
+            or "attachment"
+        )
+        response["Content-Length"] = str(download.content.size)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

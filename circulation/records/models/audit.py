@@ -33,6 +33,7 @@ class AuditAction(models.TextChoices):
     HANDLING_AWAITING_REPLY = "handling.awaiting_reply", _("待答复")
     HANDLING_REPLY_RECORDED = "handling.reply_recorded", _("登记答复")
     HANDLING_DONE = "handling.done", _("办毕")
+    HANDLING_FILE_ADDED = "handling.file_added", _("上传办理附件")
     ACK_READ = "ack.read", _("已阅")
     ACK_CONFIRMED = "ack.confirmed", _("确认阅知")
     ACK_RETURNED = "ack.returned", _("退回阅知")

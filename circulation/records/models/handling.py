@@ -11,8 +11,11 @@ is 已办毕 and no acknowledgement is open (``workflows.services.completion``).
 no case and behaves exactly as before.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circulation.records.roles import HANDLING_PERMISSIONS, meta_permissions
@@ -188,9 +191,6 @@ class Assignment(AssignmentMachine):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    attachments = models.ManyToManyField(
-        "records.Attachment", verbose_name=_("办理结果附件"), blank=True, related_name="+"
-    )
 
     class Meta:
         verbose_name = _("承办")
@@ -239,9 +239,6 @@ class Reply(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(_("登记时间"))
-    attachments = models.ManyToManyField(
-        "records.Attachment", verbose_name=_("答复附件"), blank=True, related_name="+"
-    )
 
     class Meta:
         verbose_name = _("答复")
@@ -250,3 +247,63 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.replied_on}"
+
+
+def handling_file_path(instance: "HandlingFile", filename: str) -> str:
+    """Never the client's name: year/month/uuid plus the sniffed extension."""
+    now = timezone.localtime()
+    return f"handling/{now:%Y/%m}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class HandlingFile(models.Model):
+    """A file of a 承办 unit's 办理结果 or of a 答复 — not one of the received document's
+    附件 (``Attachment``), which the 阅知确认单 and the archive's 完整性 check list as the
+    document itself. Checked and stored like them: sniffed content, SHA-256, generated name."""
+
+    case = models.ForeignKey(
+        HandlingCase, verbose_name=_("批办单"), on_delete=models.PROTECT, related_name="files"
+    )
+    assignment = models.ForeignKey(
+        Assignment,
+        verbose_name=_("承办"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    reply = models.ForeignKey(
+        Reply,
+        verbose_name=_("答复"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    file = models.FileField(_("文件"), upload_to=handling_file_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    extension = models.CharField(_("类型"), max_length=10)
+    content_type = models.CharField(_("内容类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办理附件")
+        verbose_name_plural = _("办理附件")
+        ordering = ["case", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(assignment__isnull=False, reply__isnull=True)
+                | models.Q(assignment__isnull=True, reply__isnull=False),
+                name="handling_file_of_result_or_reply",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
