@@ -12,7 +12,11 @@ and enforced by :mod:`circulation.archive.search_plan`.
 
 Ranking: records whose 题名 or 文号 contain the terms come first (their own bigram index,
 ``title_vector``), then those matching only in 责任者 or 正文; newest first within each group.
-Counts stop at :data:`COUNT_CAP` (``count_capped``) so a common term stays fast.
+Counts stop at :data:`COUNT_CAP` (``count_capped``) so a common term stays fast. The count runs
+first and returns each match's id and whether it is in 题名/文号: with at most the cap, those are
+all the matches and a page is cut from them and fetched by id; with more, the share of them in
+题名/文号 is measured, and the two page queries plan with it. A term of two characters (数字) is
+exact in the bigram index, so through the index it needs no ``LIKE`` (:func:`index_is_exact`).
 """
 
 import unicodedata
@@ -20,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from circulation.archive import search_plan
@@ -73,6 +77,14 @@ def tsquery_for(terms: list[str]) -> str:
             else:
                 lexemes.extend(quote(run[i : i + 2]) for i in range(len(run) - 1))
     return " & ".join(dict.fromkeys(lexemes))
+
+
+def index_is_exact(terms: list[str]) -> bool:
+    """True when the bigram index alone decides (no ``LIKE`` needed): every term is one run of
+    two characters, so it occurs exactly where its bigram is a lexeme (the generated vector holds
+    every bigram of every run). The ``LIKE`` would detoast each candidate's text (2–4 buffers a
+    row at 300,000 records) only to agree."""
+    return bool(terms) and all(len(term) == 2 and " " not in term for term in terms)
 
 
 def _like(terms: list[str], field: str) -> Q:
@@ -133,6 +145,12 @@ class _Group:
     share: float | None
     posting_share: float | None = None
     walk_share: float | None = None  # the share a walk should expect (see TermPlan.likely)
+    recheck: Q | None = None  # with the index, instead of ``like`` (see index_is_exact)
+
+    @property
+    def via_index(self) -> Q:
+        """The condition as the index runs it: every bigram, then ``LIKE`` unless exact."""
+        return self.indexed & (self.like if self.recheck is None else self.recheck)
 
 
 @dataclass
@@ -159,39 +177,58 @@ class _Search:
             walk_share=group.walk_share,
         )
 
-    def newest(self, group: _Group, n: int, plan: Plan, *, ids: bool = False) -> list[Any]:
+    def newest(
+        self, group: _Group, n: int, plan: Plan, *, ids: bool = False, flag: Q | None = None
+    ) -> list[Any]:
         """Up to ``n`` matches of the group, newest first (ordered by id; with ``ids`` and the
         index, in no order): the plan's way, or a walk of the newest ``plan.window`` rows and
-        the index for the older ones."""
+        the index for the older ones. With ``ids``: their ids, or with ``flag`` too, (id,
+        whether ``flag`` holds) pairs."""
 
         def shaped(records: QuerySet[ArchivedRecord], order: bool = True) -> list[Any]:
             records = records.order_by("-id") if order else records.order_by()
-            return list((records.values_list("id", flat=True) if ids else records)[:n])
+            if not ids:
+                return list(records[:n])
+            if flag is None:
+                return list(records.values_list("id", flat=True)[:n])
+            flagged = records.annotate(
+                _flag=ExpressionWrapper(flag, output_field=BooleanField())
+            ).values_list("id", "_flag")
+            return list(flagged[:n])
 
         if plan.window is None:
             self._set(plan.mode)
-            condition = group.indexed & group.like if plan.mode == "index" else group.like
+            condition = group.via_index if plan.mode == "index" else group.like
             return shaped(self.records.filter(condition), order=not ids or plan.mode == "walk")
         floor = self.last_id - plan.window
         self._set("walk")
         found = shaped(self.records.filter(group.like, pk__gt=floor))
         if len(found) < n:
             self._set("index")
-            older = self.records.filter(group.indexed & group.like, pk__lte=floor)
+            older = self.records.filter(group.via_index, pk__lte=floor)
             n -= len(found)
             found += shaped(older, order=not ids)
         return found
 
-    def count(self, group: _Group, cap: int) -> Density:
-        """The matches (up to ``cap + 1``) and what they say about how many there are."""
+    def count(self, group: _Group, cap: int, in_title: Q) -> tuple[Density, list[Any]]:
+        """The matches (up to ``cap + 1``) as (id, matches in 题名/文号) pairs, and what they
+        say about how many there are. With at most ``cap`` of them they are every match, so
+        the pages need no further search; with more, the share of them matching in 题名/文号
+        is measured, not estimated."""
         plan = self.plan(group, cap + 1, ordered=False)
         if plan.mode == "narrow":  # the filters leave few rows: count them all
             self._set("narrow")
-            counted = self.records.filter(group.like).order_by()[: cap + 1].count()
-            return Density(float(counted), exact=counted <= cap)
-        found = self.newest(group, cap + 1, plan, ids=True)
-        if len(found) <= cap:
-            return Density(float(len(found)), exact=True)
+            flagged = self.records.filter(group.like).order_by()
+            pairs = list(
+                flagged.annotate(
+                    _flag=ExpressionWrapper(in_title, output_field=BooleanField())
+                ).values_list("id", "_flag")[: cap + 1]
+            )
+            return Density(float(len(pairs)), exact=len(pairs) <= cap), pairs
+        pairs = self.newest(group, cap + 1, plan, ids=True, flag=in_title)
+        if len(pairs) <= cap:
+            return Density(float(len(pairs)), exact=True), pairs
+        found = [pk for pk, _flag in pairs]
         whole = max(self.last_id - search_plan.id_range(_TABLE)[0] + 1, 1)
         if plan.window is None and plan.mode == "index":  # the oldest matches (heap order)
             span = max(found) - (self.last_id - whole + 1) + 1
@@ -199,8 +236,9 @@ class _Search:
             span = self.last_id - min(found) + 1  # the newest matches, walked
         else:  # the window was short of matches: about that density, at least cap + 1
             in_window = sum(1 for pk in found if pk > self.last_id - plan.window)
-            return Density(max(cap + 1.0, in_window * whole / plan.window), exact=False)
-        return Density((cap + 1) * whole / max(min(span, whole), 1), exact=False)
+            density = max(cap + 1.0, in_window * whole / plan.window)
+            return Density(density, exact=False), pairs
+        return Density((cap + 1) * whole / max(min(span, whole), 1), exact=False), pairs
 
 
 def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
@@ -213,6 +251,7 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     rest_share = None if all_share is None else max(all_share - (title_share or 0.0), 0.0)
     all_indexed = _indexed(all_plan, terms, "search_vector")
     title_likely, all_likely = title_plan.likely, all_plan.likely
+    exact = index_is_exact(terms)
     return (
         _Group(
             in_title,
@@ -220,17 +259,37 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
             title_share,
             title_share,
             title_likely,
+            recheck=Q() if exact else None,
         ),
-        _Group(anywhere, all_indexed, all_share, all_share, all_likely),
-        _Group(anywhere & ~in_title, all_indexed, rest_share, all_share, all_likely),
+        _Group(anywhere, all_indexed, all_share, all_share, all_likely, Q() if exact else None),
+        _Group(
+            anywhere & ~in_title,
+            all_indexed,
+            rest_share,
+            all_share,
+            all_likely,
+            ~in_title if exact else None,  # 题名/文号 are short and stored in the row
+        ),
     )
 
 
-def _learned(title: _Group, rest: _Group, density: Density, kept: float) -> tuple[_Group, _Group]:
-    """The title and other groups' shares, knowing from the count how many match anywhere."""
+def _learned(
+    title: _Group, rest: _Group, density: Density, kept: float, pairs: list[Any]
+) -> tuple[_Group, _Group]:
+    """The title and other groups' shares, knowing from the count how many match anywhere
+    and which of its (more than ``cap``) matches are in 题名/文号."""
     if title.share is None:
         return title, rest
     anywhere = min(density.matches / max(kept, 1.0), 1.0)
+    if pairs:  # measured: the share of the count's matches in 题名/文号 (at least half of one)
+        in_title = sum(1 for _pk, flag in pairs if flag)
+        low = 0.5 / len(pairs)
+        title_share = anywhere * max(in_title / len(pairs), low)
+        rest_share = anywhere * max(1 - in_title / len(pairs), low)
+        return (
+            replace(title, share=title_share, walk_share=None),
+            replace(rest, share=rest_share, walk_share=None),
+        )
     title_share = min(title.share, anywhere)
     title_likely = min(title.walk_share or title_share, title_share)
     # Few title matches leave most of the others to the second group; many, and it is rarely
@@ -278,7 +337,7 @@ def _page(search: _Search, group: _Group, offset: int, limit: int) -> list[Archi
         plan = Plan("walk")  # a deep page: one query with an OFFSET
     if plan.window is None:
         search._set(plan.mode)
-        condition = group.indexed & group.like if plan.mode == "index" else group.like
+        condition = group.via_index if plan.mode == "index" else group.like
         return list(search.records.filter(condition).order_by("-id")[offset:wanted])
     return search.newest(group, wanted, plan)[offset:]
 
@@ -288,12 +347,17 @@ def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int
     search.total = search_plan.table_rows(_TABLE)
     search.last_id = search_plan.id_range(_TABLE)[1]
     title, anywhere, rest = _groups(terms)
-    density = search.count(anywhere, cap)
+    density, pairs = search.count(anywhere, cap, title.like)
     count = min(int(density.matches), cap) if density.exact else cap
     capped = not density.exact
-    if density.exact and count == 0:
-        return SearchPage([], 0, False)
-    title, rest = _learned(title, rest, density, search.kept)
+    if density.exact:  # every match is known: title/文号 matches first, newest first
+        ranked = [pk for pk, _flag in sorted(pairs, key=lambda pair: (not pair[1], -pair[0]))]
+        wanted = ranked[offset : offset + limit]
+        if not wanted:
+            return SearchPage([], count, False)
+        rows = {record.pk: record for record in search.records.filter(pk__in=wanted)}
+        return SearchPage([rows[pk] for pk in wanted], count, False)
+    title, rest = _learned(title, rest, density, search.kept, pairs)
     first = _page(search, title, offset, limit)
     if len(first) == limit:
         return SearchPage(first, count, capped)
@@ -303,7 +367,7 @@ def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int
     else:  # a page beyond the title group: how many are there?
         plan = search.plan(title, None, ordered=False)
         search._set(plan.mode)
-        condition = title.indexed & title.like if plan.mode == "index" else title.like
+        condition = title.via_index if plan.mode == "index" else title.like
         title_total = search.records.filter(condition).count()
     rest_offset = max(0, offset - title_total)
     second = _page(search, rest, rest_offset, limit - len(first))

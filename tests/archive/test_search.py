@@ -406,3 +406,58 @@ def test_choose_walks_a_bounded_window_and_the_index_after_a_small_count() -> No
     # a rare term after its count: the index, whatever the statistics said
     learnt = choose(20, 436 / 300_000, 300_000, 300_000, ordered=True)
     assert learnt.mode == "index"
+
+
+def test_a_count_under_the_cap_gives_every_page_without_searching_again(
+    bureau: Bureau,
+    common_bigrams: dict[str, list[int]],
+    django_assert_num_queries: Any,
+    search_mode: str,
+) -> None:
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import search_archive
+
+    base = ArchivedRecord.objects.filter(organisation=bureau.org)
+    search_archive(base, "保障的意")  # statistics, row count and ids now cached
+    ranked = common_bigrams["title"] + common_bigrams["body"]
+    # savepoint, EXPLAIN of the filters, SET LOCAL, the count (its 54 matches with whether each
+    # is in 题名/文号), the page's rows by id, the planner reset, release; a walk of a window
+    # that ends in the index: its second query and SET LOCAL
+    queries = 7 + (2 if search_mode == "window" else 0)
+    for offset in (0, 20, 40):
+        with django_assert_num_queries(queries):
+            page = search_archive(base, "保障的意", offset=offset)
+        assert [r.pk for r in page.results] == ranked[offset : offset + 20]
+        assert (page.count, page.count_capped) == (54, False)
+    with django_assert_num_queries(queries - 1):  # past the last match: nothing to fetch
+        assert search_archive(base, "保障的意", offset=60).results == []
+
+
+def test_a_two_character_term_needs_no_like_through_the_index(
+    bureau: Bureau, records: dict[str, Any], search_mode: str
+) -> None:
+    """The index alone is exact for a term of two characters: the count reads no 正文 (each
+    candidate's text would be detoasted only to agree)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import index_is_exact, search_archive
+
+    assert index_is_exact(["数字", "政府"])
+    assert not index_is_exact(["数字政府"])
+    assert not index_is_exact(["工信 2022"])
+    assert not index_is_exact(["数"])
+    with CaptureQueriesContext(connection) as captured:
+        page = search_archive(ArchivedRecord.objects.all(), "数字 政府")
+    assert {r.doc_number for r in page.results} == {
+        "舞工信〔2022〕25号",
+        "豫政〔2022〕7号",
+        "漯工信〔2022〕31号",
+        "舞政办〔2021〕12号",
+    }
+    assert page.count == 4
+    if search_mode == "index":
+        searches = [q["sql"] for q in captured.captured_queries if "search_vector" in q["sql"]]
+        assert searches
+        assert not any('"search_text"::text LIKE' in sql for sql in searches)
