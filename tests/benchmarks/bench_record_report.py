@@ -253,48 +253,73 @@ PROFILE = """\
 ### Where WeasyPrint's time went, and what was cut (issue 12)
 
 Profiled with cProfile and pyinstrument in-process (`_render_in_helper`'s work without the \
-sandbox), CPU seconds on this machine while other suites ran; shares of the whole render.
+sandbox), and timed with `time.process_time()` (CPU seconds) on this machine while other suites \
+ran; shares of the whole render. A/B comparisons ran the variants alternately, several times \
+each; every change was checked by rendering the same records (1, 100 and 1,000 recipients) before \
+and after it and comparing every page as an image (pdfium at 144 and 288 dpi: pixel-identical).
 
-**1,000 recipients, before: about 2.6 s CPU.** The listing as `white-space: pre` text: every \
-line cost a Pango layout when breaking lines and another when painting, plus WeasyPrint's Python \
-loop over its glyphs (`get_first_line`, `draw_first_line`) — about 60 %; the page margin boxes \
-(running heads and page numbers on 31 pages, their widths found by min/max-content passes) about \
-10 %; CSS cascade, font subsetting, zlib, the listing's Python about 5–8 % each. Changes: \
-(1) the listing is **drawn straight onto the page** (`circulation/ackrecord/drawn.py`): each \
-recipient is one block-level `<img>` whose object WeasyPrint finds in its image cache (no URL is \
-fetched); WeasyPrint only sizes and paginates it (a page break falls between recipients), and at \
-paint time its lines are written into the page's content stream in the monospaced face — the \
+**1,000 recipients, first round: about 2.6 → 1.0–1.1 s CPU.** The listing as `white-space: pre` \
+text: every line cost a Pango layout when breaking lines and another when painting, plus \
+WeasyPrint's Python loop over its glyphs (`get_first_line`, `draw_first_line`) — about 60 %; the \
+page margin boxes (running heads and page numbers on 31 pages, their widths found by \
+min/max-content passes) about 10 %; CSS cascade, font subsetting, zlib, the listing's Python \
+about 5–8 % each. Changes: (1) the listing is **drawn straight onto the page** \
+(`circulation/ackrecord/drawn.py`): recipients are block-level `<img>`s whose objects WeasyPrint \
+finds in its image cache (no URL is fetched); WeasyPrint only sizes and paginates them, and at \
+paint time their lines are written into the page's content stream in the monospaced face — the \
 same font object, glyph ids, widths, ToUnicode map and subset as WeasyPrint's own text, so the \
 file stays PDF/A-3b and the text extracts; a test checks that every character lands exactly where \
 WeasyPrint's text layout puts it, and a recipient with a character the monospaced face lacks is \
 laid out as text as before; (2) fixed widths for the margin boxes (no min-content passes); (3) no \
-cyclic garbage collection during a render in the helper (it collects after answering); \
-(4) the listing's Python (a per-character width cache, rows built in a filter instead of a \
-template loop). **After: about 1.0–1.1 s CPU**: layout of the tables and of 1,000 replaced boxes \
-with pagination about 35 %, painting about 27 % (WeasyPrint's per-box transforms and the drawn \
-lines), margin boxes 12 %, CSS 9 %, building the HTML 8 %, zlib 6 %, subsetting 2 %.
+cyclic garbage collection during a render in the helper (it collects after answering, 6–9 ms not \
+counted in the request's CPU); (4) the listing's Python (a per-character width cache, rows built \
+in a filter instead of a template loop).
 
-**1 recipient, before: about 0.33–0.38 s CPU.** Layout of the three tables (facts, rounds, \
+**1,000 recipients, second round (against the warm Chromium): about 0.60 → 0.33–0.35 s CPU \
+in-process**, measured at load 5–8. What remained was per box and per page: with one `<img>` per \
+recipient, WeasyPrint parsed, styled, built, laid out (with pagination), laid out backgrounds for \
+and painted 1,000 boxes; and each of the 31 pages got its own computed page and margin-box styles \
+and laid out its running heads again. Changes: (5) **a run of consecutive recipients of a unit is \
+one box** (same colour; a recipient laid out as text ends a run), and WeasyPrint's block layout \
+is taught, in the helper, to split such a box between two recipients where the page is full — the \
+same overflow test, recipient by recipient, as for one box each, the rest resumed on the next \
+page through the skip stack (`drawn.install`): about 35 boxes instead of 1,000, −25 %; a test \
+renders three units over 7 pages and checks every character's page and position against one box \
+per recipient and against the listing as text, and the page numbers on every page; (6) **zlib \
+level 6 instead of pydyf's 9** (`circulation/ackrecord/flate.py`): the two CJK font subsets \
+(about 0.8 MB of CFF for the serif face) took 70 ms to compress, now 37 ms, the file is 1.6 % \
+larger (424 → 431 KB); (7) **pages that the same `@page` rules select share one set of computed \
+page and margin-box styles** (WeasyPrint keys them by page index, so it computed them 31 times), \
+and a margin box with the same styles, text and geometry is laid out once per document \
+(`circulation/ackrecord/pagestyles.py`): together about −20 % (0.42 → 0.33 s in an A/B). **Now** \
+(pyinstrument, shares of the render with the page built in the caller): layout of the page \
+content 24 % (the facts and rounds tables 8 %, the listing's boxes 1 %), painting 19 % (the drawn \
+lines 4 %), building the HTML in the caller 8–15 % (the listing's lines, the coverage check, the \
+QR code), CSS 8 %, margin boxes 7 %, PDF serialisation with zlib 9 %, font subsetting 3 %, HTML \
+parsing 3 %, embedding `record.json` and the attachment and the PDF/A-3b metadata under 1 %.
+
+**1 recipient: about 0.33–0.38 → 0.15–0.17 s CPU.** Layout of the three tables (facts, rounds, \
 attachments) about 35 %; **font subsetting** 2 × 45 ms, about 27 %: WeasyPrint subsets each CJK \
 face twice (the second pass, meant to drop empty glyphs after the last one used, rewrites the \
 same ~65,000-glyph font, because the first pass already keeps glyph ids); painting 14 %; zlib \
-(level 9) 11 %; CSS and parsing 8 %; the PDF/A-3b pass (metadata, output intent) about 25 ms; the \
-QR code 3 %. Change: one HarfBuzz pass per face in the helper \
-(`circulation/ackrecord/fontsubset.py`, byte-identical fonts, asserted by a test): 2 × 13 ms. \
-**After: about 0.27–0.29 s CPU.**
+(level 9) 11 %; CSS and parsing 8 %; the QR code 3 %. Changes: one HarfBuzz pass per face in the \
+helper (`circulation/ackrecord/fontsubset.py`, byte-identical fonts, asserted by a test): 2 × 13 \
+ms; zlib level 6 (above). **Now**: layout 31 % (tables 13 %), painting 17 %, CSS 11 %, zlib 10 %, \
+font subsetting 8 %, the QR code 3–6 %.
 
 Not done, and why: caching font subsets across renders — a subset is keyed by its exact glyph \
 set, so it would hit only when the same record is rendered again (this benchmark's case, so it \
 would flatter the figures), and a growing superset adds about 1.7 KB per extra CJK glyph to every \
 file (desubroutinized CFF); rendering unit sections in parallel and joining them — the running \
 heads and "第 n 页 共 N 页" need the whole document's pagination, and on 2 shared cores it would \
-mostly win CPU share from other jobs; pikepdf post-processing — the render does none (the \
-archive stamps its own copy later). The engine is still WeasyPrint, PDF/A-3b with `record.json` \
-and the attachments embedded.
+mostly win CPU share from other jobs; a warm, reused layout of the header — the facts table \
+differs per record, and the layout of the page content is now a quarter of a render spread over \
+many boxes; pikepdf post-processing — the render does none (the archive stamps its own copy \
+later). The engine is still WeasyPrint, PDF/A-3b with `record.json` and the attachments embedded.
 
 Earlier figures, for comparison (issue 4's run, 2026-11-27, load average 3.4, before these \
 changes): `render_record` 0.223 / 0.343 / 1.359 s for 1 / 100 / 1,000 recipients; Chromium as a \
-fresh `--print-to-pdf` process per print 1.03 / 1.05 / 1.66 s, start-up included — the 0.82 \
-ratio of that run came from Chromium's start-up. Before that (issue 4's development): an HTML \
-table with seven cells per recipient took about 6.5 s for 1,000 recipients, one paragraph per \
-recipient 1.6 s, `white-space: pre` blocks 1.2 s."""
+fresh `--print-to-pdf` process per print 1.03 / 1.05 / 1.66 s, start-up included — the 0.82 ratio \
+of that run came from Chromium's start-up. Before that (issue 4's development): an HTML table \
+with seven cells per recipient took about 6.5 s for 1,000 recipients, one paragraph per recipient \
+1.6 s, `white-space: pre` blocks 1.2 s."""
