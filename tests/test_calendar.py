@@ -14,10 +14,8 @@ from workflows.calendar import (
     Workdays,
     add_working_days,
     is_working_day,
-    next_working_day,
     official_data_covers,
     statutory_holidays,
-    working_days_between,
 )
 from workflows.models import CalendarDay
 
@@ -33,6 +31,16 @@ def at(y: int, m: int, d: int, hour: int = 10, minute: int = 0) -> datetime:
 def closes(y: int, m: int, d: int) -> datetime:
     """OFFICE_CLOSES (17:30) on a day, Asia/Shanghai."""
     return at(y, m, d, 17, 30)
+
+
+def next_working_day(d: date) -> date:
+    """The first working day strictly after ``d``, as the sweep's ``Workdays`` finds it."""
+    return Workdays(d, d + timedelta(days=30)).next_after(d)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in ``(start, end]``, as the sweep's ``Workdays`` counts them."""
+    return Workdays(start, max(start, end)).count_between(start, end)
 
 
 def holiday(d: date, name: str = "放假") -> CalendarDay:

@@ -344,20 +344,6 @@ def add_working_days(start: datetime, days: int) -> Deadline:
     )
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Number of working days (工作日) in ``(start, end]``; 0 when ``end <= start``."""
-    if end <= start:
-        return 0
-    overrides = _load_overrides(start + timedelta(days=1), end)
-    total = (end - start).days
-    return sum(_is_working(start + timedelta(days=i), overrides) for i in range(1, total + 1))
-
-
-def next_working_day(d: date) -> date:
-    """The first working day (工作日) strictly after ``d``, e.g. the 调休 Saturday after 国庆."""
-    return _nth_working_day_after(d, 1).due
-
-
 class Workdays:
     """The official calendar with 调休 for ``first..last``, with one query for the admin overrides.
 

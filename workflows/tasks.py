@@ -5,8 +5,6 @@ changes nothing. They are acknowledged late and rejected (requeued) when their w
 - ``deliver_messages(ids)``: queued by :func:`workflows.delivery.outbox.enqueue` — after the
   sweep's, a confirmation's or a manual 催办's transaction commits, and by the dispatcher — with
   up to ``TASK_CHUNK`` outbox message ids; each message is claimed, sent and recorded on its own.
-- ``deliver_message(id)``: the same for one message (tasks queued before ``deliver_messages``
-  existed are still in the broker after an upgrade).
 - ``dispatch_outbox()``: beat, every ``OUTBOX_DISPATCH_SECONDS``; queues due and lost messages.
 - ``sweep_reminders()``: beat, every ``REMINDER_SWEEP_SECONDS``; decides and writes reminders.
 """
@@ -16,8 +14,9 @@ from typing import Any
 
 from celery import shared_task
 
-from workflows.delivery.dispatcher import deliver, deliver_many
+from workflows.delivery.dispatcher import deliver_many
 from workflows.delivery.requeue import dispatch
+from workflows.services.sweep import run_reminder_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +35,6 @@ CHUNK_BUDGET_SECONDS = 60
 # The hard limits stay below DELIVERY_LEASE_SECONDS (180 s by default): a message is claimed for
 # one lease from the moment its own delivery starts, so a live worker never loses a lease to
 # another; EMAIL_TIMEOUT and WEBHOOK_TIMEOUT fit well inside the soft limits.
-@shared_task(**SAFE_TWICE, soft_time_limit=60, time_limit=90)
-def deliver_message(message_id: int) -> str:
-    return str(deliver(int(message_id)))
-
-
 @shared_task(**SAFE_TWICE, soft_time_limit=130, time_limit=160)
 def deliver_messages(message_ids: list[int]) -> dict[str, int]:
     outcomes = deliver_many([int(pk) for pk in message_ids], CHUNK_BUDGET_SECONDS)
@@ -55,7 +49,4 @@ def dispatch_outbox() -> dict[str, int]:
 
 @shared_task(**SAFE_TWICE, soft_time_limit=240, time_limit=300)
 def sweep_reminders() -> None:
-    # Imported here: the reminder sweep is a separate module, and this one must import without it.
-    from workflows.services.sweep import run_reminder_sweep
-
     run_reminder_sweep()

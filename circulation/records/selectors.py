@@ -51,10 +51,6 @@ def progress_annotations() -> dict[str, Any]:
 PROGRESS_KEYS = ("total", "pending", "read", "confirmed", "returned", "cancelled", "overdue")
 
 
-def progress_from_annotations(notice: Notice) -> dict[str, int]:
-    return {key: getattr(notice, f"p_{key}") for key in PROGRESS_KEYS}
-
-
 def progress_by_unit(notice: Notice) -> list[dict[str, Any]]:
     """Per-unit counts for one notice, in unit order (one query)."""
     now = timezone.now()

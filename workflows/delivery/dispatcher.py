@@ -8,7 +8,7 @@ cannot help. Every attempt is a :class:`DeliveryAttempt` row with the reason.
 The claim is ``SELECT … FOR UPDATE SKIP LOCKED`` on the row and a state check, so two workers (a
 redelivered task, a second beat, two dispatchers) never send the same message twice while a lease
 holds. A worker killed mid-delivery leaves a ``sending`` row whose lease expires; the next claim
-(a redelivered task or the dispatcher, see :mod:`workflows.delivery.dispatch`) records the lost
+(a redelivered task or the dispatcher, see :mod:`workflows.delivery.requeue`) records the lost
 attempt and hands the message out again.
 """
 

@@ -67,9 +67,9 @@ def configured_workers() -> int:
 def run_partitioned(workers: int, work: Callable[[Partition], T]) -> list[T]:
     """``work(share)`` for each of ``workers`` shares; their results, in share order.
 
-    One worker runs in the caller's thread, on its connection. More run in threads of their own,
-    each closing its connection when done; the first exception of any is re-raised here after all
-    have stopped.
+    With one worker, ``work`` runs in the caller's thread, on its connection. With more, every
+    share runs in a thread of its own (the caller's thread only waits for them), each closing its
+    connection when done; the first exception of any is re-raised here after all have stopped.
     """
     if workers <= 1:
         return [work(Partition())]
