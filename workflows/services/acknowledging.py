@@ -7,7 +7,7 @@ action that already happened returns the acknowledgement unchanged and records n
 """
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Expression
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, AuditAction, ConfirmMethod
@@ -16,17 +16,17 @@ from workflows.reminders.announcements import announce_return
 from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
 from workflows.services.context import Actor
-from workflows.services.delegation import Acting, inbox_people, resolve_actor
+from workflows.services.delegation import Acting, handled_by, resolve_actor
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found
 from workflows.services.signin import verify_password
 from workflows.services.validation import COMMENT, clean_reason, clean_text
 
 
-def answerable(actor: Actor) -> Q:
+def answerable(actor: Actor) -> Expression:
     """The acknowledgements the caller may answer now: their own, and those of the people they
     are the delegate of (a subquery: no statement of its own)."""
-    return Q(person_id__in=inbox_people(actor.user))
+    return handled_by(actor.user)
 
 
 def _locked_own_ack(actor: Actor, ack_id: int) -> tuple[Acknowledgement, Acting]:

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, BooleanField, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from circulation.records import roles
@@ -84,16 +86,42 @@ def in_force(at: datetime | None = None) -> Q:
 def principal_ids(delegate: Person, at: datetime | None = None) -> QuerySet[Delegation, int]:
     """A subquery of the people ``delegate`` acts for at ``at``: use it inside a filter
     (``person_id__in=...``) so that it costs no statement of its own."""
-    return Delegation.objects.filter(in_force(at), delegate=delegate).values_list(
-        "principal_id", flat=True
+    return (
+        Delegation.objects.filter(in_force(at), delegate=delegate)
+        .order_by()  # a set: no sort in the subquery
+        .values_list("principal_id", flat=True)
     )
 
 
+class _EqualsAny(Func):
+    """``<column> = ANY(<array>)``, a boolean for ``filter()``."""
+
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def handled_by(user: Person, field: str = "person_id", at: datetime | None = None) -> _EqualsAny:
+    """A filter for the items whose ``field`` (a person's id) is ``user`` or someone ``user`` is
+    the delegate of at ``at`` (now): ``Acknowledgement.objects.filter(handled_by(user))``.
+
+    It is ``person_id = ANY(array_append(ARRAY(<principals in force>), <user>))``: the array is
+    computed once inside the same statement (no query of its own), and the planner sees a short
+    list of ids, so the items' ``(person, state)`` index serves the lookup as for ``person=user``
+    (an ``IN (subquery)`` or an ``OR`` would leave it guessing and walk a whole state's rows).
+    """
+    ids = Func(
+        ArraySubquery(principal_ids(user, at)),
+        Value(user.pk),
+        function="array_append",
+        output_field=ArrayField(BigIntegerField()),
+    )
+    return _EqualsAny(F(field), ids)
+
+
 def inbox_people(user: Person, at: datetime | None = None) -> QuerySet[Person, int]:
-    """A subquery of whose items ``user`` handles at ``at`` (now): themselves and the people
-    they are the delegate of. Filter with ``person_id__in=inbox_people(user)``: one semi-join
-    over the people table, so the items' ``(person, state)`` index still serves the lookup and
-    it costs no statement of its own (an ``OR`` beside a subquery would not)."""
+    """A subquery of whose items ``user`` handles at ``at`` (now), for ``field__in=``; prefer
+    :func:`handled_by` in lists over many items (this one leaves the planner guessing)."""
     return Person.objects.filter(Q(pk=user.pk) | Q(pk__in=principal_ids(user, at))).values_list(
         "pk", flat=True
     )

@@ -21,7 +21,7 @@ from circulation.api.serializers.notices import ReasonSerializer
 from circulation.records.models import Acknowledgement
 from workflows.machines import AckState
 from workflows.services import acknowledging
-from workflows.services.delegation import inbox_people
+from workflows.services.delegation import handled_by
 
 
 class AcknowledgementViewSet(
@@ -32,7 +32,7 @@ class AcknowledgementViewSet(
 
     def get_queryset(self) -> QuerySet[Acknowledgement]:
         user = actor_from(self.request).user
-        acks = Acknowledgement.objects.filter(person_id__in=inbox_people(user)).select_related(
+        acks = Acknowledgement.objects.filter(handled_by(user)).select_related(
             "notice", "round", "unit", "person", "acted_by"
         )
         state = self.request.query_params.get("state")

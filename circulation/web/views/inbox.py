@@ -39,7 +39,7 @@ from circulation.web.rowtext import PkUrl, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState
 from workflows.services import acknowledging
 from workflows.services.context import Actor
-from workflows.services.delegation import inbox_people
+from workflows.services.delegation import handled_by
 from workflows.services.errors import DomainError, NotVisible
 
 TABS: tuple[str, ...] = tuple(
@@ -137,7 +137,7 @@ def error_text(error: DomainError) -> str:
 def tab_counts(person: Person) -> dict[str, int]:
     """How many acknowledgements each tab holds (the person's and their principals'), in one
     query."""
-    counts = Acknowledgement.objects.filter(person_id__in=inbox_people(person)).aggregate(
+    counts = Acknowledgement.objects.filter(handled_by(person)).aggregate(
         **{state: Count("id", filter=Q(state=state)) for state in TABS}
     )
     return {state: counts[state] or 0 for state in TABS}
@@ -149,7 +149,7 @@ def _is_overdue(ack: Acknowledgement, now: datetime) -> bool:
 
 def _rows(person: Person, state: str) -> QuerySet[Acknowledgement]:
     acks = (
-        Acknowledgement.objects.filter(person_id__in=inbox_people(person), state=state)
+        Acknowledgement.objects.filter(handled_by(person), state=state)
         .select_related("notice", "person")
         .only(
             "id",
@@ -175,9 +175,7 @@ def inbox_summary(person: Person) -> dict[str, Any]:
     """The home page's part of the inbox: the tab counts and the nearest open deadlines."""
     now = timezone.now()
     upcoming = (
-        Acknowledgement.objects.filter(
-            person_id__in=inbox_people(person), state__in=ACK_OPEN_STATES
-        )
+        Acknowledgement.objects.filter(handled_by(person), state__in=ACK_OPEN_STATES)
         .select_related("notice", "person")
         .only(
             "id",
@@ -258,7 +256,7 @@ def _list_rows(acks: Any, state: str, text: dict[str, str], person: Person) -> l
 def _own_ack(person: Person, ack_id: int) -> Acknowledgement:
     ack = (
         Acknowledgement.objects.select_related("notice", "round", "unit", "person", "acted_by")
-        .filter(pk=ack_id, person_id__in=inbox_people(person))
+        .filter(handled_by(person), pk=ack_id)
         .first()
     )
     if ack is None:
