@@ -71,11 +71,13 @@ def tsquery_for(terms: list[str]) -> str:
     quote = search_plan.quote_lexeme
     lexemes: list[str] = []
     for term in terms:
-        for run in term.split():
-            if len(run) == 1:  # a bigram starting with it, or the end of a run
+        runs = term.split()
+        for position, run in enumerate(runs):
+            if position < len(runs) - 1:  # a blank follows: the text has a run ending so
+                lexemes.append(quote(run[-1]))
+            elif len(run) == 1:  # a bigram starting with it, or the end of a run
                 lexemes.append(quote(run) + ":*")
-            else:
-                lexemes.extend(quote(run[i : i + 2]) for i in range(len(run) - 1))
+            lexemes.extend(quote(run[i : i + 2]) for i in range(len(run) - 1))
     return " & ".join(dict.fromkeys(lexemes))
 
 

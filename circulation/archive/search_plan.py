@@ -153,18 +153,22 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     prefixes: list[str] = []  # one-character runs: every bigram starting with the character
     share, independent, bound_only = 1.0, 1.0, False
     for term in terms:
-        for run in term.split():
-            if len(run) == 1:  # a bigram starting with it, or the end of a run
+        runs = term.split()
+        for position, run in enumerate(runs):
+            # A run followed by a blank (工信 of 工信〔2022〕) ends a run of the text, whose last
+            # character is a lexeme of its own: exact, and rarer than any bigram of digits.
+            ending = [run[-1]] if position < len(runs) - 1 else []
+            if len(run) == 1 and not ending:  # a bigram starting with it, or the end of a run
                 prefixes.append(quote_lexeme(run) + ":*")
                 listed = sum(f for lexeme, f in freqs.items() if lexeme.startswith(run))
                 share *= min(1.0, listed or floor)
                 independent *= min(1.0, listed or floor)
                 continue
-            bigrams = list(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
-            lexemes.extend(quote_lexeme(bigram) for bigram in bigrams)
-            share *= min(freqs.get(bigram, floor) for bigram in bigrams)
-            independent *= math.prod(freqs.get(bigram, floor) for bigram in bigrams)
-            bound_only = bound_only or len(bigrams) > 1
+            grams = ending + list(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
+            lexemes.extend(quote_lexeme(gram) for gram in grams)
+            share *= min(freqs.get(gram, floor) for gram in grams)
+            independent *= math.prod(freqs.get(gram, floor) for gram in grams)
+            bound_only = bound_only or len(grams) > 1
     # A prefix (政:* of 政〔2018〕) ORs hundreds of posting lists: only when nothing else is asked.
     tsquery = " & ".join(dict.fromkeys(lexemes or prefixes))
     if not freqs:

@@ -94,6 +94,10 @@ def test_normalisation_and_query() -> None:
     assert query_terms("  数字政府   工信〔2022〕 数字政府 ") == ["数字政府", "工信 2022"]
     assert tsquery_for(["数字政府"]) == "'数字' & '字政' & '政府'"
     assert tsquery_for(["府"]) == "'府':*"
+    # a run followed by a blank ends a run of the text: its last character is a lexeme
+    assert tsquery_for(["工信 2022 25号"]) == (
+        "'信' & '工信' & '2' & '20' & '02' & '22' & '25' & '5号'"
+    )
 
 
 def test_two_character_terms(bureau: Bureau, records: dict[str, Any], api: Any) -> None:
@@ -124,15 +128,15 @@ def test_doc_number_fragments(bureau: Bureau, records: dict[str, Any], api: Any)
     )
     assert _codes(api, bureau.archivist, q="25号") == ["舞工信〔2022〕25号"]
     assert _codes(api, bureau.archivist, q="舞工信〔2022〕26号") == ["舞工信〔2022〕26号"]
-    # one character of the 机关代字: LIKE checks it, the index is asked only for 2022 (a prefix
-    # 信:* would OR every bigram starting with 信)
+    # one character of the 机关代字: a run of the text ends with it (the index's lexeme 信, not
+    # the prefix 信:*, which would OR every bigram starting with 信), then 2022
     assert set(_codes(api, bureau.archivist, q="信〔2022〕")) == {
         "舞工信〔2022〕25号",
         "舞工信〔2022〕26号",
         "漯工信〔2022〕31号",
     }
     plan = search_plan.plan_terms(["信 2022"], "archive_archivedrecord", "search_vector")
-    assert plan.tsquery == "'20' & '02' & '22'"
+    assert plan.tsquery == "'信' & '20' & '02' & '22'"  # 信 ends a run: its own lexeme
 
 
 def test_issuer_and_several_terms(bureau: Bureau, records: dict[str, Any], api: Any) -> None:
