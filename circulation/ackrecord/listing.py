@@ -58,6 +58,9 @@ def wrap(text: str, width: int) -> list[str]:
     """Greedy line breaking in ``width`` columns; ``\\n`` breaks, a line never starts with ，。"""
     lines: list[str] = []
     for paragraph in text.split("\n"):
+        if mono_columns(paragraph) <= width - 1e-6:  # fits (most comments): no break below
+            lines.append(paragraph.rstrip())
+            continue
         line: list[str] = []
         used = 0.0
         for char in paragraph:
