@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from circulation.records.models import AuditEvent, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delegation.conftest import appoint
+from tests.factories import PASSWORD
 from tests.helpers import ack_of
 from tests.web.test_inbox import bulk_inbox, notice_to, signed_in
 from workflows.machines import AckState
@@ -95,6 +96,7 @@ def test_the_delegate_returns_on_behalf_and_the_clerk_is_told(
     assert event.data == {
         "reason": "误发，非本股业务",
         "on_behalf_of": "gyg_1",
+        "on_behalf_of_name": bureau.person("gyg_1").name,
         "delegation": event.data["delegation"],
     }
     assert Notification.objects.filter(person=bureau.clerk, kind=NotificationKind.RETURNED).exists()
@@ -206,3 +208,28 @@ def test_the_delegate_reads_the_principals_attachment_while_in_force(
     assert signed_in(bureau.person("gyg_3")).get(url).status_code == 404
     cancel_delegation(Actor(principal), delegation.pk)
     assert client.get(url).status_code == 404
+
+
+def test_password_re_entry_is_the_delegates_own(
+    bureau: Bureau, away: tuple[Person, Person]
+) -> None:
+    principal, delegate = away
+    bureau.org.require_password_on_confirm = True
+    bureau.org.save()
+    principal.set_password("principal-only-9")
+    principal.save()
+    ack = ack_of(notice_to(bureau, 1), "gyg_1")
+    client = signed_in(delegate)
+    client.get(f"/inbox/{ack.pk}/")
+    refused = client.post(f"/inbox/{ack.pk}/confirm/", {"password": "principal-only-9"})
+    assert refused.status_code == 400
+    ack.refresh_from_db()
+    assert ack.state == AckState.READ
+    response = client.post(f"/inbox/{ack.pk}/confirm/", {"password": PASSWORD})
+    assert response.status_code == 303
+    ack.refresh_from_db()
+    assert (ack.state, ack.confirm_method, ack.acted_by_id) == (
+        AckState.CONFIRMED,
+        "password",
+        delegate.pk,
+    )

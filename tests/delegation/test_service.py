@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from circulation.records.models import AuditEvent, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.factories import OrganisationFactory, PersonFactory
 from workflows.models import Delegation
@@ -50,7 +50,11 @@ def test_resolve_actor_names_the_principal_for_the_audit(bureau: Bureau) -> None
     with transaction.atomic():
         acting = resolve_actor(gyg_2, gyg_1.pk)
     assert acting.acted_by == gyg_2
-    assert acting.audit_data() == {"on_behalf_of": "gyg_1", "delegation": delegation.pk}
+    assert acting.audit_data() == {
+        "on_behalf_of": "gyg_1",
+        "on_behalf_of_name": gyg_1.name,
+        "delegation": delegation.pk,
+    }
     assert resolve_actor(gyg_1, gyg_1.pk, lock=False).audit_data() == {}
     with pytest.raises(NotVisible):  # not their delegate: as if the item did not exist
         resolve_actor(gyg_3, gyg_1.pk, lock=False)
@@ -165,3 +169,16 @@ def test_only_an_administrator_appoints_for_someone_else_and_only_they_cancel(
     again = cancel_delegation(Actor(bureau.person("gyg_1")), delegation.pk)  # no second event
     assert again.cancelled_at is not None
     assert AuditEvent.objects.filter(action="delegation.cancelled").count() == 1
+
+
+def test_the_leader_role_counts_as_leadership(bureau: Bureau) -> None:
+    """A leader by role (``leader``, 局领导) without a 领导班子 unit: the same rule."""
+    from django.contrib.auth.models import Group
+
+    leader = PersonFactory(username="juzhang", organisation=bureau.org)
+    leader.groups.add(Group.objects.get_or_create(name="leader")[0])
+    with pytest.raises(InvalidInput):
+        appoint(leader, "gyg_1")
+    deputy = PersonFactory(username="fujuzhang", organisation=bureau.org)
+    deputy.groups.add(Group.objects.get_or_create(name="leader")[0])
+    assert appoint(leader, deputy).delegate == deputy

@@ -71,10 +71,16 @@ class Acting:
         return self.acted_by is not None
 
     def audit_data(self) -> dict[str, Any]:
-        """What the audit event adds: ``{"on_behalf_of": username, "delegation": id}`` or {}."""
+        """What the audit event adds, or {}: the principal (``on_behalf_of``, their username, and
+        ``on_behalf_of_name``, so that a history can say "X 代 Y" without another query) and the
+        delegation's id."""
         if self.principal is None:
             return {}
-        return {"on_behalf_of": self.principal.username, "delegation": self.delegation_id}
+        return {
+            "on_behalf_of": self.principal.username,
+            "on_behalf_of_name": self.principal.name,
+            "delegation": self.delegation_id,
+        }
 
 
 def in_force(at: datetime | None = None) -> Q:
