@@ -37,7 +37,7 @@ from circulation.records.roles import LEADER
 from circulation.web.rowtext import local_minute
 from circulation.web.views.forward import PEOPLE_RESULTS, initials, note_in_language
 from circulation.web.views.register import in_language, signed_in, web_actor
-from workflows.machines import AssignmentState, HandlingState, InstructionState
+from workflows.machines import AssignmentState, HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common
 from workflows.services.errors import DomainError, NotVisible
 
@@ -262,6 +262,7 @@ def notice_section(user: Person, notice: Notice) -> NoticeSection | None:
             assignments=[],
             waiting_on=str(_waiting_labels()["propose"]),
         )
+    case.notice = notice  # the page's notice, not read again
     instructions = list(case.instructions.all())
     assignments = list(case.assignments.all())
     mine = [
@@ -295,6 +296,7 @@ def _waiting_labels() -> dict[str, Any]:
         "undertake": _("待 %(units)s 承办"),
         "reply": _("待登记答复（收发员）"),
         "done": _("已办毕"),
+        "readers": _("已办毕，待传阅人员确认"),
         "separator": _("、"),
     }
 
@@ -302,7 +304,8 @@ def _waiting_labels() -> dict[str, Any]:
 def waiting_on(
     case: HandlingCase, instructions: list[Instruction], assignments: list[Assignment]
 ) -> str:
-    """On whom the case waits, in words: 待 X、Y 批示 / 待 工业股 承办 / 待登记答复 / 已办毕."""
+    """On whom the case waits, in words: 待 X、Y 批示 / 待 工业股 承办 / 待登记答复 / 已办毕
+    (待传阅人员确认 while the notice circulates). ``case.notice`` is read along (no query)."""
     text = _waiting_labels()
     sep = text["separator"]
     if case.state == HandlingState.PROPOSED:
@@ -313,6 +316,8 @@ def waiting_on(
         return str(text["undertake"] % {"units": units})
     if case.state == HandlingState.RESULTED:
         return str(text["reply"])
+    if case.notice.state == NoticeState.CIRCULATING:  # the readers' 阅知 are still open
+        return str(text["readers"])
     return str(text["done"])
 
 
