@@ -221,3 +221,37 @@ def test_the_pending_list_costs_the_same_for_1_and_12_items(leaders: Bureau, api
     assert items == 12
     assert twelve == one
     assert one <= 6, one  # auth (token + person) and the two lists
+
+
+def test_the_case_costs_the_same_with_more_leaders_units_and_replies(
+    leaders: Bureau, api: Any
+) -> None:
+    clerk = api(leaders.clerk)
+
+    def cost(notice: Notice) -> int:
+        url = f"/api/v1/notices/{notice.pk}/handling/"
+        clerk.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert clerk.get(url).status_code == 200
+        return len(queries)
+
+    reply = {"text": "电话答复。", "replied_on": str(timezone.localdate()), "channel": "phone"}
+    small = action_notice(leaders, "舞工信〔2022〕70号")
+    propose(api, leaders, small, leaders=["leader_1"], co_units=[], readers=[])
+    api(leaders.person("leader_1")).post(
+        f"/api/v1/handling/instructions/{instruction_id(small, 'leader_1')}/", {"kind": "agree"}
+    )
+    clerk.post(f"/api/v1/notices/{small.pk}/handling/reply/", reply, format="json")
+    big = action_notice(leaders, "舞工信〔2022〕71号")
+    propose(api, leaders, big, co_units=["ZXFW", "BGS"], readers=["bgs_1", "bgs_2", "gyg_1"])
+    for username in ("leader_1", "leader_2"):
+        api(leaders.person(username)).post(
+            f"/api/v1/handling/instructions/{instruction_id(big, username)}/",
+            {"kind": "text", "text": "同意。", "readers": ["bgs_3", "gyg_2"]},
+            format="json",
+        )
+    for text in ("电话答复。", "书面答复。"):
+        clerk.post(
+            f"/api/v1/notices/{big.pk}/handling/reply/", {**reply, "text": text}, format="json"
+        )
+    assert cost(big) == cost(small) <= 16

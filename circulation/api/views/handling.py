@@ -59,10 +59,9 @@ def case_data(notice_id: int) -> dict[str, Any]:
             ),
             Prefetch(
                 "assignments",
-                Assignment.objects.select_related("unit", "accepted_by", "result_by").order_by(
-                    "-role",
-                    "pk",  # 主办 (lead) first
-                ),
+                Assignment.objects.select_related("unit", "accepted_by", "result_by")
+                .prefetch_related(Prefetch("attachments", HandlingFile.objects.order_by("pk")))
+                .order_by("-role", "pk"),  # 主办 (lead) first
             ),
             Prefetch(
                 "replies",
