@@ -259,3 +259,44 @@ def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(
     read.save(update_fields=["handling"])
     page = client.get(f"/notices/{read.pk}/").content.decode()
     assert "handling-sheet.pdf" not in page
+
+
+def test_long_texts_flow_on_to_further_pages_and_nothing_is_lost(leaders: Bureau, api: Any) -> None:  # noqa: F811
+    """Every text at its 2,000-character limit: the boxes continue on the next pages (no page
+    left half empty before a long box), each page names the 文号 and its number."""
+    notice = action_notice(leaders)
+    proposal = "".join(f"拟办第{i:03d}条；" for i in range(1, 300))[:2000]
+    instruction = "".join(f"批示第{i:03d}条；" for i in range(1, 300))[:2000]
+    result = "".join(f"结果第{i:03d}条；" for i in range(1, 300))[:2000]
+    readers = ["bgs_1", "bgs_2", "bgs_3", "bgs_head", "gyg_2", "gyg_3", "zxfw_2", "zxfw_3"]
+    propose_handling(
+        Actor(leaders.clerk),
+        notice.pk,
+        ProposalInput(**proposal_body(text=proposal, readers=readers, leaders=["leader_1"])),
+    )
+    ins = Instruction.objects.get(case__notice=notice)
+    give_instruction(
+        Actor(leaders.person("leader_1")), ins.pk, InstructionInput("text", text=instruction)
+    )
+    lead = Assignment.objects.get(case__notice=notice, role="lead")
+    record_result(Actor(leaders.person("gyg_1")), lead.pk, result)
+
+    response = get_sheet(api, leaders.clerk, notice)
+    assert response.status_code == 200
+    pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(response.content)).pages]
+    assert 3 <= len(pages) <= 4
+    body = []
+    for number, page in enumerate(pages, start=1):
+        lines = page.splitlines()
+        margin = [ln for ln in lines if "收文处理笺" in ln and notice.doc_number in ln]
+        footer = [ln for ln in lines if ln.strip() == f"第 {number} 页 共 {len(pages)} 页"]
+        assert margin, number
+        assert footer, number
+        body.append("".join(ln for ln in lines if ln not in margin and ln not in footer))
+    assert flat(proposal[:40]) in flat(body[0])  # the first page carries the form and its start
+    whole = flat("".join(body))
+    for label in ("拟办意见", "领导批示", "办理结果"):  # the box's label, centred beside it
+        whole = whole.replace(label, "", 1)
+    for text in (proposal, instruction, result):
+        assert flat(text) in whole
+    assert pdfa_identification(response.content) == ("3", "B")
