@@ -148,6 +148,8 @@ class _Group:
     posting_share: float | None = None
     walk_share: float | None = None  # the share a walk should expect (see TermPlan.likely)
     recheck: Q | None = None  # with the index, instead of ``like`` (see index_is_exact)
+    walk_us: float = search_plan.WALK_US  # a row walked, a candidate fetched (see choose)
+    fetch_us: float = search_plan.FETCH_US
 
     @property
     def via_index(self) -> Q:
@@ -177,6 +179,8 @@ class _Search:
             ordered=ordered,
             posting_share=group.posting_share,
             walk_share=group.walk_share,
+            walk_us=group.walk_us,
+            fetch_us=group.fetch_us,
         )
 
     def newest(
@@ -218,6 +222,10 @@ class _Search:
         the pages need no further search; with more, the share of them matching in 题名/文号
         is measured, not estimated."""
         plan = self.plan(group, cap + 1, ordered=False)
+        guessed = group.walk_share is not None and group.walk_share < (group.share or 0.0)
+        if plan.window is not None and guessed:  # a phrase: its density is a guess, its
+            # candidates through the index are at least its matches, so walk only a probe
+            plan = Plan("walk", window=min(plan.window, search_plan.PROBE_WINDOW))
         if plan.mode == "narrow":  # the filters leave few rows: count them all
             self._set("narrow")
             flagged = self.records.filter(group.like).order_by()
@@ -254,6 +262,7 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     all_indexed = _indexed(all_plan, terms, "search_vector")
     title_likely, all_likely = title_plan.likely, all_plan.likely
     exact = index_is_exact(terms)
+    light, heavy = search_plan.LIGHT_FETCH_US, search_plan.FETCH_US
     return (
         _Group(
             in_title,
@@ -262,15 +271,26 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
             title_share,
             title_likely,
             recheck=Q() if exact else None,
+            walk_us=search_plan.TITLE_WALK_US,  # 题名/文号 are short and stored in the row
+            fetch_us=light,
         ),
-        _Group(anywhere, all_indexed, all_share, all_share, all_likely, Q() if exact else None),
+        _Group(
+            anywhere,
+            all_indexed,
+            all_share,
+            all_share,
+            all_likely,
+            Q() if exact else None,
+            fetch_us=light if exact else heavy,
+        ),
         _Group(
             anywhere & ~in_title,
             all_indexed,
             rest_share,
             all_share,
             all_likely,
-            ~in_title if exact else None,  # 题名/文号 are short and stored in the row
+            ~in_title if exact else None,
+            fetch_us=light if exact else heavy,
         ),
     )
 

@@ -44,6 +44,12 @@ COUNT_CAP = 200
 # (LIKE on the normalised text, often compressed), a GIN posting-list entry read, a candidate
 # row fetched at random and tested.
 WALK_US, POSTING_US, FETCH_US = 2.0, 0.25, 3.0
+# The same through 题名/文号 only (``search_title``: short, stored in the row, six rows a heap
+# page) or when the index alone is exact: no 正文 to detoast. At 300,000 records a walk of the
+# whole text reads about 2.3 buffers a row and a fetched candidate 3.5–4.5 (heap page, TOAST
+# index and chunks); a title walk about 0.2 and a candidate about 1.4 (EXPLAIN BUFFERS).
+TITLE_WALK_US, LIGHT_FETCH_US = 0.25, 1.2
+PROBE_WINDOW = 2_000  # rows: the most a count walks on a guess (a phrase's likely share)
 WINDOW_FACTOR = 4.0  # a walk goes at most this many times the rows it is expected to need
 MIN_WINDOW = 500  # rows: a window smaller than this is not worth a second query
 STATS_TTL_SECONDS = 300.0
@@ -185,12 +191,15 @@ def choose(
     ordered: bool,
     posting_share: float | None = None,
     walk_share: float | None = None,
+    walk_us: float = WALK_US,
+    fetch_us: float = FETCH_US,
 ) -> Plan:
     """The cheapest way for a query wanting ``rows_wanted`` matches (None: all, a count) of a
     group with ``share`` of the table, after filters that keep ``kept`` of ``total`` rows.
     ``posting_share``: the share of the table the index reads (the rarest bigram), if not
-    ``share``; ``walk_share``: the share a walk should expect, if not ``share``."""
-    costs = {"narrow": kept * WALK_US * 1.25 if kept < total * 0.9 else float("inf")}
+    ``share``; ``walk_share``: the share a walk should expect, if not ``share``; ``walk_us`` and
+    ``fetch_us``: a row walked and a candidate fetched, for the group's text."""
+    costs = {"narrow": kept * walk_us * 1.25 if kept < total * 0.9 else float("inf")}
     if share is None:  # no statistics yet (a new or small archive): the index is always safe
         costs["index"] = float("inf") if kept < 500 else 0.0
         return Plan(min(costs, key=lambda mode: costs[mode]))
@@ -198,10 +207,10 @@ def choose(
     wanted = matches if rows_wanted is None else min(rows_wanted, matches)
     expected = max((share if walk_share is None else min(walk_share, share)) * kept, 1e-9)
     walked = min(total, min(wanted, expected) * total / expected)
-    costs["walk"] = walked * WALK_US
+    costs["walk"] = walked * walk_us
     fetched = matches if ordered or rows_wanted is None else wanted
     read = (share if posting_share is None else posting_share) * total
-    costs["index"] = read * POSTING_US + fetched * FETCH_US
+    costs["index"] = read * POSTING_US + fetched * fetch_us
     mode = min(costs, key=lambda mode: costs[mode])
     if mode != "walk" or walked >= total:
         return Plan(mode)
