@@ -21,6 +21,7 @@ from tests.browser.conftest import (  # noqa: F401 - the browser fixture, shared
     sign_in,
 )
 from tests.conftest import Bureau
+from tests.helpers import small_pdf
 from tests.web.test_handling_pages import action_notice, add_leaders
 from workflows.machines import AssignmentState, HandlingState, InstructionState
 
@@ -29,8 +30,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PROPOSAL = "拟请工业股牵头办理，报赵局长阅示。"
 
 
+REPORT = small_pdf("申报汇总")
+
+
 @pytest.fixture
-def office(bureau: Bureau) -> Bureau:
+def office(bureau: Bureau, media: Any) -> Bureau:
     add_leaders(bureau)
     for username in ("clerk", "leader_1", "gyg_head"):
         person = bureau.person(username)
@@ -137,12 +141,19 @@ def test_the_whole_path_with_the_leader_on_a_phone(
     unit.get_by_role("button", name="登记办理结果").click()  # empty
     expect(unit.get_by_role("alert")).to_contain_text("请填写办理结果")
     assert_accessible(unit)
+    unit.locator("#attachment-input").set_input_files(  # the 登记 page's drop zone, reused
+        files=[{"name": "申报汇总.pdf", "mimeType": "application/pdf", "buffer": REPORT}]
+    )
+    expect(unit.locator("#uploads")).to_contain_text("上传完成")
+    assert_accessible(unit)
     unit.get_by_label("办理结果", exact=True).fill("已组织 12 家企业申报。")
     unit.get_by_role("button", name="登记办理结果").click()
     expect(unit.get_by_text("办理结果已登记。")).to_be_visible()
+    expect(unit.get_by_role("link", name="申报汇总.pdf")).to_be_visible()
     screenshot(unit, "assignment-phone")
     lead = Assignment.objects.get(case=case)
     assert lead.state == AssignmentState.RESULTED
+    assert [f.original_name for f in lead.attachments.all()] == ["申报汇总.pdf"]
     case.refresh_from_db()
     assert case.state == HandlingState.RESULTED  # a 答复 is expected
 

@@ -6,6 +6,7 @@ errors at their fields, no half-written data, and the inbox's statements counted
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +25,7 @@ from circulation.records.models import (
 from circulation.records.roles import LEADER, OFFICE_DIRECTOR
 from tests.conftest import SAMPLE, Bureau
 from tests.factories import PersonFactory, UnitFactory, member
+from tests.helpers import small_pdf
 from workflows.machines import AssignmentState, HandlingState, InstructionState
 from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
@@ -415,6 +417,31 @@ def test_the_lead_unit_accepts_and_records_the_result(office: Bureau) -> None:
     lead.refresh_from_db()
     assert lead.state == AssignmentState.RESULTED
     assert HandlingCase.objects.get(notice=notice).state == HandlingState.DONE
+
+
+def test_the_unit_uploads_result_files_through_the_api_and_the_page_lists_them(
+    office: Bureau, media: Any
+) -> None:
+    notice = proposed(office)
+    both_agree(office, notice)
+    lead = Assignment.objects.get(case__notice=notice, role=AssignmentRole.LEAD)
+    staff = signed_in(office.person("gyg_1"))
+    page = html(staff.get(f"/handling/assignments/{lead.pk}/"))
+    assert f'data-upload-url="/api/v1/handling/assignments/{lead.pk}/files/"' in page
+    data = small_pdf("办理情况报告")
+    upload = SimpleUploadedFile("办理情况报告.pdf", data, content_type="application/pdf")
+    answer = staff.post(f"/api/v1/handling/assignments/{lead.pk}/files/", {"file": upload})
+    assert answer.status_code == 201, answer.content
+    file_id = answer.json()["id"]
+    page = html(staff.get(f"/handling/assignments/{lead.pk}/"))
+    assert f'href="/api/v1/handling/files/{file_id}/"' in page
+    assert "办理情况报告.pdf" in page
+    staff.post(f"/handling/assignments/{lead.pk}/", {"action": "result", "text": "已报送。"})
+    # the co-unit sees the lead's part with its file
+    co = Assignment.objects.get(case__notice=notice, role=AssignmentRole.CO)
+    page = html(signed_in(office.person("zxfw_1")).get(f"/handling/assignments/{co.pk}/"))
+    assert "已报送。" in page
+    assert f'href="/api/v1/handling/files/{file_id}/"' in page
 
 
 def test_staff_of_another_unit_cannot_record_the_result(office: Bureau) -> None:

@@ -26,9 +26,11 @@ from circulation.records.models import (
     Assignment,
     Handling,
     HandlingCase,
+    HandlingFile,
     Instruction,
     Notice,
     Person,
+    Reply,
     ReplyChannel,
 )
 from circulation.records.selectors import visible_notices
@@ -150,7 +152,14 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not common.may_reply(user):
         raise PermissionDenied
     notice = _notice(user, pk)
-    case = HandlingCase.objects.filter(notice_id=notice.pk).prefetch_related("replies").first()
+    case = (
+        HandlingCase.objects.filter(notice_id=notice.pk)
+        .prefetch_related(
+            Prefetch("replies", Reply.objects.order_by("recorded_at", "pk")),
+            Prefetch("replies__attachments", HandlingFile.objects.order_by("pk")),
+        )
+        .first()
+    )
     if case is None:
         raise Http404
     errors: dict[str, str] = {}
@@ -173,14 +182,18 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
             errors[common.error_field(error, REPLY_FIELDS)] = common.in_language(error)
         else:
             messages.success(request, _("答复已登记。"))
-            return HttpResponseRedirect(f"/notices/{notice.pk}/", status=303)
+            # back here: the reply's files are added below it
+            return HttpResponseRedirect(f"/notices/{notice.pk}/handling/reply/", status=303)
+    replies = list(case.replies.all())
     return render(
         request,
         "web/handling/reply.html",
         {
             "notice": notice,
             "case": case,
-            "replies": list(case.replies.all()),
+            "replies": replies,
+            "upload_url": f"/api/v1/handling/replies/{replies[-1].pk}/files/" if replies else "",
+            "upload_label": _("选择答复附件"),
             "proposed": case.state == HandlingState.PROPOSED,
             "channels": ReplyChannel.choices,
             "posted": request.POST if request.method == "POST" else None,

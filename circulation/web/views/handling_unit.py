@@ -10,13 +10,20 @@ notice).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from circulation.records.models import Assignment, AssignmentRole, Instruction, Person
+from circulation.records.models import (
+    Assignment,
+    AssignmentRole,
+    HandlingFile,
+    Instruction,
+    Person,
+)
 from circulation.records.selectors import sees_all_notices
 from circulation.web.views import handling as common
 from workflows.machines import AssignmentState, InstructionState
@@ -75,7 +82,10 @@ def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
     case = assignment.case
     notice = case.notice
     parts = list(
-        case.assignments.exclude(pk=assignment.pk).select_related("unit").order_by("-role", "pk")
+        case.assignments.exclude(pk=assignment.pk)
+        .select_related("unit")
+        .prefetch_related(Prefetch("attachments", HandlingFile.objects.order_by("pk")))
+        .order_by("-role", "pk")
     )
     instructions = list(
         Instruction.objects.filter(case=case, state=InstructionState.GIVEN)
@@ -93,6 +103,9 @@ def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
             "parts": parts,
             "instructions": instructions,
             "attachments": list(notice.attachments.order_by("id").only("id", "original_name")),
+            "files": list(assignment.attachments.order_by("pk")),
+            "upload_url": f"/api/v1/handling/assignments/{assignment.pk}/files/",
+            "upload_label": _("选择办理结果附件"),
             "due": common.local_due(assignment.due_at),
             "overdue": assignment.state != AssignmentState.RESULTED
             and assignment.due_at < timezone.now(),
