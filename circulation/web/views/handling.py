@@ -105,6 +105,7 @@ class InstructionRow:
     proposed_by: str
     proposed_at: str
     lead_unit: str
+    on_behalf: str = ""  # the leader's name when the person is their delegate (代理)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ class AssignmentRow:
 def inbox_rows(user: Person) -> tuple[list[InstructionRow], int, list[AssignmentRow], int]:
     """The person's 待批示 and 承办 items (two statements, each with its count in a window)."""
     now = timezone.now()
-    instructions = list(handling_common.pending_instructions(user)[: INBOX_SHOWN + 1])
+    instructions = list(
+        handling_common.pending_instructions(user).select_related("leader")[: INBOX_SHOWN + 1]
+    )
     assignments = list(handling_common.pending_assignments(user)[: INBOX_SHOWN + 1])
     states = dict(AssignmentState.choices)
     roles = dict(AssignmentRole.choices)
@@ -134,6 +137,7 @@ def inbox_rows(user: Person) -> tuple[list[InstructionRow], int, list[Assignment
                 proposed_by=item.case.proposed_by.name,
                 proposed_at=local_minute(item.case.proposed_at),
                 lead_unit=item.case.lead_unit.name,
+                on_behalf=item.leader.name if item.leader_id != user.pk else "",
             )
             for item in instructions[:INBOX_SHOWN]
         ],
