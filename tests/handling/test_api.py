@@ -255,3 +255,22 @@ def test_the_case_costs_the_same_with_more_leaders_units_and_replies(
             f"/api/v1/notices/{big.pk}/handling/reply/", {**reply, "text": text}, format="json"
         )
     assert cost(big) == cost(small) <= 16
+
+
+def test_the_schema_documents_every_handling_endpoint(leaders: Bureau, api: Any) -> None:
+    answer = api(leaders.clerk).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    for path in [
+        "/api/v1/notices/{id}/handling/",
+        "/api/v1/notices/{id}/handling/reply/",
+        "/api/v1/notices/{id}/recall/",
+        "/api/v1/handling/pending/",
+        "/api/v1/handling/instructions/{id}/",
+        "/api/v1/handling/assignments/{id}/accept/",
+        "/api/v1/handling/assignments/{id}/result/",
+        "/api/v1/handling/assignments/{id}/files/",
+        "/api/v1/handling/replies/{id}/files/",
+        "/api/v1/handling/files/{id}/",
+    ]:
+        assert path in paths, path

@@ -228,7 +228,7 @@ class _FileUploadView(APIView):
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         wrapped = super().initialize_request(request, *args, **kwargs)
-        if request.method == "POST":
+        if request.method == "POST" and "pk" in kwargs:  # not the schema's mock request
             request.upload_handlers = [
                 UploadGate(request, self.gate(request, int(kwargs["pk"]))),
                 *request.upload_handlers,
