@@ -4,10 +4,10 @@ Lock order (as everywhere): the notice row (FOR NO KEY UPDATE), then the 批办�
 then the instruction / assignment row, then the audit chain head (taken by ``record_event``,
 so every service writes its events last).
 
-**Who acts.** :func:`acts_as` is the single place where a service asks whether the signed-in
-person may act as a named person (a leader named for a 批示); :func:`acts_for_unit` the single
-place for a 承办 unit (its head or any member — both may accept and record the 办理结果). 代理
-(delegation) plugs in there: today a person acts only as themselves.
+**Who acts.** :func:`acting_as` is the single place where a service asks whether the signed-in
+person may act as a named person (a leader named for a 批示: the leader, or their delegate in
+force who is a leader too — 代理, ``workflows.services.delegation``); :func:`acts_for_unit` the
+single place for a 承办 unit (its head or any member — both may accept and record the 办理结果).
 """
 
 from collections.abc import Iterable, Sequence
@@ -40,7 +40,8 @@ from workflows.models import NotificationKind
 from workflows.reminders import texts
 from workflows.reminders.digest_store import Composed, store
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
+from workflows.services.delegation import Acting, acting_for, handled_by, resolve_actor
+from workflows.services.errors import Conflict, InvalidInput, NotVisible
 from workflows.services.permissions import not_found
 from workflows.services.validation import TextRule
 
@@ -102,9 +103,23 @@ def leaders_among(organisation_id: int, usernames: Sequence[str]) -> list[Person
     return people
 
 
+def acting_as(actor: Actor, person_id: int, *, leader_only: bool = False) -> Acting | None:
+    """The one place a service asks whether the actor may act as a named person (a leader named
+    for a 批示): themselves, or their delegate (代理) in force — locking the delegation row, so
+    call it after locking the item. ``None`` when they may not; with ``leader_only`` a delegate
+    who is not a leader is a 403 (``delegate_not_leader``: a 批示 is not delegated below the
+    领导班子)."""
+    if not actor.user.is_active:
+        return None
+    try:
+        return resolve_actor(actor.user, person_id, leader_only=leader_only)
+    except NotVisible:
+        return None
+
+
 def acts_as(actor: Actor, person_id: int) -> bool:
-    """May the actor act as this person (a leader named for a 批示)? The one place 代理 plugs in."""
-    return actor.user.is_active and actor.user.pk == person_id
+    """Whether the actor may act as the person (themselves or their delegate now), no lock."""
+    return actor.user.is_active and acting_for(actor.user, person_id)
 
 
 def unit_ids_of(person: Person) -> set[int]:
@@ -173,17 +188,18 @@ def sees_case(user: Person, case: HandlingCase) -> bool:
     recipients see a 批办单 (and get a 403, not a 404, for a step that is not theirs)."""
     return (
         sees_all_notices(user)
-        or case.instructions.filter(leader=user).exists()
+        or case.instructions.filter(handled_by(user, "leader_id")).exists()
         or case.assignments.filter(unit_id__in=unit_ids_of(user)).exists()
         or visible_notices(user).filter(pk=case.notice_id).exists()
     )
 
 
 def pending_instructions(user: Person) -> QuerySet[Instruction]:
-    """A leader's 待批示 items (their inbox), oldest first."""
+    """A leader's 待批示 items (their inbox), oldest first — and those of the leaders they are
+    the delegate of now (代理)."""
     return (
         Instruction.objects.filter(
-            leader=user,
+            handled_by(user, "leader_id"),
             state=InstructionState.PENDING,
             case__notice__state__in=HANDLING_NOTICE_STATES,
         )

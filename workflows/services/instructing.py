@@ -9,7 +9,8 @@ forwarding service (:func:`workflows.services.forwarding.forward_within`, 传阅
 and the notice circulates. The proposer is told of every 批示, unless it only agrees and they
 asked to skip those.
 
-Only the named leader acts on their 批示 (:func:`handling_common.acts_as`); a repeat of the same
+Only the named leader — or their delegate in force, a leader too (代理) — acts on their 批示
+(:func:`handling_common.acting_as`; ``acted_by`` and the audit event say who); a repeat of the same
 批示 (a double click) answers it unchanged, a different one is a 409.
 """
 
@@ -35,6 +36,7 @@ from workflows.machines import HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common as common
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
+from workflows.services.delegation import Acting
 from workflows.services.errors import Conflict, Forbidden, InvalidInput
 from workflows.services.forwarding import (
     ForwardRequest,
@@ -81,7 +83,7 @@ def _clean(data: InstructionInput) -> tuple[str, str]:
 
 def _locked_instruction(
     actor: Actor, instruction_id: int
-) -> tuple[Notice, HandlingCase, Instruction]:
+) -> tuple[Notice, HandlingCase, Instruction, Acting]:
     notice_id = (
         Instruction.objects.filter(pk=instruction_id)
         .values_list("case__notice_id", flat=True)
@@ -91,8 +93,13 @@ def _locked_instruction(
         raise not_found()
     notice = common.lock_notice(actor, notice_id)
     case = common.lock_case(notice)
-    instruction = Instruction.objects.select_for_update().get(pk=instruction_id)
-    if not common.acts_as(actor, instruction.leader_id):
+    instruction = (
+        Instruction.objects.select_for_update(of=("self",))
+        .select_related("leader")
+        .get(pk=instruction_id)
+    )
+    acting = common.acting_as(actor, instruction.leader_id, leader_only=True)
+    if acting is None:
         if common.sees_case(actor.user, case):
             raise Forbidden(
                 "只有拟办意见中指定的领导可以批示",
@@ -100,14 +107,14 @@ def _locked_instruction(
                 code="not_named_leader",
             )
         raise not_found()
-    return notice, case, instruction
+    return notice, case, instruction, acting
 
 
 def give_instruction(actor: Actor, instruction_id: int, data: InstructionInput) -> Instruction:
     """批示 / 同意拟办意见 / 圈阅 by a named leader; the last one starts the 承办."""
     kind, text = _clean(data)
     with transaction.atomic(durable=True):
-        notice, case, instruction = _locked_instruction(actor, instruction_id)
+        notice, case, instruction, acting = _locked_instruction(actor, instruction_id)
         if instruction.state == InstructionState.GIVEN:
             if instruction.kind == kind and instruction.text == text:
                 return instruction  # the same tap twice
@@ -142,11 +149,14 @@ def give_instruction(actor: Actor, instruction_id: int, data: InstructionInput) 
         if readers:
             instruction.readers.set(readers)
         label = common.notice_label(notice)
+        who = actor.user.name
+        if acting.on_behalf:  # 代理: "X 代 Y"
+            who = f"{actor.user.name}代{instruction.leader.name}"
         if not (kind == InstructionKind.AGREE and case.skip_agree_notice):
             common.notify(
                 [case.proposed_by_id],
                 notice,
-                f"{actor.user.name}已批示：{label}",
+                f"{who}已批示：{label}",
                 f"{instruction.get_kind_display()}：{text or instruction.get_kind_display()}",
                 f"handling:instructed:{instruction.pk}",
                 now,
@@ -165,6 +175,7 @@ def give_instruction(actor: Actor, instruction_id: int, data: InstructionInput) 
                 "lead_unit": lead.code if lead else None,
                 "co_units": [unit.code for unit in co_units] if co_units is not None else None,
                 "readers": [p.username for p in readers] if readers is not None else None,
+                **acting.audit_data(),
             },
         )
         last = not case.instructions.filter(state=InstructionState.PENDING).exists()
