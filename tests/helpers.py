@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from circulation.records.models import Acknowledgement, Notice, Person
-from tests.conftest import SAMPLE
+from tests.builders import SAMPLE
 from workflows.services.acknowledging import open_acknowledgement
 from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from circulation.records.models import Attachment, AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, registered_notice
 
 pytestmark = pytest.mark.django_db

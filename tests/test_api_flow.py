@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from circulation.records.models import Acknowledgement, AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from circulation.records.models import AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, write_around_audit_trigger
 from workflows.services.audit import verify_chain
 

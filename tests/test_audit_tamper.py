@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from circulation.records.models import AuditChainHead, AuditEvent, Notice
 from circulation.records.roles import ARCHIVIST, CLERK
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import circulating_notice, registered_notice, write_around_audit_trigger
 from workflows.services.audit import Scope, verify_chain

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 
 from circulation.client_ip import client_ip
 from circulation.records.models import AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice
 
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from circulation.records.models import AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack
 from workflows.services import acknowledging
 from workflows.services.acknowledging import confirm_acknowledgement

@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from rest_framework.test import APIClient
 
 from circulation.records.models import AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PASSWORD
 from tests.helpers import circulating_notice, opened_ack
 

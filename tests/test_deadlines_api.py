@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import registered_notice
 from workflows.models import CalendarDay
 

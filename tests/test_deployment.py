@@ -1,22 +1,28 @@
 """Deployment files: docker-compose.yml, Dockerfile, Procfile, CI and scripts, the configuration
 docs, and Django's deploy checks with production settings.
 
-No database is needed: the files are parsed as text/YAML, and the settings are started in
-subprocesses with a clean environment.
+No Docker here: the files are parsed as text/YAML, and what can run without containers runs —
+the healthchecks against this machine's PostgreSQL and Redis and against the app serving
+/healthz, the image's gunicorn command loading the app with production settings, Django's deploy
+checks; the settings are started in subprocesses with a clean environment.
 """
 
 from __future__ import annotations
 
+import graphlib
 import json
 import os
 import re
 import secrets
 import shlex
+import socket
 import string
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -156,12 +162,90 @@ def test_service_has_a_healthcheck(services: dict[str, dict[str, Any]], name: st
     assert test not in (["NONE"], "NONE")
 
 
-def test_web_healthcheck_asks_healthz(services: dict[str, dict[str, Any]]) -> None:
-    test = services["web"]["healthcheck"]["test"]
-    text = test if isinstance(test, str) else " ".join(test)
-    assert "http://localhost:8000/healthz" in text
-    assert "urllib" in text
-    assert "localhost" in _environment(services["web"])["ALLOWED_HOSTS"]
+def _closed_port() -> int:
+    """A local TCP port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(words: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        words, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, **kwargs
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_healthcheck_is_healthy_while_the_app_serves_and_not_when_it_does_not(
+    services: dict[str, dict[str, Any]], live_server: Any
+) -> None:
+    """The web healthcheck, run as compose runs it, against our app serving /healthz (pytest's
+    live server standing in for gunicorn on :8000), and against a port where nothing answers."""
+    words = [str(word) for word in services["web"]["healthcheck"]["test"]]
+    assert words[0] == "CMD"
+    command = words[1:]
+    assert "localhost" in _environment(services["web"])["ALLOWED_HOSTS"]  # the probe's Host
+
+    # one request first, with time to spare: the first one of a busy machine may be slow, and
+    # the healthcheck itself allows 5 s
+    with urllib.request.urlopen(f"{live_server.url}/healthz", timeout=60) as warm:  # noqa: S310
+        assert warm.status == 200
+    serving = [word.replace("http://localhost:8000", live_server.url) for word in command]
+    assert serving != command, "the healthcheck no longer asks http://localhost:8000"
+    result = _run([sys.executable if word == "python" else word for word in serving])
+    assert result.returncode == 0, result.stderr
+
+    down = [word.replace("localhost:8000", f"127.0.0.1:{_closed_port()}") for word in command]
+    result = _run([sys.executable if word == "python" else word for word in down])
+    assert result.returncode != 0
+
+
+def _local(url: str, default_port: int) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", str(parts.port or default_port)
+
+
+def test_backend_healthchecks_tell_a_running_server_from_a_stopped_one(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """pg_isready and redis-cli as the compose healthchecks call them, pointed at this machine's
+    servers (what the test suite runs on) and at a closed port."""
+    pg_host, pg_port = _local(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL), 5432)
+    redis_host, redis_port = _local(
+        os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379
+    )
+    postgres = services["postgres"]["healthcheck"]["test"]
+    assert postgres[0] == "CMD-SHELL"
+    postgres_words = shlex.split(postgres[1])
+    redis = services["redis"]["healthcheck"]["test"]
+    assert redis[0] == "CMD"
+    redis_words = [str(word) for word in redis[1:]]
+    closed = str(_closed_port())
+
+    assert _run([*postgres_words, "-h", pg_host, "-p", pg_port]).returncode == 0
+    assert _run([*postgres_words, "-h", "127.0.0.1", "-p", closed]).returncode != 0
+    assert _run([redis_words[0], "-h", redis_host, "-p", redis_port, *redis_words[1:]]).stdout == (
+        "PONG\n"
+    )
+    assert _run([redis_words[0], "-h", "127.0.0.1", "-p", closed, *redis_words[1:]]).returncode
+
+
+def test_services_start_in_order(services: dict[str, dict[str, Any]]) -> None:
+    """The order compose starts them in: the databases healthy first, then web (which applies
+    the migrations), then the worker once web is healthy; every awaited service has a
+    healthcheck (compose refuses to wait on one without)."""
+    graph = {name: set(_depends_on(service)) for name, service in services.items()}
+    order = list(graphlib.TopologicalSorter(graph).static_order())
+    position = {name: index for index, name in enumerate(order)}
+    for name in APP_SERVICES:
+        for backend in BACKENDS:
+            assert position[backend] < position[name], (backend, name)
+    assert position["web"] < position["worker"]
+    assert "migrate" in " ".join(_command(services["web"]))
+    for name, service in services.items():
+        for dependency, condition in _depends_on(service).items():
+            if condition == "service_healthy":
+                assert services[dependency].get("healthcheck"), (name, dependency)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -267,13 +351,35 @@ def test_dockerfile_does_not_run_as_root() -> None:
     assert index < cmd_index
 
 
-def test_dockerfile_cmd_is_gunicorn() -> None:
+def _gunicorn_check(words: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``words`` (a gunicorn command line) with ``--check-config``: loads the WSGI application
+    with production settings, as the container would, and exits."""
+    assert words[0] == "gunicorn", words
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    production = _clean_env(
+        DEBUG="false",
+        ALLOWED_HOSTS="example.gov.cn",
+        DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_TEST_DATABASE_URL),
+        **env,
+    )
+    return _run([gunicorn, *words[1:], "--check-config"], env=production)
+
+
+def test_the_image_command_loads_the_app(compose: dict[str, Any]) -> None:
+    """The Dockerfile's CMD and compose's web command start gunicorn on our WSGI application:
+    with production settings it loads; without a SECRET_KEY it refuses to."""
     cmds = [args for keyword, args in _dockerfile() if keyword == "CMD"]
     assert cmds
-    cmd = cmds[-1]
-    words = json.loads(cmd) if cmd.startswith("[") else shlex.split(cmd)
-    assert words[0] == "gunicorn"
-    assert "circulation.wsgi:application" in words
+    image = json.loads(cmds[-1]) if cmds[-1].startswith("[") else shlex.split(cmds[-1])
+    web = _command(compose["services"]["web"])[-1]  # sh -c "… migrate … && exec gunicorn …"
+    compose_web = shlex.split(web.split("exec gunicorn", 1)[1])
+    key = "k" * 60
+    for words in (image, ["gunicorn", *compose_web]):
+        loaded = _gunicorn_check(words, SECRET_KEY=key)
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    refused = _gunicorn_check(image, SECRET_KEY="")
+    assert refused.returncode != 0
+    assert "SECRET_KEY" in refused.stdout + refused.stderr
 
 
 # --- configuration docs ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.records.models import Acknowledgement, Membership, Person, Unit
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import registered_notice
 from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from circulation.records.models import Attachment, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, registered_notice
 from tests.test_api_errors import assert_error
 from workflows.services.context import Actor

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.records.models import Membership, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement
 from workflows.services.context import Actor

@@ -7,7 +7,7 @@ import pytest
 from circulation.records import roles
 from circulation.records.models import AuditEvent, Notice
 from circulation.records.roles import CLERK
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import ack_of, circulating_notice
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from circulation.records.models import Acknowledgement, AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, race, registered_notice
 from workflows.services.audit import verify_chain
 
@@ -108,7 +108,7 @@ def test_confirm_racing_withdraw_never_loses_the_confirmation(bureau: Bureau, ap
 
 
 def test_concurrent_registrations_are_numbered_without_gaps(bureau: Bureau, api: Any) -> None:
-    from tests.conftest import SAMPLE
+    from tests.builders import SAMPLE
 
     clients = [api(bureau.clerk) for _ in range(6)]
     responses = race(
@@ -127,7 +127,7 @@ def test_concurrent_registrations_are_numbered_without_gaps(bureau: Bureau, api:
 
 
 def test_same_number_registered_twice_at_once_is_one_record(bureau: Bureau, api: Any) -> None:
-    from tests.conftest import SAMPLE
+    from tests.builders import SAMPLE
 
     variants = ["舞工信〔2022〕25号", "舞工信[2022]25号", "舞工信（2022）025号"]
     responses = race(

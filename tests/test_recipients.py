@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from circulation.records.models import Acknowledgement, Attachment, Notice, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
 from tests.helpers import registered_notice, small_pdf
 from workflows.services.attachments import add_attachment

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from circulation.records.models import AuditChainHead, AuditEvent, Notice, RegistrationCounter
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.helpers import registered_notice
 from workflows.services.audit import verify_chain
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack
 from tests.time_walk import assert_all_local
 from workflows.services.acknowledging import return_acknowledgement

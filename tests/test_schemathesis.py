@@ -27,7 +27,7 @@ from schemathesis.checks import not_a_server_error
 from circulation.records.models import Acknowledgement, Notice, Unit
 from circulation.records.roles import ARCHIVIST
 from circulation.wsgi import application
-from tests.conftest import build_bureau
+from tests.builders import build_bureau
 from tests.helpers import circulating_notice, registered_notice
 from workflows.models import Notification
 

@@ -15,7 +15,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from circulation.records.models import AuditEvent, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PASSWORD, PersonFactory
 
 TOKEN = "/api/v1/auth/token/"

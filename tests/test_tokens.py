@@ -10,7 +10,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PASSWORD
 
 TOKEN = "/api/v1/auth/token/"

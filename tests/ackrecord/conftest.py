@@ -13,7 +13,7 @@ import time_machine
 from pypdf import PdfReader
 
 from circulation.records.models import Acknowledgement, Attachment, Notice
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
 from workflows.services.acknowledging import (
     confirm_acknowledgement,

@@ -21,7 +21,7 @@ from tests.ackrecord.conftest import (
     register_sample,
     squeeze,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db

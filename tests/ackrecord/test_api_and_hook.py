@@ -10,7 +10,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.services import current_record
 from circulation.records.models import AuditEvent
 from tests.ackrecord.conftest import Circulated, confirm, forward, register_sample
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db
 

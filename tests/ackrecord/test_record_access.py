@@ -13,7 +13,7 @@ from circulation.archive.services import archive_notice
 from circulation.records.models import AuditEvent, Person, UnitKind
 from circulation.records.roles import ADMIN, ARCHIVIST, CLERK
 from tests.ackrecord.conftest import Circulated
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
 from workflows.services.context import Actor
 

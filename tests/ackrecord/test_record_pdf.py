@@ -21,7 +21,7 @@ from tests.ackrecord.conftest import (
     pdfa_identification,
     squeeze,
 )
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.services import current_record, freeze_record
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.ackrecord.conftest import confirm, forward, register_sample
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.errors import Conflict
 
 

@@ -17,7 +17,7 @@ from circulation.ackrecord.sandbox import SandboxError, run_limited
 from circulation.ackrecord.services import current_record
 from circulation.records.models import Acknowledgement, Notice
 from tests.ackrecord.conftest import Circulated, forward, pdf_text, register_sample, squeeze
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 PASSWD_MARKERS = (b"root:x:0:0", b"/bin/bash", b"nologin")
 REDIRECT = b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n"

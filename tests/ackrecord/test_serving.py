@@ -12,7 +12,7 @@ from circulation.ackrecord.models import RecordRendition, RenderRequest
 from circulation.ackrecord.services import current_record
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.ackrecord.conftest import Circulated
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db
 

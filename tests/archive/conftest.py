@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from circulation.records.models import Notice, Person
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
 from workflows.services.attachments import add_attachment

@@ -14,7 +14,7 @@ from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.services import archive_notice
 from circulation.records.models import AuditEvent, Notice
 from tests.archive.conftest import completed_notice, registered
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from circulation.archive.services import archive_notice
 from circulation.archive.tasks import anchor_audit_log
 from circulation.records.models import AuditChainHead, AuditEvent, Notice
 from tests.archive.conftest import completed_notice, registered
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice, write_around_audit_trigger
 from workflows.schedules import DEFAULT_SCHEDULES
 from workflows.services.audit import GENESIS_HASH, event_hash, verify_chain

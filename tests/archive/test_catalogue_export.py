@@ -18,7 +18,7 @@ from circulation.archive.catalogue import HEADERS
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from tests.archive.conftest import completed_notice, direct_record
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.context import Actor
 
 REPO = Path(__file__).resolve().parents[2]

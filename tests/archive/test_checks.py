@@ -11,7 +11,7 @@ from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.pdfinspect import inspect_pdf
 from circulation.archive.services import ArchiveChecksFailed, archive_notice
 from circulation.records.models import Attachment, AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import small_pdf
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict

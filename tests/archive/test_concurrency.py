@@ -9,7 +9,7 @@ from circulation.archive import rendition, services
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.records.models import AuditEvent
 from tests.archive.conftest import completed_notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import race
 from workflows.services.audit import verify_chain
 from workflows.services.context import Actor

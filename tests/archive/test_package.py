@@ -16,7 +16,7 @@ from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from circulation.records.models import AuditChainHead, AuditEvent
 from tests.archive.conftest import completed_notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from circulation.archive.models import ArchivedRecord, SealedRecordError
 from circulation.archive.services import archive_notice, verify_record
 from circulation.records.models import AuditEvent, Notice, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import write_around_audit_trigger
 from workflows.services.context import Actor
 

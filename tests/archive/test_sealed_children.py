@@ -14,7 +14,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice, verify_record
 from circulation.records.models import Acknowledgement, Attachment, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
 from workflows.services.context import Actor
 

@@ -26,7 +26,7 @@ from circulation.archive.signing import seal_mark, sign_record
 from circulation.archive.sm3 import sm3_hex
 from circulation.archive.stamp import SIG_FIELD, StampData, apply_stamp
 from circulation.records.models import AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db

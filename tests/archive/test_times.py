@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from circulation.records.models import Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.time_walk import assert_all_local
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from circulation.archive import checking
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from circulation.records.models import AuditEvent, Notice, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
 from workflows.services.context import Actor
 

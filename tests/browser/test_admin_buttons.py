@@ -7,7 +7,7 @@ import pytest
 
 from circulation.records.models import Person
 from tests.browser.conftest import WatchedPage
-from tests.conftest import build_bureau
+from tests.builders import build_bureau
 from tests.factories import PASSWORD
 from tests.helpers import circulating_notice, registered_notice
 

@@ -21,7 +21,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

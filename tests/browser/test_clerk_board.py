@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.models import ManualRemind
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement

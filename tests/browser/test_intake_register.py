@@ -18,7 +18,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.intake import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
 from workflows.machines import AckState
 from workflows.services.attachments import add_attachment

@@ -31,7 +31,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import small_pdf
 from workflows.machines import AckState, NoticeState
 

@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from tests.web.test_dashboard import WEEK, api_numbers, seed_week
 from workflows.models import NotificationPreference

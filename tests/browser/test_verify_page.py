@@ -18,7 +18,7 @@ from circulation.records.roles import STAFF
 from tests.archive.conftest import completed_notice
 from tests.browser.conftest import PASSWORD, PHONE, WatchedPage
 from tests.browser.test_archivist import both_sizes, with_password
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import circulating_notice, opened_ack
 from workflows.services.acknowledging import confirm_acknowledgement

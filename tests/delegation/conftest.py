@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from circulation.records.models import Person, UnitKind
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PersonFactory, UnitFactory, member
 from workflows.models import Delegation
 from workflows.services.context import Actor

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from circulation.records.models import AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import race
 from workflows.models import Delegation
 

@@ -20,7 +20,7 @@ from tests.browser.conftest import (  # the browser fixtures, shared with tests/
     sign_in,
     watched_page,  # noqa: F401
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.web.test_inbox import notice_to
 from workflows.machines import AckState
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.web.test_inbox import signed_in
 from workflows.models import Delegation

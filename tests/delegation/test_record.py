@@ -8,7 +8,7 @@ import pytest
 from circulation.ackrecord.data import collect_record_data
 from circulation.ackrecord.services import current_record
 from tests.ackrecord.conftest import pdf_text
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.helpers import ack_of
 from tests.web.test_inbox import notice_to

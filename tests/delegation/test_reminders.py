@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.reminders.conftest import at, circulate
 from tests.reminders.conftest import scheduled as scheduled  # the outbox recorded (autouse)

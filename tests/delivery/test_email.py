@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delivery.conftest import DEADLINE, LINK, NOTICE_NO, NOTICE_TITLE, MakeMessage
 from tests.delivery.servers import MailCollector
 from tests.helpers import circulating_notice, opened_ack

@@ -25,7 +25,7 @@ from circulation.ackrecord.models import RecordRendition, RenderRequest
 from circulation.ackrecord.tasks import LOST_AT
 from circulation.celery import app as celery_app
 from circulation.records.models import Acknowledgement, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delivery.conftest import REDIS_URL, running_worker
 from tests.delivery.servers import HungBroker, MailCollector, use_broker, wait_until
 from tests.helpers import circulating_notice

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.delivery.servers import MailCollector, wait_until
 from tests.helpers import registered_notice
 from workflows.delivery.email import message_id_header

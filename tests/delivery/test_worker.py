@@ -13,7 +13,7 @@ import pytest
 from django.db import connections, transaction
 
 from circulation.celery import app as celery_app
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.delivery.conftest import REDIS_URL, MakeMessage, running_worker
 from tests.delivery.servers import MailCollector, use_broker, wait_until
 from tests.helpers import circulating_notice, opened_ack

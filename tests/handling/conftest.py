@@ -6,7 +6,7 @@ import pytest
 
 from circulation.records.models import Notice, UnitKind
 from circulation.records.roles import LEADER, OFFICE_DIRECTOR
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.factories import PersonFactory, UnitFactory, member
 from workflows.services.context import Actor
 from workflows.services.registration import NoticeInput, register_notice

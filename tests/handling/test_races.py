@@ -13,7 +13,7 @@ from circulation.records.models import (
     Instruction,
     Notice,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.handling.conftest import proposal_body
 from tests.helpers import race
 from workflows.services.audit import verify_chain

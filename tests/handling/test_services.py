@@ -15,7 +15,7 @@ from circulation.records.models import (
     Notice,
 )
 from circulation.records.roles import CLERK, LEADER
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.handling.conftest import action_notice, proposal_body
 from tests.helpers import opened_ack

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from circulation.records.models import AuditEvent, Notice, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.intake import builders
 
 URL = "/api/v1/notices/extract/"

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from circulation.records.models import AuditEvent, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.intake import builders
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from circulation.records.models import Notice, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.intake import builders
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import SH, at, circulate, confirm
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
 from workflows.services.audit import verify_chain

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from circulation.records.models import Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate, confirm
 from workflows.models import (
     Digest,

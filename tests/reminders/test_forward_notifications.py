@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from circulation.records.models import Acknowledgement
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.models import (
     Channel,

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.services.sweep import run_reminder_sweep
 

@@ -7,7 +7,7 @@ import time_machine
 
 from circulation.records.models import Acknowledgement, AuditEvent
 from circulation.records.roles import CLERK
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.reminders.conftest import at, circulate, confirm, race
 from workflows.models import Digest, ManualRemind, Message, Notification, Reminder

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.models import Digest, Message, Reminder, SweepRun
 

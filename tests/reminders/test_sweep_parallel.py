@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import F
 
 from circulation.records.models import Acknowledgement, AuditEvent, Person
-from tests.conftest import Bureau, build_bureau
+from tests.builders import Bureau, build_bureau
 from tests.reminders.conftest import at
 from tests.reminders.test_sweep_safety import overdue_bureau
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun

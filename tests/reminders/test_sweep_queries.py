@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.records.models import Membership, Person, Unit
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate
 from workflows.models import ReminderPolicy
 from workflows.services import sweep

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from circulation.records.models import Acknowledgement, AuditEvent
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.reminders.conftest import at, circulate, race
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
 from workflows.services import sweep

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person, Urgency
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.machines import AckState, NoticeState
 from workflows.models import ManualRemind

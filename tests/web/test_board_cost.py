@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, Notice
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import registered_notice
 from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, Notice, Person, UnitKind
 from circulation.records.roles import CLERK
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, UnitFactory, member
 from tests.helpers import ack_of, circulating_notice, opened_ack
 from workflows.machines import AckState

@@ -22,7 +22,7 @@ from circulation.records.models import (
     Person,
 )
 from circulation.records.models.notice import Urgency
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.factories import PASSWORD
 from tests.helpers import ack_of, small_pdf
 from workflows.machines import AckState, NoticeState

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from circulation.records.models import Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db
 

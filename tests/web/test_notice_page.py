@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from circulation.records.models import Acknowledgement, Person, Unit, UnitKind
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, member
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice, small_pdf
 from tests.web.test_board import add_recipients, signed_in

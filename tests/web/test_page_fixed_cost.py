@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from circulation.records.models import Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice
 from workflows.models import Notification
 

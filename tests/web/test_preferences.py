@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from circulation.records.models import Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import circulating_notice
 from workflows.models import Message, NotificationPreference, WebhookChannel, WebhookKind
 from workflows.services.context import Actor

@@ -19,7 +19,7 @@ from circulation.records.models import (
     Unit,
     UnitKind,
 )
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
 from tests.helpers import circulating_notice, registered_notice
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import Bureau
+from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db
 
