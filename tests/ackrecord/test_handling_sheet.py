@@ -233,9 +233,14 @@ def test_only_the_record_readers_get_it_and_a_read_notice_has_none(
 def test_the_data_is_read_in_a_constant_number_of_queries(
     leaders: Bureau,  # noqa: F811
     handled: Notice,
+    api: Any,
 ) -> None:
     with CaptureQueriesContext(connection) as few:
         collect_sheet_data(handled.pk)
+    client = api(leaders.clerk)
+    assert client.get(sheet_url(handled)).status_code == 200
+    with CaptureQueriesContext(connection) as request_few:
+        assert client.get(sheet_url(handled)).status_code == 200
     other = action_notice(leaders, "舞工信〔2022〕32号")
     readers = ["bgs_1", "bgs_2", "bgs_3", "bgs_head", "gyg_2", "gyg_3", "zxfw_2", "zxfw_3"]
     handle_to_the_end(leaders, other, readers=readers, co_units=["ZXFW", "BGS"])
@@ -244,6 +249,10 @@ def test_the_data_is_read_in_a_constant_number_of_queries(
     assert len(data["readers"]) == 8
     assert len(data["handling"]["assignments"]) == 3
     assert len(many) == len(few) == 13
+    with CaptureQueriesContext(connection) as request_many:
+        assert client.get(sheet_url(other)).status_code == 200
+    # the token with its user, the notice, the permissions, BEGIN, the 13, COMMIT
+    assert len(request_many) == len(request_few) == 18
 
 
 def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(
