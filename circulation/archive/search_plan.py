@@ -49,6 +49,7 @@ WALK_US, POSTING_US, FETCH_US = 2.0, 0.25, 3.0
 # whole text reads about 2.3 buffers a row and a fetched candidate 3.5–4.5 (heap page, TOAST
 # index and chunks); a title walk about 0.2 and a candidate about 1.4 (EXPLAIN BUFFERS).
 TITLE_WALK_US, LIGHT_FETCH_US = 0.25, 1.2
+WALK_RISK = 1.5  # a walk's cost rests on the matches being spread evenly, the index's does not
 PROBE_WINDOW = 2_000  # rows: the most a count walks on a guess (a phrase's likely share)
 WINDOW_FACTOR = 4.0  # a walk goes at most this many times the rows it is expected to need
 MIN_WINDOW = 500  # rows: a window smaller than this is not worth a second query
@@ -207,7 +208,7 @@ def choose(
     wanted = matches if rows_wanted is None else min(rows_wanted, matches)
     expected = max((share if walk_share is None else min(walk_share, share)) * kept, 1e-9)
     walked = min(total, min(wanted, expected) * total / expected)
-    costs["walk"] = walked * walk_us
+    costs["walk"] = walked * walk_us * WALK_RISK
     fetched = matches if ordered or rows_wanted is None else wanted
     read = (share if posting_share is None else posting_share) * total
     costs["index"] = read * POSTING_US + fetched * fetch_us
