@@ -1,10 +1,11 @@
 """The archive search page's server time (issue 11): ``GET /archive/search/?q=…`` as an archivist,
 over the archive-search benchmark's archived records (300,000 at full size).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/circulation_bench_archive_page \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/circulation_bench_archive \\
         .venv/bin/python -m tests.benchmarks.bench_archive_page [--size small|full] [--write-docs]
 
 The data is the archive-search benchmark's (``bench_archive_search.load``: its builder, its
+default database — run both against one database and the 300,000 records are built once — its
 database rules — a ``circulation_bench_archive*`` database, created and migrated when missing,
 the rows kept between runs and rebuilt when its size or data version changes). Server time is the
 request in, the response out, in this process: Django's test ``Client`` through the whole
@@ -32,7 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/circulation_bench_archive_page"
+from tests.benchmarks.bench_archive_search import DEFAULT_URL as SEARCH_DEFAULT_URL
+
+DEFAULT_URL = SEARCH_DEFAULT_URL  # the same records as the archive-search benchmark
 SIZES = {"small": (3_000, 10, 2), "full": (300_000, 200, 20)}  # rows, requests, warm-up
 GOAL_MS = 50.0
 TERMS = [  # (kind, term, 年度 filter, counts towards the goal)
