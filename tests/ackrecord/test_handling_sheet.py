@@ -309,3 +309,51 @@ def test_long_texts_flow_on_to_further_pages_and_nothing_is_lost(leaders: Bureau
     for text in (proposal, instruction, result):
         assert flat(text) in whole
     assert pdfa_identification(response.content) == ("3", "B")
+
+
+def test_the_archive_stamp_and_seal_would_cover_nothing(
+    leaders: Bureau,  # noqa: F811
+    handled: Notice,
+    api: Any,
+) -> None:
+    """The sheet leaves the record's blank corner for the 归档章 and the seal's signature: the
+    archive's own stamping (circulation/archive/stamp.py) on it covers no text and no line of the
+    form, and the stamped file stays PDF/A-3b."""
+    import pdfplumber
+
+    from circulation.archive import stamp
+
+    pdf = get_sheet(api, leaders.clerk, handled).content
+    data = stamp.StampData("Z109", 2022, 7, "BGS", "D30", 1)
+    mark = stamp.SealMark("测试县测试局电子印章", "Z109-2022-D30-BGS-0007", "2022-10-12", True)
+    stamped = stamp.apply_stamp(pdf, data, mark)
+    assert pdfa_identification(stamped) == ("3", "B")
+    mm = 72 / 25.4
+    with pdfplumber.open(io.BytesIO(stamped)) as document:
+        page = document.pages[0]
+        x1 = page.width - stamp.MARGIN_RIGHT_MM * mm
+        top = stamp.MARGIN_TOP_MM * mm
+        corner = (
+            x1 - stamp.STAMP_W_MM * mm,
+            top,
+            x1,
+            top + (stamp.STAMP_H_MM + stamp.SIG_GAP_MM + stamp.SIG_H_MM) * mm,
+        )
+
+        def inside(o: dict[str, Any]) -> bool:
+            return (
+                o["x1"] > corner[0]
+                and o["x0"] < corner[2]
+                and o["bottom"] > corner[1]
+                and o["top"] < corner[3]
+            )
+
+        def red(o: dict[str, Any]) -> bool:
+            color = o.get("non_stroking_color") or o.get("stroking_color") or ()
+            return isinstance(color, tuple) and len(color) == 3 and color[0] > 0.5 > color[1]
+
+        chars = [c for c in page.chars if inside(c)]
+        assert chars  # the stamp's own text …
+        assert [c["text"] for c in chars if not red(c)] == []  # … and nothing of the sheet
+        assert [o for o in (*page.lines, *page.rects) if inside(o) and not red(o)] == []
+        assert page.annots  # the empty signature field under the stamp
