@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_safe
 
 from circulation.records.models import (
@@ -34,7 +35,7 @@ from circulation.records.models import (
     UnitKind,
 )
 from circulation.records.roles import LEADER
-from circulation.web.rowtext import local_minute
+from circulation.web.rowtext import local_minute, translated
 from circulation.web.views.forward import PEOPLE_RESULTS, initials, note_in_language
 from circulation.web.views.register import in_language, signed_in, web_actor
 from workflows.machines import AssignmentState, HandlingState, InstructionState, NoticeState
@@ -44,6 +45,18 @@ from workflows.services.errors import DomainError, NotVisible
 __all__ = ["in_language", "signed_in", "web_actor"]
 
 INBOX_SHOWN = 50  # each list; a leader rarely has more, and the count says so
+# Translated once per request: the labels every item of the inbox repeats.
+ROW_TEXT = {
+    "doc_number": gettext_lazy("文号"),
+    "urgency": gettext_lazy("紧急程度"),
+    "proposed": gettext_lazy("拟办"),
+    "lead_unit": gettext_lazy("拟承办"),
+    "unit": gettext_lazy("承办单位"),
+    "state": gettext_lazy("状态"),
+    "due": gettext_lazy("办理时限"),
+    "overdue": gettext_lazy("已逾期"),
+    "on_behalf": gettext_lazy("代"),
+}
 
 
 def may_propose(user: Person) -> bool:
@@ -173,6 +186,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "assignments": assignments,
             "more_assignments": assignment_count > INBOX_SHOWN,
             "shown": INBOX_SHOWN,
+            "t": translated(ROW_TEXT),
         },
     )
 
