@@ -577,3 +577,45 @@ def test_notification_links_land_a_leader_and_a_unit_on_their_handling_page(
     # anyone else: still 404
     stranger = PersonFactory(username="stranger", organisation=office.org)
     assert signed_in(stranger).get(f"/notices/{notice.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("readers", [1, 3])
+def test_the_instruction_page_costs_the_same_for_more_readers_and_units(
+    office: Bureau, readers: int
+) -> None:
+    names = ["bgs_1", "bgs_2", "bgs_3"][:readers]
+    co_units = ["ZXFW", "BGS"][: readers - 1] if readers > 1 else []
+    notice = proposed(office, readers=names, co_units=co_units, leaders=["leader_1", "leader_2"])
+    give_instruction(
+        Actor(office.person("leader_2")),
+        instruction_of(notice, "leader_2").pk,
+        InstructionInput(kind=InstructionKind.TEXT, text="同意，请抓紧办理。"),
+    )
+    leader = signed_in(office.person("leader_1"))
+    url = f"/handling/instructions/{instruction_of(notice, 'leader_1').pk}/"
+    leader.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        page = html(leader.get(url))
+    assert "同意，请抓紧办理。" in page
+    assert all(name in page for name in names)
+    # session, person, the instruction (with case, notice, proposer, unit, leader), the 批示
+    # of the others, the decided units and readers (three), the units, the attachments, the
+    # delegation check, the unread badge
+    assert len(captured.captured_queries) <= 12, [q["sql"][:100] for q in captured]
+
+
+def test_the_instruction_page_in_english(office: Bureau) -> None:
+    notice = proposed(office)
+    leader = signed_in(office.person("leader_1"))
+    leader.cookies["django_language"] = "en"
+    url = f"/handling/instructions/{instruction_of(notice, 'leader_1').pk}/"
+    page = html(leader.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    assert 'lang="en"' in page
+    assert "Agree with the proposal" in page
+    assert "Proposal" in page
+    answer = leader.post(url, {"kind": "text", "text": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 400
+    assert "The 批示 text is required" in html(answer)
+    inbox = html(leader.get("/handling/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Document number" in inbox
+    assert "文号" not in inbox
