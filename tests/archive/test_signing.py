@@ -156,10 +156,12 @@ def test_the_visible_signature_is_under_the_stamp_and_covers_nothing(
         )
         covered = [c["text"] for c in page.chars if _intersect(sig, _box(c))]
         lines = [o for o in (*page.lines, *page.rects) if _intersect(sig, _box(o))]
-    # The QR code's verify page reports the signature and each check, in both languages.
+    # The QR code's verify page reports the signature and each check, in both languages, once
+    # someone verified (立即校验: a POST; opening the page shows the last stored check).
     client = Client()
     client.force_login(bureau.clerk)
     frozen = record.notice.record_renditions.get(frozen=True)
+    assert client.post(f"/records/{frozen.pk}/verify/").status_code == 302
     html = client.get(f"/records/{frozen.pk}/verify/").content.decode()
     assert "电子签章有效：测试县测试局电子印章" in html
     assert "Signature valid" in html
