@@ -40,6 +40,7 @@ from circulation.web.views.forward import PEOPLE_RESULTS, initials, note_in_lang
 from circulation.web.views.register import in_language, signed_in, web_actor
 from workflows.machines import AssignmentState, HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common
+from workflows.services.delegation import handled_by
 from workflows.services.errors import DomainError, NotVisible
 
 __all__ = ["in_language", "signed_in", "web_actor"]
@@ -345,10 +346,10 @@ def calendar_note(note: str) -> str:
 
 def handling_landing(user: Person, notice_id: int) -> str:
     """Where a person who may not see the notice itself but is part of its 批办 lands: their
-    批示 page (a named leader, the pending one first) or their unit's 承办 page; "" if neither
-    (two statements at most, on the notice page's 404 path only)."""
+    批示 page (a named leader or their delegate now, the pending one first) or their unit's
+    承办 page; "" if neither (two statements at most, on the notice page's 404 path only)."""
     instruction = (
-        Instruction.objects.filter(case__notice_id=notice_id, leader=user)
+        Instruction.objects.filter(handled_by(user, "leader_id"), case__notice_id=notice_id)
         .order_by("-state", "pk")  # pending before given
         .values_list("pk", flat=True)
         .first()
