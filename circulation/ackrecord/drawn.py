@@ -82,11 +82,12 @@ class DrawnLines:
     shared: _Shared
     sizes: tuple[int, ...] = ()
 
-    def part(self, start: int, end: int) -> DrawnLines:
-        """Recipients ``start`` to ``end`` (excluded), for one page."""
-        first = sum(self.sizes[:start])
-        last = first + sum(self.sizes[start:end])
-        return DrawnLines(self.lines[first:last], self.columns, self.shared, self.sizes[start:end])
+    def recipient_sizes(self) -> tuple[int, ...]:
+        return self.sizes or (len(self.lines),)
+
+    def part(self, first: int, last: int) -> DrawnLines:
+        """Lines ``first`` to ``last`` (excluded), for one page."""
+        return DrawnLines(self.lines[first:last], self.columns, self.shared)
 
     def get_intrinsic_size(
         self, image_resolution: float, font_size: float
@@ -276,12 +277,16 @@ def can_split() -> bool:
 def install() -> None:
     """Wrap WeasyPrint's block-level layout in this process (the render helper only).
 
-    A block replaced box whose image is a :class:`DrawnLines` of several recipients is laid out
-    as the part of them that fits on the page: recipient after recipient, each kept when its
-    bottom does not overflow the page (``context.overflows_page``, as WeasyPrint tests a block
-    of one recipient; the first one on a page is always kept, the parent decides about it as
-    about any box). The rest goes to the next page through the skip stack (``{next: None}``),
-    as the children of a block would.
+    A block replaced box whose image is a :class:`DrawnLines` is laid out as the part of its
+    recipients that fits on the page: recipient after recipient, each kept when its bottom does
+    not overflow the page (``context.overflows_page``, as WeasyPrint tests a block of one
+    recipient; the first one on a page is always kept, the parent decides about it as about any
+    box). The rest goes to the next page through the skip stack (``{next: None}``), as the
+    children of a block would. A recipient taller than a whole page (a long comment: up to 2,000
+    characters and as many line breaks) that begins a page is cut between two lines where the
+    page is full and goes on on the next one (``{recipient: {line: None}}``), as WeasyPrint
+    breaks the text of a block that does not fit on an empty page despite ``break-inside:
+    avoid`` — drawn as one box it would run over the page's foot and off the paper.
     """
     global _installed
     if _installed:
@@ -298,33 +303,56 @@ def install() -> None:
         bottom_space: float,
         skip_stack: dict[int, Any] | None,
         containing_block: Any,
+        page_is_empty: bool,
         *args: Any,
     ) -> Any:
         image = getattr(box, "replacement", None)
-        if not (
-            type(image) is DrawnLines and image.sizes and isinstance(box, boxes.BlockReplacedBox)
-        ):
-            return original(context, box, bottom_space, skip_stack, containing_block, *args)
-        start = next(iter(skip_stack)) if skip_stack else 0
-        count = len(image.sizes)
-        font_size = box.style["font_size"]
+        if not (type(image) is DrawnLines and isinstance(box, boxes.BlockReplacedBox)):
+            return original(
+                context, box, bottom_space, skip_stack, containing_block, page_is_empty, *args
+            )
+        sizes = image.recipient_sizes()
+        start, skip = 0, 0
+        if skip_stack:
+            ((start, inner),) = skip_stack.items()
+            skip = next(iter(inner)) if inner else 0
+        first_line = sum(sizes[:start]) + skip
+        line_height = LINE_HEIGHT * box.style["font_size"]
 
-        def laid_out(end: int) -> Any:
+        def laid_out(last_line: int) -> Any:
             part = box.copy()
-            part.replacement = image.part(start, end)
+            part.replacement = image.part(first_line, last_line)
             return replaced_layout(context, part, containing_block)[0]
 
-        new_box = laid_out(start + 1)
-        position_y = new_box.content_box_y() + image.sizes[start] * LINE_HEIGHT * font_size
+        last_line = first_line + sizes[start] - skip
+        new_box = laid_out(last_line)
+        top = new_box.content_box_y()
+        position_y = top + (sizes[start] - skip) * LINE_HEIGHT * box.style["font_size"]
+        if page_is_empty and context.overflows_page(bottom_space, position_y):
+            # Taller than the page: the lines that fit (at least one), the rest on the next.
+            shown = 1
+            while shown < sizes[start] - skip - 1 and not context.overflows_page(
+                bottom_space, top + (shown + 1) * line_height
+            ):
+                shown += 1
+            new_box = laid_out(first_line + shown)
+            return (
+                new_box,
+                {start: {skip + shown: None}},
+                {"break": "any", "page": None},
+                [],
+                False,
+                None,
+            )
         end = start + 1
-        while end < count:
-            bottom = position_y + image.sizes[end] * LINE_HEIGHT * font_size
+        while end < len(sizes):
+            bottom = position_y + sizes[end] * LINE_HEIGHT * box.style["font_size"]
             if context.overflows_page(bottom_space, bottom):
                 break
-            position_y, end = bottom, end + 1
+            position_y, end, last_line = bottom, end + 1, last_line + sizes[end]
         if end > start + 1:
-            new_box = laid_out(end)
-        resume_at = {end: None} if end < count else None
+            new_box = laid_out(last_line)
+        resume_at = {end: None} if end < len(sizes) else None
         return new_box, resume_at, {"break": "any", "page": None}, [], False, None
 
     block.block_level_layout_switch = block_level_layout_switch

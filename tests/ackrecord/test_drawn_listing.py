@@ -138,6 +138,31 @@ def test_runs_of_recipients_split_at_page_breaks_exactly_like_one_box_each(
     assert pdfa_identification(together) == ("3", "B")
 
 
+def test_a_recipient_taller_than_a_page_goes_on_on_the_next_page() -> None:
+    """A comment may have 2,000 characters and as many line breaks: a recipient whose lines do not
+    fit on a whole page is cut between two lines and goes on on the next page, as WeasyPrint
+    breaks it as text — not drawn over the page's foot and off the paper."""
+    data = minimal_data()
+    tall = "".join(f"第{i}条体会：认真学习，抓好落实。\n" for i in range(1, 120))
+    data["units"][0]["recipients"] = [
+        *[recipient(f"王{i}") for i in range(30)],
+        recipient("张三", comment=tall),
+        *[recipient(f"李{i}") for i in range(5)],
+    ]
+    as_text, as_drawn = _render(data, drawn_listing=False), _render(data, drawn_listing=True)
+
+    pages = PdfReader(io.BytesIO(as_drawn)).pages
+    assert len(pages) == len(PdfReader(io.BytesIO(as_text)).pages) == 5
+    assert sorted(_placed_text(as_drawn)) == sorted(_placed_text(as_text))
+    page_height = float(pages[0].mediabox.height)
+    lowest = min(y for page, _, y, text in _placed_text(as_drawn) if "条体会" in text)
+    assert lowest > 18 / 25.4 * 72  # above the bottom margin (18 mm), where the foot is
+    assert all(
+        y < page_height for _, _, y, _ in _placed_text(as_drawn)
+    )  # nothing above the paper either
+    assert "第119条体会" in squeeze(pdf_text(as_drawn))
+
+
 def test_a_listing_that_pango_draws_otherwise_is_rendered_as_text(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
