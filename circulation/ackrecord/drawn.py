@@ -4,7 +4,8 @@ Each recipient's lines (already padded and wrapped by :mod:`circulation.ackrecor
 one block-level "image" in the template (``<img class="rec" src="x-record-lines:N">``): WeasyPrint
 takes the :class:`DrawnLines` object for that URL from the render's image cache (nothing is
 fetched), sizes it like any replaced box (the lines' height; a page break falls between two
-recipients), and at paint time :meth:`DrawnLines.draw` writes the lines into the page's content
+recipients, or between two lines of a recipient taller than a page, see :func:`install`), and at
+paint time :meth:`DrawnLines.draw` writes the lines into the page's content
 stream as text in the monospaced face, with the same font object, glyph ids, widths, ToUnicode
 map and subsetting as the text WeasyPrint lays out itself: the PDF stays PDF/A-3b, the text can be
 selected, searched and extracted, and it looks the same.

@@ -283,14 +283,16 @@ and laid out its running heads again. Changes: (5) **a run of consecutive recipi
 one box** (same colour; a recipient laid out as text ends a run), and WeasyPrint's block layout \
 is taught, in the helper, to split such a box between two recipients where the page is full — the \
 same overflow test, recipient by recipient, as for one box each, the rest resumed on the next \
-page through the skip stack (`drawn.install`): about 35 boxes instead of 1,000, −25 %; a test \
-renders three units over 7 pages and checks every character's page and position against one box \
-per recipient and against the listing as text, and the page numbers on every page; (6) **zlib \
-level 6 instead of pydyf's 9** (`circulation/ackrecord/flate.py`): the two CJK font subsets \
-(about 0.8 MB of CFF for the serif face) took 70 ms to compress, now 37 ms, the file is 1.6 % \
-larger (424 → 431 KB); (7) **pages that the same `@page` rules select share one set of computed \
-page and margin-box styles** (WeasyPrint keys them by page index, so it computed them 31 times), \
-and a margin box with the same styles, text and geometry is laid out once per document \
+page through the skip stack (`drawn.install`); a recipient taller than a page is cut between two \
+lines, as WeasyPrint breaks it as text (drawn as one box since the first round, it ran over the \
+page's foot and off the paper): about 35 boxes instead of 1,000, −25 %; a test renders three \
+units over 7 pages and checks every character's page and position against one box per recipient \
+and against the listing as text, and the page numbers on every page; (6) **zlib level 6 instead \
+of pydyf's 9** (`circulation/ackrecord/flate.py`): the two CJK font subsets (about 0.8 MB of CFF \
+for the serif face) took 70 ms to compress, now 37 ms, the file is 1.6 % larger (424 → 431 KB); \
+(7) **pages that the same `@page` rules select share one set of computed page and margin-box \
+styles** (WeasyPrint keys them by page index, so it computed them 31 times), and a margin box \
+with the same styles, text and geometry is laid out once per document \
 (`circulation/ackrecord/pagestyles.py`): together about −20 % (0.42 → 0.33 s in an A/B). **Now** \
 (pyinstrument, shares of the render with the page built in the caller): layout of the page \
 content 24 % (the facts and rounds tables 8 %, the listing's boxes 1 %), painting 19 % (the drawn \
