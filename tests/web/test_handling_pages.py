@@ -307,6 +307,21 @@ def test_a_written_instruction_changes_the_lead_unit_and_the_last_one_assigns(
     assert Assignment.objects.get(case__notice=notice, role=AssignmentRole.CO).unit.code == "GYG"
 
 
+def test_agreeing_keeps_units_the_picker_does_not_list(office: Bureau) -> None:
+    notice = proposed(office, co_units=["JLD"])  # the 领导班子 as 协办, through the API
+    mine = instruction_of(notice, "leader_1")
+    leader = signed_in(office.person("leader_1"))
+    assert 'value="JLD" id="co-JLD" checked' in html(
+        leader.get(f"/handling/instructions/{mine.pk}/")
+    )
+    body = {"kind": "agree", "changes_shown": "1", "lead_unit": "GYG", "co_units": ["JLD"]}
+    body["readers"] = ["bgs_1"]
+    assert leader.post(f"/handling/instructions/{mine.pk}/", body).status_code == 303
+    mine.refresh_from_db()
+    assert mine.state == InstructionState.GIVEN
+    assert not mine.co_units_changed
+
+
 def test_agreeing_while_changing_the_unit_is_a_400_and_nothing_is_given(office: Bureau) -> None:
     notice = proposed(office)
     mine = instruction_of(notice, "leader_1")

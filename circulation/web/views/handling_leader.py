@@ -108,6 +108,10 @@ def instruction_page(request: HttpRequest, instruction_id: int) -> HttpResponse:
         .order_by("given_at", "pk")
     )
     units = common.org_units(user)
+    # the units chosen now stay choices even if the list leaves them out (领导班子, inactive):
+    # else the form would post them as removed and an agreement would read as a change
+    listed = {unit.pk for unit in units}
+    units += [unit for unit in (lead, *co_units) if unit.pk not in listed]
     chosen_co = set(posted.getlist("co_units")) if posted else current[1]
     chosen_lead = posted.get("lead_unit", current[0]) if posted else current[0]
     reader_names = set(posted.getlist("readers")) if posted else current[2]
