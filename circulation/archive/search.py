@@ -89,10 +89,29 @@ def index_is_exact(terms: list[str]) -> bool:
     return bool(terms) and all(len(term) == 2 and " " not in term for term in terms)
 
 
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _like(terms: list[str], field: str) -> Q:
+    """Every term a substring of ``field``. For 正文 (``search_text``, usually TOASTed) the
+    column is written ``(search_text || '')``: the same text, but a costlier expression to the
+    planner, so it tests the cheap conditions of the row first (年度, 保管期限 … and the 题名
+    exclusion of the other matches) and detoasts only the rows that pass them — PostgreSQL
+    otherwise puts this ``LIKE`` first (a 年度 search's count read 6,316 buffers, now 2,386)."""
     condition = Q()
     for term in terms:
-        condition &= Q(**{f"{field}__contains": term})
+        if field == "search_text":
+            condition &= Q(
+                RawSQL(  # noqa: S611 - fixed column name; the pattern is a bound parameter
+                    f'("{_TABLE}"."search_text" || \'\') LIKE %s',
+                    [_like_pattern(term)],
+                    output_field=BooleanField(),
+                )
+            )
+        else:
+            condition &= Q(**{f"{field}__contains": term})
     return condition
 
 
