@@ -3,10 +3,12 @@ recipient, the 批办单 and the caller's pending items. Thin: every change goes
 ``workflows.services``; reads are constant in queries (prefetched)."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -28,7 +30,16 @@ from circulation.api.serializers.handling import (
     ResultSerializer,
 )
 from circulation.limits import UploadGate
-from circulation.records.models import Assignment, HandlingCase, HandlingFile, Instruction, Reply
+from circulation.records.models import (
+    Assignment,
+    AssignmentRole,
+    HandlingCase,
+    HandlingFile,
+    Instruction,
+    Person,
+    Reply,
+)
+from workflows.machines import AssignmentState
 from workflows.services import (
     handling_common,
     handling_files,
@@ -195,18 +206,88 @@ class ResultView(APIView):
         return Response(case_data(assignment.case.notice_id))
 
 
+def _time(value: datetime | None) -> str | None:
+    """As the serializers answer a datetime: ISO 8601 in the current time zone (+08:00)."""
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+def _name(display: str, first: str, last: str, username: str) -> str:
+    """``Person.name`` from its columns."""
+    return display or f"{first} {last}".strip() or username
+
+
+_NOTICE = ("id", "doc_number", "title", "state", "urgency")
+
+
+def _notice(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row[f"case__notice__{key}"] for key in _NOTICE}
+
+
+def pending_data(user: Person) -> dict[str, list[dict[str, Any]]]:
+    """The caller's pending items as :class:`PendingSerializer` describes them, built from
+    column values (two queries; a few ms of CPU for 500 items instead of ~50 with model
+    instances and nested serializers)."""
+    notice_columns = [f"case__notice__{key}" for key in _NOTICE]
+    instructions = [
+        {
+            "id": row["pk"],
+            "notice": _notice(row),
+            "proposal": row["case__proposal"],
+            "proposed_by": {
+                "username": row["case__proposed_by__username"],
+                "name": _name(
+                    row["case__proposed_by__display_name"],
+                    row["case__proposed_by__first_name"],
+                    row["case__proposed_by__last_name"],
+                    row["case__proposed_by__username"],
+                ),
+            },
+            "proposed_at": _time(row["case__proposed_at"]),
+            "lead_unit": {
+                "code": row["case__lead_unit__code"],
+                "name": row["case__lead_unit__name"],
+            },
+        }
+        for row in handling_common.pending_instructions(user).values(
+            "pk",
+            *notice_columns,
+            "case__proposal",
+            "case__proposed_by__username",
+            "case__proposed_by__display_name",
+            "case__proposed_by__first_name",
+            "case__proposed_by__last_name",
+            "case__proposed_at",
+            "case__lead_unit__code",
+            "case__lead_unit__name",
+        )[:PENDING_LIMIT]
+    ]
+    roles = dict(AssignmentRole.choices)
+    states = dict(AssignmentState.choices)
+    assignments = [
+        {
+            "id": row["pk"],
+            "notice": _notice(row),
+            "unit": {"code": row["unit__code"], "name": row["unit__name"]},
+            "role": row["role"],
+            "role_label": str(roles[row["role"]]),
+            "state": row["state"],
+            "state_label": str(states[row["state"]]),
+            "due_at": _time(row["due_at"]),
+        }
+        for row in handling_common.pending_assignments(user).values(
+            "pk", *notice_columns, "unit__code", "unit__name", "role", "state", "due_at"
+        )[:PENDING_LIMIT]
+    ]
+    return {"instructions": instructions, "assignments": assignments}
+
+
 class PendingView(APIView):
-    """``GET``: my pending 批办 items — 待批示 as a named leader, open 承办 of my units (each at
-    most 500, oldest proposal / soonest deadline first). Three queries whatever their number."""
+    """``GET``: my pending 批办 items — 待批示 as a named leader (or their delegate), open 承办 of
+    my units (each at most 500, oldest proposal / soonest deadline first). Constant queries."""
 
     @extend_schema(responses=PendingSerializer, operation_id="handling_pending")
     def get(self, request: Request) -> Response:
-        user = actor_from(request).user
-        data = {
-            "instructions": list(handling_common.pending_instructions(user)[:PENDING_LIMIT]),
-            "assignments": list(handling_common.pending_assignments(user)[:PENDING_LIMIT]),
-        }
-        return Response(PendingSerializer(data).data)
+        return Response(pending_data(actor_from(request).user))
 
 
 FILE_UPLOAD_SCHEMA = {
