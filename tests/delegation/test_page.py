@@ -105,3 +105,28 @@ def test_an_overlap_is_a_409_above_the_form_and_english_in_english(bureau: Burea
 def test_the_preferences_page_links_to_it(bureau: Bureau, client: Any) -> None:
     html = signed_in(bureau.person("gyg_1")).get("/notifications/preferences/").content.decode()
     assert 'href="/delegation/"' in html
+
+
+def test_the_page_costs_the_same_with_one_or_many_delegations(bureau: Bureau) -> None:
+    """Session, user, badge, permissions (2), the delegations with both people, the people to
+    choose from: the same statements for 1 or 12 delegations given and taken."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    principal = bureau.person("gyg_1")
+    start = timezone.now() + timedelta(hours=1)
+    appoint(principal, "gyg_2", starts_at=start, ends_at=start + timedelta(days=1))
+    client = signed_in(principal)
+    client.get("/delegation/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/delegation/")
+    for n in range(1, 12):
+        begins = start + timedelta(days=n)
+        appoint(principal, "gyg_2", starts_at=begins, ends_at=begins + timedelta(hours=1))
+    for n in (1, 2, 3):  # three colleagues name gyg_1 as their delegate
+        appoint(bureau.person(f"bgs_{n}"), principal, starts_at=start)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/delegation/")
+    assert len(page.context["given"]) == 12
+    assert len(page.context["taken"]) == 3
+    assert len(many) == len(one)
