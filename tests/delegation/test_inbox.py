@@ -77,7 +77,9 @@ def test_the_delegate_reads_and_confirms_on_behalf_and_the_audit_says_so(
         assert by_action[action].data["on_behalf_of"] == "gyg_1"
     shown = client.get(f"/inbox/{ack.pk}/").content.decode()
     assert f"{delegate.name} 代 {principal.name} 于" in shown
-    # the principal sees who confirmed it for them
+    # the principal sees who confirmed it for them, in the list and on the page
+    confirmed_tab = signed_in(principal).get("/inbox/?state=confirmed").content.decode()
+    assert f"由 {delegate.name} 代为办理" in confirmed_tab
     assert f"{delegate.name} 代 {principal.name} 于" in (
         signed_in(principal).get(f"/inbox/{ack.pk}/").content.decode()
     )

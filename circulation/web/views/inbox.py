@@ -88,6 +88,7 @@ class InboxRow:
     urgency: str = ""
     when: str = ""  # the deadline, or when it was confirmed / returned
     on_behalf: str = ""  # 代 <name>: the recipient, when the person is their delegate
+    acted_by: str = ""  # the delegate who answered it, when it was not the recipient
 
 
 # Translated once per request: the labels every item of the list repeats.
@@ -150,11 +151,12 @@ def _is_overdue(ack: Acknowledgement, now: datetime) -> bool:
 def _rows(person: Person, state: str) -> QuerySet[Acknowledgement]:
     acks = (
         Acknowledgement.objects.filter(handled_by(person), state=state)
-        .select_related("notice", "person")
+        .select_related("notice", "person", "acted_by")
         .only(
             "id",
             "state",
             *PERSON_NAME,
+            *(f"acted_by__{name.split('__', 1)[1]}" for name in PERSON_NAME),
             "due_at",
             "opened_at",
             "confirmed_at",
@@ -248,6 +250,7 @@ def _list_rows(acks: Any, state: str, text: dict[str, str], person: Person) -> l
             urgency=urgencies.get(ack.notice.urgency, ack.notice.urgency),
             when=local_minute(getattr(ack, done_at) if done_at else ack.due_at) or text["none"],
             on_behalf=_on_behalf(ack, person),
+            acted_by=ack.acted_by.name if ack.acted_by_id is not None else "",
         )
         for ack in acks
     ]
