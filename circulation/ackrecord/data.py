@@ -117,6 +117,36 @@ def _acks_query(notice_ids: list[int]) -> Any:
     )
 
 
+# What ``_build`` reads of an acknowledgement and its related rows: the batch loads only these
+# (a third less CPU for 1,000 recipients). A field read but not listed here is loaded one row at a
+# time — the batch's fixed statement count (tests/archive/test_verify_batch.py) would show it.
+_PERSON_FIELDS = ("username", "display_name", "first_name", "last_name")
+_ACK_FIELDS = (
+    "notice_id",
+    "unit_id",
+    "person_id",
+    "round_id",
+    "acted_by_id",
+    "state",
+    "due_at",
+    "opened_at",
+    "confirmed_at",
+    "confirm_method",
+    "comment",
+    "reminders_sent",
+    "escalations",
+    "returned_at",
+    "return_reason",
+    "cancelled_at",
+    *(f"person__{name}" for name in _PERSON_FIELDS),
+    *(f"acted_by__{name}" for name in _PERSON_FIELDS),
+    "unit__code",
+    "unit__name",
+    "unit__sort_order",
+    "round__number",
+)
+
+
 def collect_records_data(notice_ids: list[int]) -> dict[int, RecordData]:
     """:func:`collect_record_data` of many notices at once, in the same six queries for any
     number of notices (no lock: for reading sealed, archived notices, e.g. verifying them)."""
@@ -128,7 +158,7 @@ def collect_records_data(notice_ids: list[int]) -> dict[int, RecordData]:
         for r in _rounds_query(list(notices)):
             rounds[r.notice_id].append(r)
         acks: dict[int, list[Acknowledgement]] = {pk: [] for pk in notices}
-        for ack in _acks_query(list(notices)):
+        for ack in _acks_query(list(notices)).only(*_ACK_FIELDS):
             acks[ack.notice_id].append(ack)
         attachments: dict[int, list[Attachment]] = {pk: [] for pk in notices}
         for a in Attachment.objects.filter(notice_id__in=list(notices)).order_by("notice_id", "pk"):

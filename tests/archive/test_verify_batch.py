@@ -138,3 +138,30 @@ def test_records_of_notices_checked_alone_and_in_batch_agree(
         (t.ok, t.sha256, t.signature) for t in together
     ]
     assert Notice.objects.filter(pk__in=[r.notice_id for r in records], state="archived").count()
+
+
+def test_a_delegated_answer_and_a_person_without_display_name_cost_no_more_statements(
+    bureau: Bureau, sealed_with: Any, django_assert_num_queries: Any
+) -> None:
+    """The batch loads only the fields the record data reads: a 代理 answer (acted_by) and a
+    name that falls back to first/last name are read in the same statements."""
+    from circulation.records.models import Acknowledgement, Person
+
+    sealed_with()
+    notice = completed_notice(bureau, "舞工信〔2022〕71号")
+    first = ack_of(notice, "gyg_1")
+    second = ack_of(notice, "gyg_2")
+    Acknowledgement.objects.filter(pk=first.pk).update(acted_by=second.person)
+    Person.objects.filter(pk=second.person_id).update(
+        display_name="", first_name="小明", last_name="张"
+    )
+    record = archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    plain = archive_notice(
+        Actor(bureau.archivist),
+        completed_notice(bureau, "舞工信〔2022〕72号").pk,
+        retention="D30",
+    )
+    records = list(ArchivedRecord.objects.filter(pk__in=[record.pk, plain.pk]).order_by("pk"))
+    with django_assert_num_queries(BATCH_QUERIES):
+        results = verify_records(records)
+    assert [r.ok for r in results] == [True, True], [r.problems for r in results]
