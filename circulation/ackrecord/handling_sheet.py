@@ -45,7 +45,9 @@ from circulation.ackrecord.handling_sheet_data import SheetData, collect_sheet_d
 from circulation.ackrecord.render import EmbeddedFile, render_html, substituted_data, warm_up
 from circulation.ackrecord.sandbox import SandboxError
 from circulation.ackrecord.services import RecordUnavailable
-from circulation.records.models import Handling, Notice, Person
+from circulation.records.models import AuditAction, Handling, Notice, Person
+from workflows.services.audit import record_event
+from workflows.services.context import Actor
 from workflows.services.errors import Conflict, DomainError, NotVisible
 
 logger = logging.getLogger(__name__)
@@ -163,14 +165,15 @@ def _render_failure(exc: Exception) -> DomainError:
     )
 
 
-def handling_sheet(user: Person, notice_id: int, *, timeout: float | None = None) -> HandlingSheet:
-    """The notice's 处理笺 as it stands now.
+def handling_sheet(actor: Actor, notice_id: int, *, timeout: float | None = None) -> HandlingSheet:
+    """The notice's 处理笺 as it stands now, its download audited (``record.sheet_downloaded``
+    with the data's content hash and the file's SHA-256).
 
     Raises ``NotVisible`` (404) for someone who may not read the whole record or a 阅知 notice,
     ``Conflict`` (409, ``missing_glyphs``) or ``RecordUnavailable`` (503, ``render_failed``)
     when it cannot be rendered. Call it outside any transaction: it renders.
     """
-    notice = sheet_notice(user, notice_id)
+    notice = sheet_notice(actor.user, notice_id)
     with transaction.atomic(durable=True):
         data = collect_sheet_data(notice.pk, lock=True)
     digest = content_hash(data)
@@ -180,7 +183,7 @@ def handling_sheet(user: Person, notice_id: int, *, timeout: float | None = None
     except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
         logger.warning("handling sheet of notice %s not rendered: %s", notice.pk, exc)
         raise _render_failure(exc) from exc
-    return HandlingSheet(
+    sheet = HandlingSheet(
         pdf=pdf,
         page_count=pages,
         content_hash=digest,
@@ -188,6 +191,15 @@ def handling_sheet(user: Person, notice_id: int, *, timeout: float | None = None
         generated_at=generated_at,
         doc_number=notice.doc_number,
     )
+    with transaction.atomic(durable=True):
+        record_event(
+            actor,
+            AuditAction.RECORD_SHEET_DOWNLOADED,
+            notice,
+            notice_id=notice.pk,
+            data={"content_hash": digest, "sha256": sheet.sha256, "pages": pages},
+        )
+    return sheet
 
 
 def content_disposition(doc_number: str) -> str:

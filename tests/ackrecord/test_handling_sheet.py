@@ -16,7 +16,14 @@ from pypdf import PdfReader
 from circulation.ackrecord.data import canonical_json, content_hash
 from circulation.ackrecord.handling_sheet import SHEET_JSON_NAME
 from circulation.ackrecord.handling_sheet_data import collect_sheet_data
-from circulation.records.models import Acknowledgement, Assignment, Instruction, Notice, Person
+from circulation.records.models import (
+    Acknowledgement,
+    Assignment,
+    AuditEvent,
+    Instruction,
+    Notice,
+    Person,
+)
 from circulation.records.roles import ARCHIVIST, CLERK
 from tests.ackrecord.conftest import (
     SHANGHAI,
@@ -28,6 +35,7 @@ from tests.conftest import SAMPLE, Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
+from workflows.services.audit import verify_chain
 from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
@@ -170,6 +178,15 @@ def test_the_sheet_shows_the_whole_path_on_one_a4_page(
     assert content_hash(data) in squeezed
     assert [i["kind_label"] for i in data["handling"]["instructions"]] == ["批示", "圈阅"]
 
+    # The download is audited: who, which notice, the data's hash and the file's SHA-256.
+    event = AuditEvent.objects.filter(notice=handled).order_by("seq").last()
+    assert event is not None
+    assert event.action == "record.sheet_downloaded"
+    assert event.actor_id == leaders.clerk.pk
+    assert event.data["sha256"] == response["X-Sheet-SHA256"]
+    assert event.data["content_hash"] == response["X-Sheet-Content-Hash"]
+    assert verify_chain().ok
+
 
 def test_user_text_is_printed_as_text_not_markup(leaders: Bureau, api: Any) -> None:  # noqa: F811
     notice = action_notice(leaders)
@@ -251,8 +268,9 @@ def test_the_data_is_read_in_a_constant_number_of_queries(
     assert len(many) == len(few) == 13
     with CaptureQueriesContext(connection) as request_many:
         assert client.get(sheet_url(other)).status_code == 200
-    # the token with its user, the notice, the permissions, BEGIN, the 13, COMMIT
-    assert len(request_many) == len(request_few) == 18
+    # the token with its user, the notice, the permissions; BEGIN, the 13, COMMIT; and the audit
+    # event (BEGIN, the append with the chain head in one statement, COMMIT)
+    assert len(request_many) == len(request_few) == 21
 
 
 def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(

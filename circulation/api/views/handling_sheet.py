@@ -26,7 +26,7 @@ class _AnyAccept(DefaultContentNegotiation):
 class HandlingSheetPdfView(APIView):
     """The notice's 处理笺 (PDF/A-3b) as it stands now, rendered on request (one page: about
     0.15 s CPU in the render helper): the 拟办意见, each 批示, the 办理结果, the 传阅 readers, the
-    答复. Not audited as a download (the 阅知确认单's ``record.downloaded`` is per rendition)."""
+    答复. Each download is audited (``record.sheet_downloaded``)."""
 
     content_negotiation_class = _AnyAccept
 
@@ -48,7 +48,7 @@ class HandlingSheetPdfView(APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         actor = actor_from(request)
-        sheet = handling_sheet(actor.user, pk)
+        sheet = handling_sheet(actor, pk)
         response = HttpResponse(sheet.pdf, content_type="application/pdf")
         response["Content-Disposition"] = content_disposition(sheet.doc_number)
         response["X-Sheet-Content-Hash"] = sheet.content_hash

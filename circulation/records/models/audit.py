@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     RECORD_GENERATED = "record.generated", _("生成阅知确认单")
     RECORD_FROZEN = "record.frozen", _("冻结阅知确认单")
     RECORD_DOWNLOADED = "record.downloaded", _("下载阅知确认单")
+    RECORD_SHEET_DOWNLOADED = "record.sheet_downloaded", _("下载处理笺")
     ARCHIVE_DOWNLOADED = "archive.downloaded", _("下载归档文件")
     ARCHIVE_VERIFIED = "archive.verified", _("校验归档文件")
     DELEGATION_APPOINTED = "delegation.appointed", _("设置代理")
