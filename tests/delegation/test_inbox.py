@@ -235,3 +235,18 @@ def test_password_re_entry_is_the_delegates_own(
         "password",
         delegate.pk,
     )
+
+
+def test_the_notice_history_says_who_acted_for_whom(
+    bureau: Bureau, away: tuple[Person, Person]
+) -> None:
+    principal, delegate = away
+    notice = notice_to(bureau, 1)
+    ack = ack_of(notice, "gyg_1")
+    client = signed_in(delegate)
+    client.get(f"/inbox/{ack.pk}/")
+    client.post(f"/inbox/{ack.pk}/confirm/", {"comment": ""})
+    page = signed_in(bureau.clerk).get(f"/notices/{notice.pk}/")
+    actors = [entry.actor for entry in page.context["timeline"]]
+    assert actors.count(f"{delegate.name} 代 {principal.name}") == 2  # 已阅 and 确认阅知
+    assert f"{delegate.name} 代 {principal.name}" in page.content.decode()

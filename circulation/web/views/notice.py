@@ -177,7 +177,8 @@ def _timeline(
             detail=_detail(e),
             at_iso=local_iso(e.at),
             at_text=local_minute(e.at),
-            actor=(e.actor.display_name if e.actor else "") or e.actor_username or system,
+            actor=_actor_text(e, (e.actor.display_name if e.actor else "") or e.actor_username)
+            or system,
         )
         for e in latest
     ], total
@@ -218,6 +219,13 @@ def _unit_rows(by_unit: list[dict[str, Any]], text: dict[str, str]) -> list[Unit
             )
         )
     return rows
+
+
+def _actor_text(event: AuditEvent, name: str) -> str:
+    """Who acted: "X 代 Y" when a delegate acted for someone (代理, the event's on_behalf_of)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    principal = data.get("on_behalf_of_name") or data.get("on_behalf_of")
+    return f"{name} 代 {principal}" if name and principal else name
 
 
 def _detail(event: AuditEvent) -> str:
