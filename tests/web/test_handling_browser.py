@@ -93,6 +93,7 @@ def test_the_whole_path_with_the_leader_on_a_phone(
     clerk.get_by_role("button", name="送领导批示").click()
     expect(clerk.get_by_text("拟办意见已送领导批示。")).to_be_visible()
     expect(clerk.get_by_text("待 赵局长 批示")).to_be_visible()
+    assert_accessible(clerk)  # the notice page with its 批办 section
     case = HandlingCase.objects.get(notice=notice)
     assert {p.username for p in case.readers.all()} == {"bgs_1"}
 
