@@ -3,6 +3,7 @@ inbox and 批示 page, the 承办 unit's page, the 批办看板 — the API's pe
 named: 404, or 403 for the clerk; staff of another unit cannot record the result), bilingual
 errors at their fields, no half-written data, and the inbox's statements counted."""
 
+import io
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from tests.conftest import SAMPLE, Bureau
 from tests.factories import PersonFactory, UnitFactory, member
 from tests.helpers import small_pdf
 from workflows.machines import AssignmentState, HandlingState, InstructionState
+from workflows.services.attachments import add_attachment
 from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
@@ -634,3 +636,37 @@ def test_the_instruction_page_in_english(office: Bureau) -> None:
     inbox = html(leader.get("/handling/", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Document number" in inbox
     assert "文号" not in inbox
+
+
+def test_named_leaders_and_the_units_people_open_the_notices_attachments(
+    office: Bureau, django_assert_num_queries: Any
+) -> None:
+    """They decide and handle a 批办 notice without being its recipients: the document is theirs
+    to read (the 批示 and 承办 pages link it); anyone else still gets 404."""
+    notice = action_notice(office)
+    data = small_pdf("来文正文")
+    attachment = add_attachment(
+        Actor(office.clerk), notice.pk, "来文.pdf", io.BytesIO(data), len(data)
+    )
+    propose_handling(
+        Actor(office.clerk),
+        notice.pk,
+        ProposalInput(text=PROPOSAL, lead_unit="GYG", leaders=["leader_1", "leader_2"]),
+    )
+    url = f"/notices/{notice.pk}/attachments/{attachment.pk}/"
+    leader = signed_in(office.person("leader_1"))
+    page = html(leader.get(f"/handling/instructions/{instruction_of(notice, 'leader_1').pk}/"))
+    assert f'href="{url}"' in page
+    leader.get("/")  # the session's first reads
+    with django_assert_num_queries(3):  # session, user, the attachment (one statement)
+        answer = leader.get(url)
+    assert answer.status_code == 200
+    assert b"".join(answer.streaming_content) == data  # type: ignore[attr-defined]
+
+    # Not yet assigned: the lead unit's people do not see it before the 批示.
+    assert signed_in(office.person("gyg_1")).get(url).status_code == 404
+    both_agree(office, notice)
+    unit_person = signed_in(office.person("gyg_1"))
+    assert unit_person.get(url).status_code == 200
+    stranger = PersonFactory(username="stranger", organisation=office.org)
+    assert signed_in(stranger).get(url).status_code == 404

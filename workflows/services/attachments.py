@@ -7,18 +7,18 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records import roles
 from circulation.records.active_content import find_active_content
-from circulation.records.models import Attachment, AuditAction, Notice, Person
+from circulation.records.models import Attachment, AuditAction, Notice, Person, Unit
 from circulation.records.selectors import visible_notices
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.delegation import principal_ids
+from workflows.services.delegation import inbox_people, principal_ids
 from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
@@ -105,11 +105,22 @@ class AttachmentDownload:
     content: VerifiedContent  # size and the bytes, hashed as they are read
 
 
+def units_acted_for(person: Person) -> QuerySet[Unit, int]:
+    """A subquery of the units a person acts for in 承办 (member or head)."""
+    return (
+        Unit.objects.filter(Q(memberships__person=person) | Q(head=person))
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+
+
 def open_attachment(user: Person, notice_id: int, attachment_id: int) -> AttachmentDownload:
     """An attachment's bytes for anyone who can see its notice (recipients and their unit heads
-    included, the rule of :func:`~circulation.records.selectors.visible_notices`) and for the
-    delegate of a recipient while the delegation is in force (they read it to answer for them);
-    "not found" for everyone else.
+    included, the rule of :func:`~circulation.records.selectors.visible_notices`), for the
+    delegate of a recipient while the delegation is in force (they read it to answer for them),
+    and on a 批办 notice for the leaders named for 批示 (and their delegates) and the people of
+    the 承办 units, who decide and handle it without being recipients; "not found" for everyone
+    else (one statement).
 
     Served like an archived attachment (:func:`circulation.archive.sealing.open_verified`): one
     read, checked against the SHA-256 taken at upload, so a file altered on disk is refused (409)
@@ -118,7 +129,9 @@ def open_attachment(user: Person, notice_id: int, attachment_id: int) -> Attachm
     attachment = (
         Attachment.objects.filter(
             Q(notice__in=visible_notices(user))
-            | Q(notice__acknowledgements__person_id__in=principal_ids(user)),
+            | Q(notice__acknowledgements__person_id__in=principal_ids(user))
+            | Q(notice__handling_case__instructions__leader_id__in=inbox_people(user))
+            | Q(notice__handling_case__assignments__unit_id__in=units_acted_for(user)),
             pk=attachment_id,
             notice_id=notice_id,
         )
