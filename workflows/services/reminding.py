@@ -48,6 +48,32 @@ def _rate_limited(next_allowed_at: datetime, now: datetime) -> RateLimited:
     )
 
 
+def locked_notice(actor: Actor, notice_id: int) -> Notice:
+    """The notice to remind about, row-locked first (as in every service), of the caller's
+    organisation (404 otherwise), with its organisation's reminder policy."""
+    notice = (
+        Notice.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organisation__reminder_policy")
+        .filter(pk=notice_id)
+        .first()
+    )
+    if notice is None:
+        raise not_found()
+    require_same_organisation(actor.user, notice)
+    return notice
+
+
+def require_circulating(notice: Notice) -> None:
+    """409 unless the notice is 传阅中: only then is anyone reminded."""
+    if notice.state != NoticeState.CIRCULATING:
+        raise Conflict(
+            f"收文当前状态为“{notice.get_state_display()}”，只有传阅中的收文可以催办",
+            f"Only a circulating notice can be reminded about (state: {notice.state})",
+            code="invalid_state",
+            extra={"state": notice.state},
+        )
+
+
 def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
     """Remind every pending/read recipient of a circulating notice; 429 when repeated too soon.
 
@@ -56,22 +82,8 @@ def remind_notice(actor: Actor, notice_id: int) -> ManualRemindResult:
     """
     require_perm(actor.user, roles.REMIND_NOTICE)
     with transaction.atomic(durable=True):
-        notice = (
-            Notice.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("organisation__reminder_policy")
-            .filter(pk=notice_id)
-            .first()
-        )
-        if notice is None:
-            raise not_found()
-        require_same_organisation(actor.user, notice)
-        if notice.state != NoticeState.CIRCULATING:
-            raise Conflict(
-                f"收文当前状态为“{notice.get_state_display()}”，只有传阅中的收文可以催办",
-                f"Only a circulating notice can be reminded about (state: {notice.state})",
-                code="invalid_state",
-                extra={"state": notice.state},
-            )
+        notice = locked_notice(actor, notice_id)
+        require_circulating(notice)
         now = timezone.now()
         interval = timedelta(minutes=policy_for(notice.organisation).manual_remind_interval_minutes)
         # The clerk's own 催办 only: a unit head reminding their unit does not hold the clerk up.

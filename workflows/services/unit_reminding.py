@@ -15,14 +15,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Notice, Unit
-from workflows.machines import ACK_OPEN_STATES, NoticeState
+from circulation.records.models import Acknowledgement, Unit
+from workflows.machines import ACK_OPEN_STATES
 from workflows.models import ManualRemind
 from workflows.reminders.policy import policy_for
 from workflows.services.context import Actor
 from workflows.services.errors import Conflict
-from workflows.services.permissions import not_found, require_same_organisation
-from workflows.services.reminding import ManualRemindResult, _rate_limited, send_manual_reminders
+from workflows.services.permissions import not_found
+from workflows.services.reminding import (
+    ManualRemindResult,
+    _rate_limited,
+    locked_notice,
+    require_circulating,
+    send_manual_reminders,
+)
 
 
 def headed_unit(actor: Actor, unit_id: int) -> Unit:
@@ -60,24 +66,10 @@ def remind_unit(actor: Actor, notice_id: int, unit_id: int) -> ManualRemindResul
     reminder and the second gets the rate limit."""
     unit = headed_unit(actor, unit_id)
     with transaction.atomic(durable=True):
-        notice = (
-            Notice.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("organisation__reminder_policy")
-            .filter(pk=notice_id)
-            .first()
-        )
-        if notice is None:
-            raise not_found()
-        require_same_organisation(actor.user, notice)
+        notice = locked_notice(actor, notice_id)
         if not Acknowledgement.objects.filter(notice=notice, unit=unit).exists():
             raise not_found()  # not sent to the unit: the head does not see it
-        if notice.state != NoticeState.CIRCULATING:
-            raise Conflict(
-                f"收文当前状态为“{notice.get_state_display()}”，只有传阅中的收文可以催办",
-                f"Only a circulating notice can be reminded about (state: {notice.state})",
-                code="invalid_state",
-                extra={"state": notice.state},
-            )
+        require_circulating(notice)
         now = timezone.now()
         interval = timedelta(minutes=policy_for(notice.organisation).manual_remind_interval_minutes)
         last = next_allowed_at(notice.pk, unit.pk, interval)
