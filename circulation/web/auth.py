@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS
@@ -29,6 +29,7 @@ from django.db.models.functions import Concat
 from django.http import HttpRequest
 
 from circulation.records.models import Membership, Person, Unit, UnitKind
+from circulation.records.roles import LEADER
 
 
 def _permissions_of(person: Any) -> QuerySet[Permission]:
@@ -64,6 +65,8 @@ def _compiled_person_query() -> tuple[str, tuple[Any, ...]]:
                 person=OuterRef("pk"), unit__kind=UnitKind.LEADERSHIP, unit__is_active=True
             )
         ),
+        # the 局领导 role without a seat in the 领导班子 unit: 批示 too (the nav's 批办)
+        leader_role=Exists(Group.objects.filter(name=LEADER, user=OuterRef("pk"))),
     )
     sql, params = people.query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
     if list(params).count(_MARKER_PK) != 1:  # pragma: no cover - a change of the query above

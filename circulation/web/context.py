@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from circulation.records.models import Membership, Person, Unit, UnitKind
+from circulation.records.roles import LEADER
 from circulation.web.roles import WebRoles
 from workflows.models import Notification
 
@@ -85,13 +86,26 @@ def _links(language: str | None, prefix: str) -> tuple[dict[str, str], list[tupl
     return urls, [(role, reverse(name), str(label)) for name, label, role in NAV]
 
 
-def _visible(role: str | None, roles: WebRoles) -> bool:
+def handles(user: Person, roles: WebRoles) -> bool:
+    """Has a 批办 page: the 领导班子 and the 局领导 role (批示), unit heads (承办), the desk and
+    the 办公室主任 (拟办, 答复). The role comes with the sign-in query (no query of its own)."""
+    if roles.leader or roles.head or roles.clerk:
+        return True
+    if user.has_perm("records.propose_handling") or user.has_perm("records.record_reply"):
+        return True
+    leader_role = getattr(user, "leader_role", None)
+    if leader_role is None:  # loaded some other way: ask once
+        leader_role = user.groups.filter(name=LEADER).exists()
+    return bool(leader_role)
+
+
+def _visible(role: str | None, roles: WebRoles, user: Person) -> bool:
     if role is None:
         return True
     if role == "desk":
         return roles.clerk or roles.admin
     if role == "handling":  # 批办: leaders 批示, units 承办, the desk 拟办 and 答复
-        return roles.leader or roles.head or roles.clerk
+        return handles(user, roles)
     return bool(getattr(roles, role))
 
 
@@ -117,7 +131,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return [
             {"url": url, "label": label}
             for role, url, label in links
-            if _visible(role, lazy_roles())
+            if _visible(role, lazy_roles(), user)
         ]
 
     def header_urls() -> dict[str, str]:
