@@ -16,6 +16,7 @@ from workflows.models.notifications import (
     WebhookKind,
 )
 from workflows.models.reminders import (
+    AssignmentReminder,
     ManualRemind,
     Reminder,
     ReminderKind,
@@ -24,6 +25,7 @@ from workflows.models.reminders import (
 )
 
 __all__ = [
+    "AssignmentReminder",
     "CalendarDay",
     "Channel",
     "Delegation",

@@ -163,3 +163,59 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AssignmentReminder(models.Model):
+    """One decision that an open 承办 needs chasing, told to ``recipient`` (a person of the unit,
+    or the clerk who proposed the 批办 for an escalation).
+
+    Unique per (assignment, kind, window, recipient): a second sweep cannot decide the same
+    reminder twice. ``digest`` is left for the digest phase (not yet digested, see README).
+    """
+
+    assignment = models.ForeignKey(
+        "records.Assignment",
+        verbose_name=_("承办"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
+    notice = models.ForeignKey(
+        "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=ReminderKind.choices)
+    window_key = models.CharField(_("时间窗"), max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提醒对象"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("生成时间"))
+    digest = models.ForeignKey(
+        "workflows.Digest",
+        verbose_name=_("催办汇总"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assignment_reminders",
+    )
+
+    class Meta:
+        verbose_name = _("承办催办记录")
+        verbose_name_plural = _("承办催办记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind", "window_key", "recipient"],
+                name="assignment_reminder_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(digest__isnull=True),
+                name="assignment_reminder_undigested",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.window_key} assignment {self.assignment_id}"

@@ -35,6 +35,7 @@ from workflows.reminders.digests import DigestStats, digest_pending, waiting
 from workflows.reminders.parallel import Partition
 from workflows.reminders.policy import digest_window, in_office_hours, local_zone, policy_for
 from workflows.services import sweep_batch as batch
+from workflows.services import sweep_handling
 from workflows.services.completion import complete_finished_notices
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class SweepResult:
     messages: int = 0
     deferred_people: int = 0
     run_id: int | None = None
+    # 承办 (assignments): claimed and reminders inserted (also counted in ``reminders``).
+    assignments: sweep_handling.HandlingStats = field(default_factory=sweep_handling.HandlingStats)
 
     def add_claims(self, other: "SweepResult") -> None:
         self.claimed += other.claimed
@@ -190,6 +193,11 @@ def run_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
             workers = parallel.configured_workers()
             with locks.claiming():
                 _claim_phase(plans, result, workers)
+                for plan in plans:  # 承办 deadlines: few rows, on this connection
+                    sweep_handling.claim_and_decide(
+                        plan.organisation.pk, plan.horizon, plan.clock, result.assignments
+                    )
+                result.reminders += result.assignments.reminders
             if result.reminders >= ANALYZE_AFTER:
                 sql.analyze(Reminder._meta.db_table)
             with locks.digesting():
