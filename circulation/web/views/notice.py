@@ -17,17 +17,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from circulation.ackrecord.access import may_read_whole_record
-from circulation.records.models import Acknowledgement, AuditAction, AuditEvent, Notice, Person
+from circulation.client_ip import client_ip
+from circulation.records.models import (
+    Acknowledgement,
+    AuditAction,
+    AuditEvent,
+    ConfirmMethod,
+    Notice,
+    Person,
+)
 from circulation.records.selectors import (
     PROGRESS_KEYS,
     headed_unit_ids,
@@ -36,8 +47,12 @@ from circulation.records.selectors import (
     visible_notices,
 )
 from circulation.web.rowtext import local_iso, local_minute, translated
+from circulation.web.views.board import error_text
 from circulation.web.views.handling import handling_landing, notice_section
-from workflows.machines import ACK_OPEN_STATES, AckState
+from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
+from workflows.services.context import Actor
+from workflows.services.errors import DomainError
+from workflows.services.recalling import recall_recipient
 
 # 30 a page and the latest 30 events (p95 < 50 ms at 1,000 recipients, docs/benchmarks.md):
 # every row costs template time; the tabs, the unit links and the pager reach the rest.
@@ -69,8 +84,34 @@ ROW_TEXT = {
     "system": _("系统"),
     "unit_progress": _("%(name)s 的阅知进度"),
     "late_people": _("逾期 %(n)s 人"),
+    "actions": _("操作"),
+    "recall": _("撤回"),
+    "reason": _("撤回原因"),
+    "confirm_recall": _("确认撤回"),
 }
 NONE = "—"
+
+
+class RecallForm(forms.Form):
+    """撤回 of one recipient (POST): whose acknowledgement (its id: the page shows names, not
+    usernames), and why (the service cleans and bounds the reason)."""
+
+    ack = forms.IntegerField(min_value=1)
+    reason = forms.CharField(
+        label=_("撤回原因"),
+        max_length=500,
+        strip=False,
+        error_messages={"required": _("请填写撤回原因")},
+    )
+
+
+@dataclass(frozen=True)
+class RecallState:
+    """A refused 撤回 shown again at its recipient's row: the reason typed and the errors."""
+
+    ack_id: int
+    reason: str
+    errors: list[str]
 
 
 @dataclass(frozen=True)
@@ -85,6 +126,10 @@ class RosterRow:
     confirmed: str
     reminders: int
     return_reason: str
+    ack_id: int = 0
+    open: bool = False  # may be recalled (撤回) by one who may withdraw
+    recall_reason: str = ""
+    recall_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,10 +229,14 @@ def _timeline(
     ], total
 
 
-def _roster_rows(acks: Any, now: datetime) -> list[RosterRow]:
+def _roster_rows(acks: Any, now: datetime, recall: RecallState | None = None) -> list[RosterRow]:
     states = translated(dict(AckState.choices))
     return [
         RosterRow(
+            ack_id=ack.pk,
+            open=ack.state in ACK_OPEN_STATES,
+            recall_reason=recall.reason if recall and recall.ack_id == ack.pk else "",
+            recall_errors=tuple(recall.errors) if recall and recall.ack_id == ack.pk else (),
             name=ack.person.display_name or ack.person.username,
             unit=ack.unit.name if ack.unit else NONE,
             state=states.get(ack.state, ack.state),
@@ -252,6 +301,73 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         if landing:
             return HttpResponseRedirect(landing)
         raise Http404
+    return _render_page(request, user, notice)
+
+
+def may_recall(user: Person, notice: Notice) -> bool:
+    """撤回 of one recipient: those who may withdraw notices, while the notice circulates."""
+    return notice.state == NoticeState.CIRCULATING and user.has_perm("records.withdraw_notice")
+
+
+@login_required
+@require_POST
+def recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤回 one open recipient with a reason (``recall_recipient``, audited as ``ack.recalled``).
+
+    Success: back to the notice page (or, with htmx, its roster in place) with a message; a
+    refusal (no reason, already answered: 409) is shown at the recipient's row — with htmx as a
+    200, since htmx swaps only 2xx answers; without it with the service's status."""
+    user = _person(request)
+    notice = visible_notices(user).filter(pk=pk).only("id").first()
+    if notice is None:
+        raise Http404
+    if not user.has_perm("records.withdraw_notice"):
+        raise PermissionDenied
+    form = RecallForm(request.POST)
+    status, errors, done = 200, [], ""
+    if form.is_valid():
+        actor = Actor(user=user, ip=client_ip(request), method=ConfirmMethod.SESSION)
+        username = (
+            Acknowledgement.objects.filter(pk=form.cleaned_data["ack"], notice_id=pk)
+            .values_list("person__username", flat=True)
+            .first()
+        )
+        try:
+            ack = recall_recipient(actor, pk, username or "", form.cleaned_data["reason"])
+        except DomainError as exc:
+            status, errors = exc.status, [error_text(exc)]
+        else:
+            name = ack.person.display_name or ack.person.username
+            done = str(_("已撤回 %(name)s 的阅知，其收件箱中不再列出。") % {"name": name})
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, done)
+                return HttpResponseRedirect(f"/notices/{pk}/#roster")
+    else:
+        status = 400
+        errors = [str(e) for field in ("ack", "reason") for e in form.errors.get(field, [])]
+    ack_id = form.cleaned_data.get("ack") if hasattr(form, "cleaned_data") else None
+    refused = (
+        RecallState(
+            ack_id=ack_id or 0, reason=str(request.POST.get("reason", ""))[:500], errors=errors
+        )
+        if status >= 400
+        else None
+    )
+    page = visible_notices(user).select_related("received_by").get(pk=pk)
+    answer = _render_page(request, user, page, recall=refused, who="open", done=done)
+    if not request.htmx:  # type: ignore[attr-defined]
+        answer.status_code = status
+    return answer
+
+
+def _render_page(
+    request: HttpRequest,
+    user: Person,
+    notice: Notice,
+    recall: RecallState | None = None,
+    who: str | None = None,
+    done: str = "",
+) -> HttpResponse:
     whole = sees_all_notices(user) or may_read_whole_record(user, notice)
     headed = [] if whole else headed_unit_ids(user)
     unit_ids = None if whole else headed
@@ -278,7 +394,7 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         context["progress"] = {key: sum(row[key] for row in by_unit) for key in PROGRESS_KEYS}
         if not whole:
             by_unit = [row for row in by_unit if row["unit_id"] in headed]
-        who = request.GET.get("who", "open")
+        who = who or request.GET.get("who", "open")
         if who not in WHO:
             who = "open"
         page = Paginator(_roster(notice, unit_ids, who), ROSTER_PAGE).get_page(
@@ -289,8 +405,12 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
             "who": who,
             "who_choices": [(key, label) for key, (label, _states) in WHO.items()],
             "roster_page": page,
-            "roster": _roster_rows(page.object_list, now),
+            "roster": _roster_rows(page.object_list, now, recall),
+            "may_recall": whole and may_recall(user, notice),
+            "recall_done": done,
         }
+        if recall is not None and not any(row.recall_errors for row in context["roster"]):
+            context["recall_errors"] = recall.errors  # a recipient not on this page
     if whole:
         timeline, total = _timeline(notice, text)
         context |= {"timeline": timeline, "timeline_total": total}
