@@ -14,7 +14,7 @@ from pikepdf import Array, Dictionary, Name, String
 from circulation.archive.services import archive_notice
 from circulation.records.active_content import find_active_content
 from circulation.records.models import Attachment, AuditEvent
-from tests.archive.conftest import circulate_to_completion, registered
+from tests.archive.builders import circulate_to_completion, registered
 from tests.builders import Bureau
 from tests.helpers import registered_notice, small_pdf
 from workflows.services.context import Actor

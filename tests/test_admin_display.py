@@ -17,7 +17,7 @@ from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from circulation.records.models import Attachment, AuditEvent, Notice, Person
 from circulation.records.roles import CLERK
-from tests.archive.conftest import circulate_to_completion, registered
+from tests.archive.builders import circulate_to_completion, registered
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import small_pdf

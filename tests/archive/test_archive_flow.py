@@ -13,7 +13,7 @@ from circulation.archive import stamp
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.services import archive_notice
 from circulation.records.models import AuditEvent, Notice
-from tests.archive.conftest import completed_notice, registered
+from tests.archive.builders import completed_notice, registered
 from tests.builders import Bureau
 from workflows.services.context import Actor
 

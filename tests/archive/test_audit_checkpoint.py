@@ -22,7 +22,7 @@ from circulation.archive.checkpoint import (
 from circulation.archive.services import archive_notice
 from circulation.archive.tasks import anchor_audit_log
 from circulation.records.models import AuditChainHead, AuditEvent, Notice
-from tests.archive.conftest import completed_notice, registered
+from tests.archive.builders import completed_notice, registered
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, write_around_audit_trigger
 from workflows.schedules import DEFAULT_SCHEDULES

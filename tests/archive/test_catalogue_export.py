@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from circulation.archive.catalogue import HEADERS
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
-from tests.archive.conftest import completed_notice, direct_record
+from tests.archive.builders import completed_notice, direct_record
 from tests.builders import Bureau
 from workflows.services.context import Actor
 

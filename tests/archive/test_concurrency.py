@@ -8,7 +8,7 @@ import pytest
 from circulation.archive import rendition, services
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.records.models import AuditEvent
-from tests.archive.conftest import completed_notice
+from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from tests.helpers import race
 from workflows.services.audit import verify_chain

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from circulation.records.models import AuditChainHead, AuditEvent
-from tests.archive.conftest import completed_notice
+from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from workflows.services.context import Actor
 

@@ -10,7 +10,7 @@ from circulation.archive import search_plan
 from circulation.archive.search import normalise, query_terms, tsquery_for
 from circulation.archive.search_plan import Plan, choose  # choose: before any test forces it
 from circulation.records.roles import ADMIN, CLERK, STAFF
-from tests.archive.conftest import direct_record
+from tests.archive.builders import direct_record
 from tests.conftest import Bureau
 from tests.factories import PersonFactory
 

@@ -19,7 +19,7 @@ from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import archive_notice
 from circulation.archive.verification import BATCH_QUERIES, verify_record, verify_records
 from circulation.records.models import Notice
-from tests.archive.conftest import completed_notice
+from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
 from workflows.services.context import Actor

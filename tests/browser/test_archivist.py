@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 
 from circulation.archive.models import ArchivedRecord
 from circulation.records.models import Person
-from tests.archive.conftest import completed_notice
+from tests.archive.builders import completed_notice
 from tests.browser.conftest import (
     DESKTOP,
     PASSWORD,

@@ -15,7 +15,7 @@ from circulation.ackrecord.services import current_record
 from circulation.archive import services
 from circulation.records.models import Person
 from circulation.records.roles import STAFF
-from tests.archive.conftest import completed_notice
+from tests.archive.builders import completed_notice
 from tests.browser.conftest import PASSWORD, PHONE, WatchedPage
 from tests.browser.test_archivist import both_sizes, with_password
 from tests.builders import Bureau

@@ -8,7 +8,7 @@ import time_machine
 
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
-from tests.reminders.conftest import at, circulate
+from tests.reminders.builders import at, circulate
 from tests.reminders.conftest import scheduled as scheduled  # the outbox recorded (autouse)
 from workflows.models import Digest, Notification
 from workflows.services.sweep import run_reminder_sweep

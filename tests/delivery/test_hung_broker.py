@@ -29,7 +29,7 @@ from tests.builders import Bureau
 from tests.delivery.conftest import REDIS_URL, running_worker
 from tests.delivery.servers import HungBroker, MailCollector, use_broker, wait_until
 from tests.helpers import circulating_notice
-from tests.reminders.conftest import confirm
+from tests.reminders.builders import confirm
 from workflows.delivery.email import message_id_header
 from workflows.delivery.requeue import dispatch
 from workflows.machines import AckState, NoticeState

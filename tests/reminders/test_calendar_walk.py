@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from circulation.records.models import Acknowledgement
 from tests.builders import Bureau
-from tests.reminders.conftest import SH, at, circulate, confirm
+from tests.reminders.builders import SH, at, circulate, confirm
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
 from workflows.services.audit import verify_chain
 from workflows.services.sweep import run_reminder_sweep

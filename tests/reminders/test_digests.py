@@ -6,7 +6,7 @@ import time_machine
 
 from circulation.records.models import Person
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate, confirm
+from tests.reminders.builders import at, circulate, confirm
 from workflows.models import (
     Digest,
     Message,

@@ -9,7 +9,7 @@ import time_machine
 
 from circulation.records.models import Acknowledgement
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate
+from tests.reminders.builders import at, circulate
 from workflows.models import (
     Channel,
     Message,

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate
+from tests.reminders.builders import at, circulate
 from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate
+from tests.reminders.builders import at, circulate
 from workflows.models import Digest, Message, Reminder, SweepRun
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db.models import F
 
 from circulation.records.models import Acknowledgement, AuditEvent, Person
 from tests.builders import Bureau, build_bureau
-from tests.reminders.conftest import at
+from tests.reminders.builders import at
 from tests.reminders.test_sweep_safety import overdue_bureau
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
 from workflows.reminders import digests, parallel

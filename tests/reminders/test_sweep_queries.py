@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from circulation.records.models import Membership, Person, Unit
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate
+from tests.reminders.builders import at, circulate
 from workflows.models import ReminderPolicy
 from workflows.services import sweep
 from workflows.services.context import Actor

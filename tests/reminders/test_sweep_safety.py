@@ -9,7 +9,7 @@ import time_machine
 
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.builders import Bureau
-from tests.reminders.conftest import at, circulate, race
+from tests.reminders.builders import at, circulate, race
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
 from workflows.services import sweep
 from workflows.services.audit import verify_chain

@@ -21,7 +21,7 @@ from circulation.archive.models import ArchivedRecord
 from circulation.archive.search import search_fields
 from circulation.records.models import AuditEvent, Notice
 from circulation.records.roles import ARCHIVIST
-from tests.archive.conftest import completed_notice, direct_record
+from tests.archive.builders import completed_notice, direct_record
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import race
