@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from circulation.records.models import Assignment, AuditAction, AuditEvent, Notice
 from tests.builders import Bureau
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
-from tests.reminders.conftest import at
-from workflows.models import AssignmentReminder, ReminderPolicy
+from tests.reminders.conftest import at, circulate
+from workflows.models import AssignmentReminder, Notification, NotificationKind, ReminderPolicy
 from workflows.reminders.decide import Clock
 from workflows.reminders.policy import policy_for
 from workflows.services import sweep_handling
@@ -72,8 +72,20 @@ def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
         assert first.assignments.reminders == 8
         assert {u for _k, u in rows(notice, "GYG", "due_soon")} == gyg
         assert {k for k, _u in rows(notice, "GYG", "due_soon")} == {"2022-10-17"}
+        assert first.digests == 8  # one per person
+        told = Notification.objects.get(person__username="gyg_1", kind=NotificationKind.REMINDER)
+        assert told.title == (
+            "【催办】您有 1 件承办事项待办理 / 1 undertaking awaits your unit's result"
+        )
+        assert f"/handling/assignments/{lead.pk}/" in told.body
+        assert "舞工信〔2022〕41号" in told.body
+        assert "2022-10-17 17:30（即将到期 due soon）" in told.body
+        assert told.link == f"/handling/assignments/{lead.pk}/"
+        assert not AssignmentReminder.objects.filter(digest__isnull=True).exists()
         clock.move_to(at(2022, 10, 14, 15))
-        assert run_reminder_sweep().assignments.reminders == 0  # not twice in a window
+        again = run_reminder_sweep()
+        assert again.assignments.reminders == 0  # not twice in a window
+        assert again.digests == 0
 
         clock.move_to(at(2022, 10, 15, 10))  # Saturday
         weekend = run_reminder_sweep()
@@ -101,6 +113,14 @@ def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
         assert rows(notice, "GYG", "escalation_clerk") == [("2022-10-17", "clerk")]
         assert rows(notice, "ZXFW", "escalation_clerk") == [("2022-10-17", "clerk")]
         assert rows(notice, "GYG", "escalation_head") == []
+        clerk_told = (
+            Notification.objects.filter(person=leaders.clerk, kind=NotificationKind.REMINDER)
+            .order_by("pk")
+            .last()
+        )
+        assert clerk_told is not None
+        assert clerk_told.title.startswith("【催办升级】有 2 个承办单位逾期未办理")
+        assert "逾期单位 Late unit：工业股" in clerk_told.body
 
         # The co-unit records its part: no more reminders for it; the lead unit still gets them.
         co = Assignment.objects.get(case__notice=notice, role="co")
@@ -146,3 +166,22 @@ def test_a_batch_costs_the_same_statements_for_1_or_6_assignments(
     assert one <= 12
     kinds = Counter(AssignmentReminder.objects.values_list("kind", flat=True))
     assert set(kinds) == {"overdue"}
+
+
+def test_a_person_with_an_acknowledgement_and_an_undertaking_gets_one_digest(
+    leaders: Bureau,  # noqa: F811
+) -> None:
+    with time_machine.travel(at(2022, 10, 13, 10), tick=False) as clock:
+        handled(leaders, 71)
+        circulate(leaders.clerk, 72, people=["gyg_1"], days=2)
+        clock.move_to(at(2022, 10, 14, 10))
+        result = run_reminder_sweep()
+    assert result.reminders == 9  # the acknowledgement's and 8 承办 ones
+    told = Notification.objects.get(person__username="gyg_1", kind=NotificationKind.REMINDER)
+    assert told.title == (
+        "【催办】您有 1 件收文待阅知确认；另有 1 件承办事项待办理"
+        " / 1 notice awaits your confirmation; 1 undertaking awaits your unit's result"
+    )
+    assert "舞工信〔2022〕72号" in told.body
+    assert "承办 Undertaking：舞工信〔2022〕71号" in told.body
+    assert told.link == "/notices/"

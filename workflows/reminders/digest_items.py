@@ -54,6 +54,18 @@ PENDING_FIELDS = (
 )
 
 
+class HandlingPending(NamedTuple):
+    """One 承办 reminder to put in a digest (``digests.HANDLING_FIELDS``)."""
+
+    pk: int
+    recipient_id: int
+    notice_id: int
+    kind: str
+    assignment_id: int
+    unit_name: str
+    due_at: datetime  # the assignment's
+
+
 class NoticeInfo(NamedTuple):
     doc_number: str
     title: str
@@ -99,10 +111,21 @@ def person_name(display_name: str, first_name: str, last_name: str, username: st
     return f"{name}（{username}）"
 
 
-def load_lookups(rows: Sequence[Pending]) -> Lookups:
+def handling_item(row: HandlingPending, lookups: Lookups) -> texts.HandlingItem:
+    key = (row.notice_id, row.due_at)
+    ref = lookups.refs.get(key)
+    if ref is None:
+        notice = lookups.notices[row.notice_id]
+        ref = lookups.refs[key] = texts.NoticeRef(
+            row.notice_id, notice.doc_number, notice.title, row.due_at
+        )
+    return texts.HandlingItem(ref, row.assignment_id, row.unit_name, row.kind)
+
+
+def load_lookups(rows: Sequence[Pending], handling: Sequence[HandlingPending] = ()) -> Lookups:
     """The batch's notices and people: two queries whatever the number of reminders."""
-    notice_ids = {row.notice_id for row in rows}
-    people_ids = {row.recipient_id for row in rows}
+    notice_ids = {row.notice_id for row in rows} | {row.notice_id for row in handling}
+    people_ids = {row.recipient_id for row in rows} | {row.recipient_id for row in handling}
     people_ids |= {row.person_id for row in rows if row.kind in ESCALATIONS}
     notices = Notice.objects.filter(sql.ids_in("pk", notice_ids)).values_list(
         "pk", "doc_number", "title"
@@ -119,9 +142,11 @@ def load_lookups(rows: Sequence[Pending]) -> Lookups:
     )
 
 
-def preferences(rows: Iterable[Pending]) -> dict[int, tuple[bool, bool]]:
+def preferences(
+    rows: Iterable[Pending], extra: Collection[int] = ()
+) -> dict[int, tuple[bool, bool]]:
     """person id → (email, named in group robots); people without a row get the defaults."""
-    ids: set[int] = set()
+    ids: set[int] = set(extra)
     for row in rows:
         ids.add(row.recipient_id)
         ids.add(row.person_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from workflows.models import (
+    AssignmentReminder,
     Channel,
     Digest,
     Message,
@@ -23,7 +24,7 @@ from workflows.models import (
     WebhookChannel,
 )
 from workflows.reminders import sql
-from workflows.reminders.digest_items import Pending
+from workflows.reminders.digest_items import HandlingPending, Pending
 
 
 @dataclass
@@ -41,10 +42,15 @@ class Composed:
 
 
 def store(
-    composed: Sequence[Composed], rows: Sequence[Pending], window_key: str, now: datetime
+    composed: Sequence[Composed],
+    rows: Sequence[Pending],
+    window_key: str,
+    now: datetime,
+    handling: Sequence[HandlingPending] = (),
 ) -> list[int]:
-    """Write the digests of ``composed`` and link ``rows`` to them; the new messages' ids."""
-    digest_of, message_ids = _store_arrays(composed, rows, window_key, now)
+    """Write the digests of ``composed`` and link ``rows`` (and the 承办 reminders ``handling``)
+    to them; the new messages' ids."""
+    digest_of, message_ids = _store_arrays(composed, rows, window_key, now, handling)
     robots = [
         Message(
             digest_id=digest_of[c.person_id],
@@ -65,11 +71,16 @@ def store(
 
 
 def _store_arrays(
-    composed: Sequence[Composed], rows: Sequence[Pending], window_key: str, now: datetime
+    composed: Sequence[Composed],
+    rows: Sequence[Pending],
+    window_key: str,
+    now: datetime,
+    handling: Sequence[HandlingPending],
 ) -> tuple[dict[int, int], list[int]]:
     qn = sql.qn
     digest, notification = qn(Digest._meta.db_table), qn(Notification._meta.db_table)
     message, reminder = qn(Message._meta.db_table), qn(Reminder._meta.db_table)
+    undertaking = qn(AssignmentReminder._meta.db_table)
     statement = (
         "WITH v AS (SELECT * FROM "  # noqa: S608 - names from the models
         f"{sql.unnest(('id', 'text', 'text', 'id', 'text', 'text', 'text'))} "
@@ -86,10 +97,14 @@ def _store_arrays(
         "FROM v JOIN d ON d.recipient_id = v.person WHERE v.email <> '' RETURNING id), "
         f"r AS (UPDATE {reminder} SET digest_id = d.id FROM {sql.unnest(('id', 'id'))} "
         f"AS u(id, person), d WHERE {reminder}.id = u.id AND d.recipient_id = u.person "
-        f"AND {reminder}.id = ANY(%s::bigint[])) "
+        f"AND {reminder}.id = ANY(%s::bigint[])), "
+        f"h AS (UPDATE {undertaking} SET digest_id = d.id FROM {sql.unnest(('id', 'id'))} "
+        f"AS u(id, person), d WHERE {undertaking}.id = u.id AND d.recipient_id = u.person "
+        f"AND {undertaking}.id = ANY(%s::bigint[])) "
         "SELECT d.id, d.recipient_id, NULL FROM d UNION ALL SELECT NULL, NULL, m.id FROM m"
     )
     ids = sql.ids_array(row.pk for row in rows)
+    handling_ids = sql.ids_array(row.pk for row in handling)
     params = [
         sql.ids_array(c.person_id for c in composed),
         sql.text_array(c.subject for c in composed),
@@ -108,6 +123,9 @@ def _store_arrays(
         ids,
         sql.ids_array(row.recipient_id for row in rows),
         ids,
+        handling_ids,
+        sql.ids_array(row.recipient_id for row in handling),
+        handling_ids,
     ]
     digest_of: dict[int, int] = {}
     message_ids: list[int] = []

@@ -6,7 +6,8 @@ address and has not turned email off) and, for escalations, a message to the gro
 messages are the outbox: :func:`workflows.delivery.outbox.schedule_delivery` sends them after
 commit. Every batch costs the same few queries whatever the number of people in it: the reminders
 are read as columns (:mod:`workflows.reminders.digest_items`), their notices and people once each,
-and the rows are written by :mod:`workflows.reminders.digest_store`.
+and the rows are written by :mod:`workflows.reminders.digest_store`. A person's 承办 reminders
+(:class:`workflows.models.AssignmentReminder`) go into the same digest, in a section of their own.
 """
 
 from collections import defaultdict
@@ -18,8 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from workflows.delivery import outbox
-from workflows.machines import ACK_OPEN_STATES, NoticeState
-from workflows.models import Digest, Reminder
+from workflows.machines import ACK_OPEN_STATES, AssignmentState, NoticeState
+from workflows.models import AssignmentReminder, Digest, Reminder, ReminderKind
 from workflows.reminders import delegates, digest_items, digest_store, sql, texts
 from workflows.reminders.digest_items import (
     PENDING_FIELDS,
@@ -63,6 +64,27 @@ def waiting(organisation_id: int) -> QuerySet[Reminder]:
     )
 
 
+def waiting_assignments(organisation_id: int) -> QuerySet[AssignmentReminder]:
+    """Undigested 承办 reminders still worth sending: the assignment waits for its result."""
+    return AssignmentReminder.objects.filter(
+        digest__isnull=True,
+        notice__organisation_id=organisation_id,
+        notice__state=NoticeState.CIRCULATING,
+        assignment__state__in=(AssignmentState.ASSIGNED, AssignmentState.ACCEPTED),
+    )
+
+
+HANDLING_FIELDS = (
+    "pk",
+    "recipient_id",
+    "notice_id",
+    "kind",
+    "assignment_id",
+    "assignment__unit__name",
+    "assignment__due_at",
+)
+
+
 def digest_pending(
     organisation_id: int, window_key: str, now: datetime, share: Partition | None = None
 ) -> DigestStats:
@@ -76,13 +98,20 @@ def digest_pending(
     after = 0
     share = share or Partition()
     while not share.stopping():
-        people = list(
+        # The people with acknowledgement or 承办 reminders, in one statement (UNION).
+        acks = (
             share.only(waiting(organisation_id), "recipient_id")
             .filter(recipient_id__gt=after)
-            .order_by("recipient_id")
+            .order_by()
             .values_list("recipient_id", flat=True)
-            .distinct()[:PERSON_BATCH]
         )
+        undertakings = (
+            share.only(waiting_assignments(organisation_id), "recipient_id")
+            .filter(recipient_id__gt=after)
+            .order_by()
+            .values_list("recipient_id", flat=True)
+        )
+        people = list(acks.union(undertakings).order_by("recipient_id")[:PERSON_BATCH])
         if not people:
             return stats
         after = people[-1]
@@ -112,9 +141,19 @@ def _digest_people(
         .order_by("recipient_id", "acknowledgement_id", "id")
         .values_list(*PENDING_FIELDS)
     ]
+    handling = [
+        digest_items.HandlingPending(*row)
+        for row in waiting_assignments(organisation_id)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(sql.ids_in("recipient_id", wanted))
+        .order_by("recipient_id", "assignment__due_at", "assignment_id", "id")
+        .values_list(*HANDLING_FIELDS)
+    ]
     stats = (
-        write_digests(rows, digest_items.load_lookups(rows), window_key, now)
-        if rows
+        write_digests(
+            rows, digest_items.load_lookups(rows, handling), window_key, now, handling=handling
+        )
+        if rows or handling
         else DigestStats()
     )
     stats.deferred_people = len(done)
@@ -158,7 +197,11 @@ def write_reminder_digests(
 
 
 def write_digests(
-    rows: Sequence[Pending], lookups: Lookups, window_key: str, now: datetime
+    rows: Sequence[Pending],
+    lookups: Lookups,
+    window_key: str,
+    now: datetime,
+    handling: Sequence[digest_items.HandlingPending] = (),
 ) -> DigestStats:
     """Write one digest per recipient of ``rows`` with its notification and messages.
 
@@ -168,16 +211,36 @@ def write_digests(
     by_person: dict[int, list[Pending]] = defaultdict(list)
     for row in rows:
         by_person[row.recipient_id].append(row)
-    prefs = digest_items.preferences(rows)
+    handling_of: dict[int, list[texts.HandlingItem]] = defaultdict(list)
+    for h in handling:
+        by_person.setdefault(h.recipient_id, [])
+        handling_of[h.recipient_id].append(digest_items.handling_item(h, lookups))
+    prefs = digest_items.preferences(rows, {h.recipient_id for h in handling})
     robots = digest_items.robots(rows)
 
     composed: list[Composed] = []
     for person_id, theirs in by_person.items():
         own, late, robot_items = digest_items.items(theirs, prefs, robots, lookups)
         late_people = len({name for item in late for name in item.people})
-        subject = texts.digest_subject(len(own), late_people, len(late))
-        body = texts.digest_body(subject, own, late)
+        undertakings = handling_of.get(person_id, [])
+        subject = texts.digest_subject(len(own), late_people, len(late)) if theirs else ""
+        body = texts.digest_body(subject, own, late) if theirs else ""
+        link = ""
+        if undertakings:
+            units = [i for i in undertakings if i.kind == ReminderKind.ESCALATION_CLERK]
+            subject = texts.handling_subject(
+                subject,
+                len(undertakings) - len(units),
+                len({(i.notice, i.unit_name) for i in units}),
+            )
+            lines = texts.handling_lines(undertakings)
+            body = (
+                "\n".join([subject, "", *lines]) if not theirs else f"{body}\n\n" + "\n".join(lines)
+            )
+            if not theirs and len({i.assignment_id for i in undertakings}) == 1:
+                link = texts.assignment_path(undertakings[0].assignment_id)
         notice_ids = {item.notice.notice_id for item in own} | {i.notice.notice_id for i in late}
+        notice_ids |= {item.notice.notice_id for item in undertakings}
         single = next(iter(notice_ids)) if len(notice_ids) == 1 else None
         email = lookups.people[person_id].email
         wants_email = bool(email) and prefs.get(person_id, (True, True))[0]
@@ -187,7 +250,7 @@ def write_digests(
                 subject=subject,
                 body=body,
                 notice_id=single,
-                link=texts.notice_path(single) if single else "/notices/",
+                link=link or (texts.notice_path(single) if single else "/notices/"),
                 email=email if wants_email else "",
                 robots=[
                     (robot, *texts.robot_text(list(items.values())))
@@ -195,8 +258,10 @@ def write_digests(
                 ],
             )
         )
-    message_ids = digest_store.store(composed, rows, window_key, now)
+    message_ids = digest_store.store(composed, rows, window_key, now, handling)
     delegates.copy_to_delegates(composed, lookups, now)  # 代理: the delegates get a copy
     if message_ids:
         outbox.schedule_delivery(message_ids)
-    return DigestStats(digests=len(composed), messages=len(message_ids), reminders=len(rows))
+    return DigestStats(
+        digests=len(composed), messages=len(message_ids), reminders=len(rows) + len(handling)
+    )

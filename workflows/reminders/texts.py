@@ -60,6 +60,26 @@ class LateItem:
     hidden: set[int] = field(default_factory=set)  # ids of late people not to be named
 
 
+@dataclass(frozen=True)
+class HandlingItem:
+    """A 承办 (assignment) of the recipient's unit still waiting for its result, or (escalation)
+    late units of a notice, told to the clerk who proposed the 批办."""
+
+    notice: NoticeRef  # its ``due_at`` is the assignment's deadline
+    assignment_id: int
+    unit_name: str
+    kind: str
+
+    @cached_property
+    def link(self) -> str:
+        return f"{settings.SITE_URL.rstrip('/')}{assignment_path(self.assignment_id)}"
+
+
+def assignment_path(assignment_id: int) -> str:
+    """The 承办 page of an assignment on this site."""
+    return f"/handling/assignments/{assignment_id}/"
+
+
 def notice_path(notice_id: int) -> str:
     """The notice's page on this site (in-app notifications link here)."""
     return f"/notices/{notice_id}/"
@@ -94,6 +114,53 @@ def digest_subject(own: int, late_people: int, late_notices: int) -> str:
         f"【催办升级】有 {late_people} 人逾期未确认 {late_notices} 件收文"
         f" / {_people_en(late_people)} late confirming {_plural(late_notices, 'notice')}"
     )
+
+
+def handling_subject(base: str, handling: int, late_units: int) -> str:
+    """The digest's subject with its 承办 items: ``base`` (the acknowledgements' subject, or
+    "" when it has none) plus the undertakings waiting and the late units."""
+    parts_zh, parts_en = [], []
+    if handling:
+        parts_zh.append(f"{handling} 件承办事项待办理")
+        verb = "awaits" if handling == 1 else "await"
+        parts_en.append(f"{_plural(handling, 'undertaking')} {verb} your unit's result")
+    if late_units:
+        parts_zh.append(f"{late_units} 个承办单位逾期未办理")
+        parts_en.append(f"{_plural(late_units, 'undertaking unit')} late")
+    zh, en = "；".join(parts_zh), "; ".join(parts_en)
+    if not base:
+        prefix = "【催办】您有 " if handling else "【催办升级】有 "
+        return f"{prefix}{zh} / {en[0].upper()}{en[1:]}"
+    head, _sep, tail = base.partition(" / ")
+    return f"{head}；另有 {zh} / {tail}; {en}"
+
+
+def handling_lines(items: Sequence[HandlingItem]) -> list[str]:
+    """The 承办 part of a digest: the unit's items, then late units (escalations)."""
+    own = [item for item in items if item.kind != ReminderKind.ESCALATION_CLERK]
+    late = [item for item in items if item.kind == ReminderKind.ESCALATION_CLERK]
+    lines: list[str] = []
+    if own:
+        lines += ["请在办理时限前办理并录入办理结果。 / Please handle them, record the result.", ""]
+        for index, item in enumerate(own, start=1):
+            kind_zh, kind_en = KIND_TEXT.get(item.kind, (item.kind, item.kind))
+            lines += [
+                f"{index}. 承办 Undertaking：{item.notice.heading}（{item.unit_name}）",
+                f"   办理时限 Deadline：{item.notice.deadline}（{kind_zh} {kind_en}）",
+                f"   {item.link}",
+            ]
+    if own and late:
+        lines.append("")
+    if late:
+        lines += ["以下承办单位逾期未办理，请督促 / These units are late; please follow up:", ""]
+        for index, item in enumerate(late, start=1):
+            lines += [
+                f"{index}. 承办 Undertaking：{item.notice.heading}",
+                f"   办理时限 Deadline：{item.notice.deadline}",
+                f"   逾期单位 Late unit：{item.unit_name}",
+                f"   {item.link}",
+            ]
+    return lines
 
 
 def _own_lines(items: Sequence[OwnItem]) -> list[str]:
