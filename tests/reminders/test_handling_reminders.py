@@ -23,7 +23,7 @@ from workflows.services.audit import verify_chain
 from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
-from workflows.services.sweep import run_reminder_sweep
+from workflows.services.sweep import preview_reminder_sweep, run_reminder_sweep
 from workflows.services.undertaking import record_result
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,6 +67,9 @@ def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
         assert run_reminder_sweep().assignments.reminders == 0  # 2 working days ahead
 
         clock.move_to(at(2022, 10, 14, 10))  # Friday: the working day before
+        dry = preview_reminder_sweep()
+        assert (dry.reminders, dry.digests, dry.assignments.reminders) == (8, 8, 8)
+        assert not AssignmentReminder.objects.exists()
         first = run_reminder_sweep()
         assert first.assignments.claimed == 2
         assert first.assignments.reminders == 8
@@ -185,3 +188,27 @@ def test_a_person_with_an_acknowledgement_and_an_undertaking_gets_one_digest(
     assert "舞工信〔2022〕72号" in told.body
     assert "承办 Undertaking：舞工信〔2022〕71号" in told.body
     assert told.link == "/notices/"
+
+
+def test_the_sweep_costs_the_same_statements_for_1_or_3_notices_undertaken(
+    leaders: Bureau,  # noqa: F811
+) -> None:
+    def sweep_counting(serials: range, thursday: int) -> tuple[int, Any]:
+        with time_machine.travel(at(2022, 10, thursday, 10), tick=False) as clock:
+            notices = [handled(leaders, serial) for serial in serials]
+            clock.move_to(at(2022, 10, thursday + 1, 10))
+            with CaptureQueriesContext(connection) as queries:
+                result = run_reminder_sweep()
+            for assignment in Assignment.objects.filter(case__notice__in=notices):
+                record_result(
+                    Actor(leaders.person(f"{assignment.unit.code.lower()}_1")),
+                    assignment.pk,
+                    "已办理。",
+                )
+        return len(queries), result
+
+    one, first = sweep_counting(range(81, 82), 13)
+    three, second = sweep_counting(range(91, 94), 20)
+    assert (first.assignments.reminders, second.assignments.reminders) == (8, 24)
+    assert first.digests == second.digests == 8
+    assert one == three

@@ -31,7 +31,12 @@ from workflows.calendar import add_working_days, is_working_day, office_hours
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
 from workflows.reminders import claims, locks, parallel, sql
 from workflows.reminders.decide import Clock
-from workflows.reminders.digests import DigestStats, digest_pending, waiting
+from workflows.reminders.digests import (
+    DigestStats,
+    digest_pending,
+    waiting,
+    waiting_assignments,
+)
 from workflows.reminders.parallel import Partition
 from workflows.reminders.policy import digest_window, in_office_hours, local_zone, policy_for
 from workflows.services import sweep_batch as batch
@@ -253,7 +258,14 @@ def preview_reminder_sweep(as_of: datetime | None = None) -> SweepResult:
             result.reminders += len(new)
             result.by_kind.update(d.kind for d in new)
             people |= {d.recipient_id for d in new}
+        people |= sweep_handling.preview(
+            plan.organisation.pk, horizon, plan.clock, result.assignments
+        )
         people |= set(waiting(plan.organisation.pk).values_list("recipient_id", flat=True))
+        people |= set(
+            waiting_assignments(plan.organisation.pk).values_list("recipient_id", flat=True)
+        )
         done = Digest.objects.filter(recipient_id__in=people, window_key=plan.window)
         result.digests += len(people - set(done.values_list("recipient_id", flat=True)))
+    result.reminders += result.assignments.reminders
     return result

@@ -251,3 +251,40 @@ def claim_and_decide(
                 stats.reminders += len(created)
         if len(claimed) < CLAIM_BATCH:
             return
+
+
+def preview(
+    organisation_id: int, horizon: datetime, clock: Clock, stats: HandlingStats
+) -> set[int]:
+    """What :func:`claim_and_decide` would insert now, without locking or writing: counted in
+    ``stats``; the people it would remind."""
+    after = 0
+    people_told: set[int] = set()
+    while True:
+        claimed = [
+            ClaimedAssignment(*row)
+            for row in candidates(organisation_id, horizon, after).values_list(*CLAIM_FIELDS)[
+                :CLAIM_BATCH
+            ]
+        ]
+        if not claimed:
+            return people_told
+        after = claimed[-1].pk
+        decided = decide_batch(claimed, _unit_people({a.unit_id for a in claimed}), clock)
+        existing = set(
+            AssignmentReminder.objects.filter(
+                sql.ids_in("assignment_id", [a.pk for a in claimed]),
+                window_key__in={r.window_key for r in decided},
+            ).values_list("assignment_id", "kind", "window_key", "recipient_id")
+        )
+        new = [
+            r
+            for r in decided
+            if (r.assignment_id, r.kind, r.window_key, r.recipient_id) not in existing
+        ]
+        stats.batches += 1
+        stats.claimed += len(claimed)
+        stats.reminders += len(new)
+        people_told |= {r.recipient_id for r in new}
+        if len(claimed) < CLAIM_BATCH:
+            return people_told
