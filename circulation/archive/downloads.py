@@ -31,3 +31,16 @@ def open_sealed_record(record: ArchivedRecord) -> VerifiedContent:
         )
     except SealedFileAltered as exc:
         raise altered("归档文件") from exc
+
+
+def open_sealed_sheet(record: ArchivedRecord) -> VerifiedContent:
+    """The sealed 处理笺's bytes, checked against ``sheet_sha256`` while read (409 when altered)."""
+    try:
+        return open_verified(
+            lambda: record.sheet_file.storage.open(record.sheet_file.name, "rb"),
+            sha256=record.sheet_sha256,
+            size=record.sheet_size,
+            label=f"sealed handling sheet {record.archival_code}",
+        )
+    except SealedFileAltered as exc:
+        raise altered("处理笺") from exc

@@ -73,6 +73,15 @@ class ArchivedRecord(models.Model):
     # certificate SHA-256, signing time, time-stamped, demo seal; empty when archived unsigned.
     signature = models.JSONField(_("电子签章"), default=dict, blank=True)
     attachments = models.JSONField(_("附件哈希"), default=list)
+    # A 批办 notice's 处理笺 (阅办单), stamped with the same 归档章 and signed with the same seal,
+    # sealed write-once beside the record; empty for a 阅知 notice.
+    sheet_file = models.FileField(
+        _("处理笺文件"), storage=sealed_storage, max_length=300, blank=True, default=""
+    )
+    sheet_sha256 = models.CharField(_("处理笺 SHA-256"), max_length=64, blank=True, default="")
+    sheet_sm3 = models.CharField(_("处理笺 SM3"), max_length=64, blank=True, default="")
+    sheet_size = models.PositiveBigIntegerField(_("处理笺大小"), null=True, blank=True)
+    sheet_signature = models.JSONField(_("处理笺电子签章"), default=dict, blank=True)
     checks_report = models.JSONField(_("四性检测报告"), default=dict)
     row_sha256 = models.CharField(_("记录哈希"), max_length=64)
 

@@ -66,6 +66,11 @@ def record_file_name(record: ArchivedRecord) -> str:
     return f"records/{record.archival_code}.pdf"
 
 
+def sheet_file_name(record: ArchivedRecord) -> str:
+    """A 批办 notice's sealed 处理笺, beside its record."""
+    return f"records/{record.archival_code}.handling-sheet.pdf"
+
+
 def _local(moment: datetime | None) -> str:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds") if moment else ""
 
@@ -146,6 +151,20 @@ def write_record_metadata(
         ("备注", record.remarks),
     ]:
         ET.SubElement(management, name).text = value
+    if record.sheet_file:  # a 批办 notice: its 处理笺, sealed beside the record
+        sheet = ET.SubElement(management, "处理笺")
+        for name, value in [
+            ("电子档案名称", sheet_file_name(record)),
+            ("SHA-256", record.sheet_sha256),
+            ("SM3", record.sheet_sm3),
+            (
+                "电子签章",
+                str(record.sheet_signature.get("signer", ""))
+                if record.sheet_signature
+                else "未签章",
+            ),
+        ]:
+            ET.SubElement(sheet, name).text = value
     handling = ET.SubElement(root, "办理信息")
     for event in events:
         step = ET.SubElement(
@@ -211,6 +230,7 @@ def write_readme(
         f"生成时间 / made: {_local(datetime.now(UTC))}\r\n" + signed + anchor + "\r\n"
         "结构 / layout (BagIt 1.0):\r\n"
         "  data/records/<档号>.pdf        归档文件（PDF/A-3b，PAdES 电子签章）\r\n"
+        "  data/records/<档号>.handling-sheet.pdf  批办件的处理笺（同一归档章与电子签章）\r\n"
         "  data/attachments/<档号>/       原件附件\r\n"
         "  data/metadata/<档号>.xml       公文元数据（GB/T 33480）与办理信息\r\n"
         "  data/文件目录.XML              归档文件目录；catalogue.csv / catalogue.xlsx 同\r\n"

@@ -48,6 +48,11 @@ def sealed_path(fonds: str, year: int, archival_code: str) -> str:
     return f"archive/{fonds}/{year}/{archival_code}.pdf"
 
 
+def sealed_sheet_path(fonds: str, year: int, archival_code: str) -> str:
+    """The 处理笺 beside the record: ``archive/<fonds>/<year>/<档号>.handling-sheet.pdf``."""
+    return f"archive/{fonds}/{year}/{archival_code}.handling-sheet.pdf"
+
+
 def row_payload(record: ArchivedRecord) -> dict[str, Any]:
     payload: dict[str, Any] = {name: getattr(record, name) for name in SEALED_FIELDS}
     payload["notice"] = record.notice_id
@@ -63,6 +68,13 @@ def row_payload(record: ArchivedRecord) -> dict[str, Any]:
         payload["record_sm3"] = record.record_sm3
     if record.signature:
         payload["signature"] = record.signature
+    # The 处理笺 of a 批办 notice: only when one was sealed (a 阅知 row keeps its hash).
+    if record.sheet_file:
+        payload["sheet_file"] = record.sheet_file.name
+        payload["sheet_sha256"] = record.sheet_sha256
+        payload["sheet_sm3"] = record.sheet_sm3
+        payload["sheet_size"] = record.sheet_size
+        payload["sheet_signature"] = record.sheet_signature
     return payload
 
 

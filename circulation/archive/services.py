@@ -15,6 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.ackrecord.data import content_hash
+from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs
+from circulation.ackrecord.handling_sheet import _render_failure, render_sheet
+from circulation.ackrecord.handling_sheet_data import collect_sheet_data
+from circulation.ackrecord.sandbox import SandboxError
 from circulation.archive import rendition as renditions
 from circulation.archive.checkpoint import anchor_after_commit
 from circulation.archive.checks import (
@@ -30,7 +35,7 @@ from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.pdfinspect import PdfFacts, inspect_pdf
 from circulation.archive.report import ChecksReport
 from circulation.archive.seal import Seal, SealConfigurationError, load_seal
-from circulation.archive.sealing import bytes_sha256, row_hash, sealed_path
+from circulation.archive.sealing import bytes_sha256, row_hash, sealed_path, sealed_sheet_path
 from circulation.archive.search import search_fields
 from circulation.archive.signing import (
     SignatureFacts,
@@ -44,7 +49,14 @@ from circulation.archive.stamp import StampData, apply_stamp
 from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
 from circulation.records import roles
-from circulation.records.models import Attachment, AuditAction, Notice, Organisation, Unit
+from circulation.records.models import (
+    Attachment,
+    AuditAction,
+    Handling,
+    Notice,
+    Organisation,
+    Unit,
+)
 from workflows.machines import NoticeState
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -253,6 +265,32 @@ class _Sealed:
     facts: PdfFacts
     signature: SignatureFacts | None
     lines: ChecksReport  # the signing's and the sealed file's own check lines
+    sheet: bytes | None = None  # the 处理笺 of a 批办 notice, stamped and signed the same way
+    sheet_signature: SignatureFacts | None = None
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A 批办 notice's 处理笺 rendered for archiving: the PDF and the hash of its data."""
+
+    pdf: bytes
+    page_count: int
+    digest: str
+
+
+def _render_sheet(notice: Notice) -> _Sheet | None:
+    """The 处理笺 of a 批办 notice as it stands (None for a 阅知 notice): rendered outside any
+    transaction; :func:`_seal` checks under the lock that its data has not changed since."""
+    if notice.handling != Handling.ACTION:
+        return None
+    with transaction.atomic(durable=True):
+        data = collect_sheet_data(notice.pk, lock=True)
+    digest = content_hash(data)
+    try:
+        pdf, pages = render_sheet(data, generated_at=timezone.now(), digest=digest)
+    except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
+        raise _render_failure(exc) from exc
+    return _Sheet(pdf, pages, digest)
 
 
 class _ItemTaken(Exception):
@@ -280,7 +318,12 @@ def _peek_item_no(fonds: str, year: int, retention: str, unit_code: str) -> int:
 
 
 def _stamp_and_sign(
-    pdf: bytes, page_count: int, code: ArchivalCode, item_no: int, seal: Seal | None
+    pdf: bytes,
+    page_count: int,
+    code: ArchivalCode,
+    item_no: int,
+    seal: Seal | None,
+    sheet: _Sheet | None = None,
 ) -> _Sealed:
     """The 归档章 (with the signature's appearance) and the signature: seconds of WeasyPrint and
     pyHanko, run while no row is locked."""
@@ -288,7 +331,8 @@ def _stamp_and_sign(
     archived_at = timezone.now()
     archival_code = str(code)
     mark = seal_mark(seal, archival_code, archived_at) if seal else None
-    sealed = apply_stamp(pdf, StampData.of(code, page_count), mark)
+    stamp = StampData.of(code, page_count)
+    sealed = apply_stamp(pdf, stamp, mark)
     signature = _sign(lines, sealed, seal) if seal else None
     if signature is not None:
         sealed = signature[0]
@@ -302,6 +346,9 @@ def _stamp_and_sign(
         "归档章已加盖于首页" if stamped else "首页上读不出归档章",
         "The filing stamp is on page 1" if stamped else "No filing stamp found on page 1",
     )
+    sheet_data, sheet_signature = (
+        _stamp_and_sign_sheet(lines, sheet.pdf, stamp, mark, seal, code) if sheet else (None, None)
+    )
     return _Sealed(
         item_no,
         code,
@@ -310,7 +357,40 @@ def _stamp_and_sign(
         sealed_facts,
         signature[1] if signature else None,
         lines,
+        sheet_data,
+        sheet_signature,
     )
+
+
+def _stamp_and_sign_sheet(
+    lines: ChecksReport,
+    pdf: bytes,
+    stamp: StampData,
+    mark: Any,
+    seal: Seal | None,
+    code: ArchivalCode,
+) -> tuple[bytes, SignatureFacts | None]:
+    """The 处理笺 with the record's 归档章 and signature appearance, signed with the same seal."""
+    stamped = apply_stamp(pdf, stamp, mark)
+    facts: SignatureFacts | None = None
+    if seal is not None:
+        stamped, facts = _sign(
+            ChecksReport(), stamped, seal
+        )  # its lines say the same as the record's
+    sheet_facts = inspect_pdf(stamped)
+    ok = all(t in sheet_facts.first_page_text for t in (code.fonds, code.item_text))
+    lines.add(
+        "usability",
+        "sheet_stamp",
+        ok,
+        "处理笺首页已加盖归档章" + ("并电子签章" if facts else "")
+        if ok
+        else "处理笺首页上读不出归档章",
+        "The filing stamp is on the handling sheet's page 1" + (", signed" if facts else "")
+        if ok
+        else "No filing stamp found on the handling sheet's page 1",
+    )
+    return stamped, facts
 
 
 def _code(fonds: str, year: int, retention: str, unit_code: str, item_no: int) -> ArchivalCode:
@@ -345,12 +425,23 @@ def archive_notice(
     facts = inspect_pdf(pdf)
     fonds, issued_on = _fonds_and_date(organisation, notice)
     year = issued_on.year
+    sheet = _render_sheet(notice)
     item_no = _peek_item_no(fonds, year, retention_code, unit.code)
     for _attempt in range(ATTEMPTS):
         code = _code(fonds, year, retention_code, unit.code, item_no)
-        sealed = _stamp_and_sign(pdf, facts.page_count, code, item_no, seal)
+        sealed = _stamp_and_sign(pdf, facts.page_count, code, item_no, seal, sheet)
         try:
-            return _seal(actor, notice_id, retention_code, unit, rendition, pdf, facts, sealed)
+            return _seal(
+                actor,
+                notice_id,
+                retention_code,
+                unit,
+                rendition,
+                pdf,
+                facts,
+                sealed,
+                sheet.digest if sheet else None,
+            )
         except _ItemTaken as taken:
             item_no = taken.next_item_no
     raise Conflict(
@@ -369,11 +460,13 @@ def _seal(
     pdf: bytes,
     facts: PdfFacts,
     sealed: _Sealed,
+    sheet_digest: str | None = None,
 ) -> ArchivedRecord:
     """The locking transaction: checks, the 件号, the sealed write-once file, the row, the event.
     Raises :class:`_ItemTaken` (everything rolled back) when the 件号 is not the stamped one."""
     storage = sealed_storage()
     written: str | None = None
+    written_sheet: str | None = None
     code = sealed.code
     fonds, year = code.fonds, code.year
     try:
@@ -398,6 +491,8 @@ def _seal(
                 attachment_hashes={a.sha256 for a in attachments},
             )
             check_integrity(report, notice)
+            if sheet_digest is not None:
+                _check_sheet_data(report, notice.pk, sheet_digest)
             check_usability(report, facts)
             snapshot = check_security(report, facts, attachments)
             if not report.ok:
@@ -424,6 +519,18 @@ def _seal(
                     f"The sealed file {archival_code}.pdf already exists and is never overwritten",
                     code="sealed_file_exists",
                 ) from exc
+            if sealed.sheet is not None:
+                try:
+                    written_sheet = storage.save(
+                        sealed_sheet_path(fonds, year, archival_code), ContentFile(sealed.sheet)
+                    )
+                except SealedFileExists as exc:
+                    raise Conflict(
+                        f"处理笺 {archival_code}.handling-sheet.pdf 已存在，不能覆盖，请联系管理员",
+                        f"The sealed handling sheet of {archival_code} already exists "
+                        "and is never overwritten",
+                        code="sealed_file_exists",
+                    ) from exc
             renditions.freeze(rendition, actor)
             notice.archive()
             notice.save()
@@ -452,6 +559,7 @@ def _seal(
                 record_size=len(sealed.data),
                 rendition_sha256=rendition.sha256,
                 attachments=snapshot,
+                **_sheet_fields(sealed, written_sheet),
                 checks_report=report.as_dict(),
                 archived_at=sealed.archived_at,
                 archived_by=actor.user,
@@ -481,14 +589,46 @@ def _seal(
                     "retention": retention_code,
                     "unit": unit.code,
                     "pages": record.page_count,
+                    **(
+                        {"sheet_sha256": record.sheet_sha256, "sheet_sm3": record.sheet_sm3}
+                        if written_sheet
+                        else {}
+                    ),
                 },
             )
             transaction.on_commit(anchor_after_commit, robust=True)  # audit checkpoint
     except BaseException:
-        if written:
-            storage.delete_unsealed(written)
+        for name in (written, written_sheet):
+            if name:
+                storage.delete_unsealed(name)
         raise
     return record
+
+
+def _check_sheet_data(report: ChecksReport, notice_id: int, digest: str) -> None:
+    """The 处理笺 rendered before the lock shows the data as it is under the lock."""
+    same = content_hash(collect_sheet_data(notice_id)) == digest
+    report.add(
+        "integrity",
+        "sheet_data",
+        same,
+        "处理笺内容与数据库一致" if same else "处理笺生成后办理数据又有变化，请重新归档",
+        "The handling sheet shows the data as it is"
+        if same
+        else "The handling data changed after the handling sheet was made; archive again",
+    )
+
+
+def _sheet_fields(sealed: _Sealed, name: str | None) -> dict[str, Any]:
+    if sealed.sheet is None or name is None:
+        return {}
+    return {
+        "sheet_file": name,
+        "sheet_sha256": bytes_sha256(sealed.sheet),
+        "sheet_sm3": sm3_hex(sealed.sheet),
+        "sheet_size": len(sealed.sheet),
+        "sheet_signature": sealed.sheet_signature.as_dict() if sealed.sheet_signature else {},
+    }
 
 
 def record_download(

@@ -73,9 +73,9 @@ class VerifyResult:
         }
 
 
-def _read(record: ArchivedRecord) -> bytes | None:
+def _read(record: ArchivedRecord, name: str | None = None) -> bytes | None:
     try:
-        with record.file.storage.open(record.file.name, "rb") as handle:
+        with record.file.storage.open(name or record.file.name, "rb") as handle:
             data: bytes = handle.read()
     except (FileNotFoundError, ValueError):
         return None
@@ -242,6 +242,82 @@ def _check_signature(
     return report.summary()
 
 
+def _check_sheet(
+    record: ArchivedRecord,
+    problems: list[Problem],
+    checks: list[CheckLine],
+    roots: list[x509.Certificate] | SealConfigurationError,
+) -> None:
+    """The sealed 处理笺 of a 批办 notice, like the record: SHA-256, SM3 and the signature."""
+    data = _read(record, record.sheet_file.name)
+    if data is None:
+        problems.append(
+            Problem(
+                "sheet_missing",
+                "处理笺文件缺失",
+                f"The sealed handling sheet (处理笺) is missing: {record.sheet_file.name}",
+                field="sheet",
+            )
+        )
+        _line(checks, "sheet_sha256", False, "处理笺文件缺失", "The handling sheet is missing")
+        return
+    same = (
+        hashlib.sha256(data).hexdigest() == record.sheet_sha256
+        and sm3.sm3_hex(data) == record.sheet_sm3
+    )
+    _line(
+        checks,
+        "sheet_sha256",
+        same,
+        "处理笺 SHA-256、SM3 与归档时一致" if same else "处理笺 SHA-256、SM3 与归档时不符",
+        "The handling sheet's SHA-256 and SM3 match the sealed ones"
+        if same
+        else "The handling sheet's SHA-256 and SM3 differ from the sealed ones",
+    )
+    if not same:
+        problems.append(
+            Problem(
+                "sheet_altered",
+                "处理笺的 SHA-256 或 SM3 与归档时不符（文件被改动）",
+                "The sealed handling sheet (处理笺) differs from its sealed hashes (file altered)",
+                field="sheet",
+            )
+        )
+    trusted = roots if not isinstance(roots, SealConfigurationError) else []
+    report = validate_signature(
+        data, trusted, expected=record.sheet_signature, archived_at=record.archived_at
+    )
+    if not record.sheet_signature and not report.present:
+        _line(checks, "sheet_signature", True, "处理笺归档时未签名", "Handling sheet unsigned")
+        return
+    for line in report.lines:
+        _line(
+            checks,
+            f"sheet_{line.code}",
+            line.ok,
+            f"处理笺：{line.message}",
+            f"Handling sheet: {line.message_en}",
+        )
+        if not line.ok:
+            problems.append(
+                Problem(
+                    f"sheet_{line.code}",
+                    f"处理笺：{line.message}",
+                    f"Handling sheet (处理笺): {line.message_en}",
+                    field="sheet",
+                )
+            )
+    if not record.sheet_signature and report.present:
+        problems.append(
+            Problem(
+                "sheet_signature_unexpected",
+                "处理笺归档时未签名，现在文件中却有签名（文件被替换）",
+                "The handling sheet was archived unsigned, yet now carries a signature",
+                field="sheet",
+            )
+        )
+
+
 @dataclass
 class _Batch:
     """What verifying a batch of records reads from the database, in a fixed number of queries
@@ -379,6 +455,8 @@ def _verify(record: ArchivedRecord, batch: _Batch) -> VerifyResult:
     signature = None
     if data is not None:
         signature = _check_signature(record, data, problems, checks, batch.roots)
+    if record.sheet_file:
+        _check_sheet(record, problems, checks, batch.roots)
     if data is not None and actual == record.record_sha256:
         before = len(problems)
         _check_sealed_data(record, data, problems, batch.data.get(record.notice_id))

@@ -268,9 +268,9 @@ def test_the_data_is_read_in_a_constant_number_of_queries(
     assert len(many) == len(few) == 13
     with CaptureQueriesContext(connection) as request_many:
         assert client.get(sheet_url(other)).status_code == 200
-    # the token with its user, the notice, the permissions; BEGIN, the 13, COMMIT; and the audit
-    # event (BEGIN, the append with the chain head in one statement, COMMIT)
-    assert len(request_many) == len(request_few) == 21
+    # the token with its user, whether a sealed 处理笺 is archived, the notice, the permissions;
+    # BEGIN, the 13, COMMIT; and the audit event (BEGIN, the append with the chain head, COMMIT)
+    assert len(request_many) == len(request_few) == 22
 
 
 def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(

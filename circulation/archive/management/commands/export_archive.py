@@ -119,6 +119,21 @@ class Command(BaseCommand):
             )
         )
 
+    def _export_sheet(self, out: Path, record: ArchivedRecord) -> str | None:
+        """A 批办 notice's sealed 处理笺 beside its record (checked against its SHA-256)."""
+        if not record.sheet_file:
+            return None
+        with record.sheet_file.storage.open(record.sheet_file.name, "rb") as handle:
+            data = handle.read()
+        if bytes_sha256(data) != record.sheet_sha256:
+            raise CommandError(
+                f"{record.archival_code}: 处理笺 SHA-256 不符，已停止导出"
+                f" / sealed handling sheet SHA-256 mismatch, export stopped"
+            )
+        name = package.sheet_file_name(record)
+        (out / name).write_bytes(data)
+        return name
+
     def _export_record(self, out: Path, record: ArchivedRecord) -> dict[str, Any]:
         with record.file.storage.open(record.file.name, "rb") as handle:
             data = handle.read()
@@ -128,6 +143,7 @@ class Command(BaseCommand):
                 f" / sealed file SHA-256 mismatch, export stopped"
             )
         (out / "records" / f"{record.archival_code}.pdf").write_bytes(data)
+        sheet_file = self._export_sheet(out, record)
         package.write_record_metadata(
             record,
             record.notice,
@@ -156,5 +172,6 @@ class Command(BaseCommand):
             **row_payload(record),
             "record_file": f"records/{record.archival_code}.pdf",
             "attachment_files": files,
+            **({"sheet_file_in_package": sheet_file} if sheet_file else {}),
             "checks_report": record.checks_report,
         }
