@@ -20,7 +20,7 @@ from datetime import datetime
 from circulation.records.models import Acknowledgement, CirculationRound, Notice, Person
 from workflows.delivery import outbox
 from workflows.models import NotificationKind, WebhookChannel
-from workflows.reminders import sql, texts
+from workflows.reminders import delegates, sql, texts
 from workflows.reminders.digest_items import person_name
 from workflows.reminders.digest_store import Composed, store
 from workflows.reminders.policy import to_local
@@ -40,7 +40,8 @@ def announce_forward(
 ) -> int:
     """Tell the people a forward added (person id → the unit reached through); the number of
     outbox messages written. The robots are those of ``forwarded_units`` (not of the units of
-    people named one by one). Two to five queries whatever the number of people."""
+    people named one by one). The delegates in force of the people told get an in-app copy
+    (their ids read with the people). Two to six queries whatever the number of people."""
     if not recipients:
         return 0
     ref = _ref(notice, circulation_round.due_at)
@@ -56,21 +57,33 @@ def announce_forward(
         ),
         circulation_round.instruction,
     )
-    rows = Person.objects.filter(sql.ids_in("pk", list(recipients))).values_list(
-        "pk",
-        "email",
-        "display_name",
-        "first_name",
-        "last_name",
-        "username",
-        "notification_preference__email",
-        "notification_preference__group_robot",
+    rows = (
+        Person.objects.filter(sql.ids_in("pk", list(recipients)))
+        .annotate(delegate_ids=delegates.delegate_ids(now))
+        .values_list(
+            "pk",
+            "email",
+            "display_name",
+            "first_name",
+            "last_name",
+            "username",
+            "notification_preference__email",
+            "notification_preference__group_robot",
+            "delegate_ids",
+        )
     )
     composed: dict[int, Composed] = {}
     named: dict[int, list[str]] = {}  # unit id → names for its robots
     hidden: dict[int, int] = {}
     first_of_unit: dict[int, int] = {}  # unit id → the person whose digest carries its robots
-    for pk, email, display, first, last, username, wants_email, wants_named in sorted(rows):
+    names: dict[int, str] = {}
+    acting: dict[int, list[int]] = {}  # 代理: principal id → their delegates in force
+    for pk, email, display, first, last, username, wants_email, wants_named, deputies in sorted(
+        rows
+    ):
+        names[pk] = person_name(display, first, last, username)
+        if deputies:
+            acting[pk] = deputies
         composed[pk] = Composed(
             person_id=pk,
             subject=subject,
@@ -86,7 +99,7 @@ def announce_forward(
             if wants_named is False:
                 hidden[unit_id] = hidden.get(unit_id, 0) + 1
             else:
-                named.setdefault(unit_id, []).append(person_name(display, first, last, username))
+                named.setdefault(unit_id, []).append(names[pk])
     robot_units = set(forwarded_units) & set(first_of_unit)
     if robot_units:
         robots = WebhookChannel.objects.filter(
@@ -104,6 +117,10 @@ def announce_forward(
                 )
             )
     message_ids = store(list(composed.values()), [], f"forward:{circulation_round.pk}", now)
+    # the delegates in force get an in-app copy (one insert, only when there are any)
+    delegates.store_copies(
+        list(composed.values()), names, acting, now, what=("传阅通知", "notice of circulation")
+    )
     outbox.schedule_delivery(message_ids)
     return len(message_ids)
 

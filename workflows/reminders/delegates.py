@@ -7,10 +7,11 @@ delegate's inbox, where the principal's items are (marked 代 <name>); email and
 with the principal.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q
 
 from workflows.models import Delegation, Notification
 from workflows.reminders.digest_items import Lookups
@@ -30,8 +31,39 @@ def copy_to_delegates(composed: Sequence[Composed], lookups: Lookups, now: datet
     delegates: dict[int, list[int]] = {}
     for principal_id, delegate_id in pairs:
         delegates.setdefault(principal_id, []).append(delegate_id)
+    return store_copies(
+        composed, {c.person_id: lookups.people[c.person_id].name for c in composed}, delegates, now
+    )
+
+
+def delegate_ids(now: datetime) -> ArraySubquery:
+    """For a Person query: the ids of the person's delegates in force at ``now`` (an array,
+    empty when none), read in the same statement."""
+    return ArraySubquery(
+        Delegation.objects.filter(
+            cancelled_at__isnull=True,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            principal_id=OuterRef("pk"),
+        )
+        .order_by("delegate_id")
+        .values("delegate_id")
+    )
+
+
+def store_copies(
+    composed: Sequence[Composed],
+    names: Mapping[int, str],
+    delegates: Mapping[int, Sequence[int]],
+    now: datetime,
+    *,
+    what: tuple[str, str] = ("催办", "reminder"),
+) -> int:
+    """Write the in-app copies of ``composed`` for ``delegates`` (principal id → delegate ids),
+    ``names`` giving the principals' names; one insert when there are any; how many.
+    ``what`` names the message in the copy's body (Chinese, English)."""
     copies = [
-        _copy(c, lookups.people[c.person_id].name, delegate_id, now)
+        _copy(c, names[c.person_id], delegate_id, now, what)
         for c in composed
         for delegate_id in delegates.get(c.person_id, ())
     ]
@@ -40,15 +72,17 @@ def copy_to_delegates(composed: Sequence[Composed], lookups: Lookups, now: datet
     return len(copies)
 
 
-def _copy(digest: Composed, principal: str, delegate_id: int, now: datetime) -> Notification:
+def _copy(
+    digest: Composed, principal: str, delegate_id: int, now: datetime, what: tuple[str, str]
+) -> Notification:
     return Notification(
         person_id=delegate_id,
         kind=digest.kind,
         notice_id=digest.notice_id,
         title=f"【代 {principal}】{digest.subject}"[:TITLE_MAX],
         body=(
-            f"您是 {principal} 的代理人，以下催办发给 {principal}，请在收件箱中代为办理。\n"
-            f"You are {principal}'s delegate: this reminder was sent to them; "
+            f"您是 {principal} 的代理人，以下{what[0]}发给 {principal}，请在收件箱中代为办理。\n"
+            f"You are {principal}'s delegate: this {what[1]} was sent to them; "
             "handle it in your inbox.\n\n"
             f"{digest.body}"
         ),
