@@ -15,7 +15,14 @@ from circulation.records.models import Assignment, AuditAction, AuditEvent, Noti
 from tests.builders import Bureau
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
 from tests.reminders.conftest import at, circulate
-from workflows.models import AssignmentReminder, Notification, NotificationKind, ReminderPolicy
+from workflows.models import (
+    AssignmentReminder,
+    Message,
+    Notification,
+    NotificationKind,
+    ReminderPolicy,
+    WebhookChannel,
+)
 from workflows.reminders.decide import Clock
 from workflows.reminders.policy import policy_for
 from workflows.services import sweep_handling
@@ -56,6 +63,12 @@ def rows(notice: Notice, code: str, kind: str) -> list[tuple[str, str]]:
 def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
     leaders: Bureau,  # noqa: F811
 ) -> None:
+    org_robot = WebhookChannel.objects.create(
+        organisation=leaders.org,
+        name="局机关群",
+        kind="dingtalk",
+        url="https://oapi.dingtalk.com/robot/send?access_token=org",
+    )
     with time_machine.travel(at(2022, 10, 13, 10), tick=False) as clock:  # Thursday
         notice = handled(leaders, 41)
         lead = Assignment.objects.get(case__notice=notice, role="lead")
@@ -124,6 +137,10 @@ def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
         assert clerk_told is not None
         assert clerk_told.title.startswith("【催办升级】有 2 个承办单位逾期未办理")
         assert "逾期单位 Late unit：工业股" in clerk_told.body
+        robot = Message.objects.get(webhook=org_robot)  # the escalation, once
+        assert robot.subject.startswith("【催办提醒】2 个承办单位逾期未办理 1 件收文")
+        assert "逾期单位 Late unit：县中小企业服务中心" in robot.body
+        assert f"/handling/assignments/{lead.pk}/" in robot.body
 
         # The co-unit records its part: no more reminders for it; the lead unit still gets them.
         co = Assignment.objects.get(case__notice=notice, role="co")

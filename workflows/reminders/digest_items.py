@@ -64,6 +64,7 @@ class HandlingPending(NamedTuple):
     assignment_id: int
     unit_name: str
     due_at: datetime  # the assignment's
+    organisation_id: int  # the notice's
 
 
 class NoticeInfo(NamedTuple):
@@ -162,9 +163,12 @@ class Robots:
     by_organisation: dict[int, list[WebhookChannel]] = field(default_factory=dict)
 
 
-def robots(rows: Sequence[Pending]) -> Robots:
+def robots(rows: Sequence[Pending], handling: Sequence[HandlingPending] = ()) -> Robots:
     units = {r.unit_id for r in rows if r.kind == ReminderKind.ESCALATION_HEAD and r.unit_id}
     organisations = {r.organisation_id for r in rows if r.kind == ReminderKind.ESCALATION_CLERK}
+    organisations |= {
+        h.organisation_id for h in handling if h.kind == ReminderKind.ESCALATION_CLERK
+    }
     found = Robots()
     if not units and not organisations:
         return found

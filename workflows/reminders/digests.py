@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from workflows.delivery import outbox
 from workflows.machines import ACK_OPEN_STATES, AssignmentState, NoticeState
-from workflows.models import AssignmentReminder, Digest, Reminder, ReminderKind
+from workflows.models import AssignmentReminder, Digest, Reminder, ReminderKind, WebhookChannel
 from workflows.reminders import delegates, digest_items, digest_store, sql, texts
 from workflows.reminders.digest_items import (
     PENDING_FIELDS,
@@ -82,6 +82,7 @@ HANDLING_FIELDS = (
     "assignment_id",
     "assignment__unit__name",
     "assignment__due_at",
+    "notice__organisation_id",
 )
 
 
@@ -196,6 +197,28 @@ def write_reminder_digests(
     return write_digests(rows, lookups, window_key, now)
 
 
+def _handling_robots(
+    undertakings: Sequence[texts.HandlingItem],
+    found: digest_items.Robots,
+    organisation_of: dict[int, int],
+) -> list[tuple[WebhookChannel, str, str]]:
+    """The organisation's group robots told of the late 承办 units of a clerk's digest: one
+    message per robot address, beside the acknowledgements' (``told``) if any."""
+    late = [i for i in undertakings if i.kind == ReminderKind.ESCALATION_CLERK]
+    if not late:
+        return []
+    addresses: set[tuple[str, str]] = set()
+    messages = []
+    for organisation_id in sorted({organisation_of[i.assignment_id] for i in late}):
+        items = [i for i in late if organisation_of[i.assignment_id] == organisation_id]
+        for channel in found.by_organisation.get(organisation_id, []):
+            if (channel.kind, channel.url) in addresses:
+                continue
+            addresses.add((channel.kind, channel.url))
+            messages.append((channel, *texts.handling_robot_text(items)))
+    return messages
+
+
 def write_digests(
     rows: Sequence[Pending],
     lookups: Lookups,
@@ -216,7 +239,8 @@ def write_digests(
         by_person.setdefault(h.recipient_id, [])
         handling_of[h.recipient_id].append(digest_items.handling_item(h, lookups))
     prefs = digest_items.preferences(rows, {h.recipient_id for h in handling})
-    robots = digest_items.robots(rows)
+    robots = digest_items.robots(rows, handling)
+    organisation_of = {h.assignment_id: h.organisation_id for h in handling}
 
     composed: list[Composed] = []
     for person_id, theirs in by_person.items():
@@ -255,7 +279,8 @@ def write_digests(
                 robots=[
                     (robot, *texts.robot_text(list(items.values())))
                     for robot, items in robot_items.items()
-                ],
+                ]
+                + _handling_robots(undertakings, robots, organisation_of),
             )
         )
     message_ids = digest_store.store(composed, rows, window_key, now, handling)

@@ -222,6 +222,25 @@ def robot_text(items: Sequence[LateItem]) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+def handling_robot_text(items: Sequence[HandlingItem]) -> tuple[str, str]:
+    """A group-robot message about 承办 units late with their result (no person is named)."""
+    late = sorted({(item.notice.notice_id, item.unit_name) for item in items})
+    notices = len({notice_id for notice_id, _unit in late})
+    subject = (
+        f"【催办提醒】{len(late)} 个承办单位逾期未办理 {notices} 件收文"
+        f" / {_plural(len(late), 'undertaking unit')} late on {_plural(notices, 'notice')}"
+    )
+    lines = [subject, ""]
+    for index, item in enumerate(items, start=1):
+        lines += [
+            f"{index}. 承办 Undertaking：{item.notice.heading}",
+            f"   办理时限 Deadline：{item.notice.deadline}",
+            f"   逾期单位 Late unit：{item.unit_name}",
+            f"   {item.link}",
+        ]
+    return subject, "\n".join(lines)
+
+
 # --- 传阅通知 and 退回通知 (workflows.reminders.announcements) -------------------------------
 
 SUBJECT_MAX = 200  # Digest.title, Notification.title, Message.subject
