@@ -3,10 +3,11 @@
 The record is a roster: every recipient's name, unit, 学习体会 and return reason. The whole record
 goes only to the people who run or oversee the circulation of their organisation — the clerks,
 archivists and administrators (permission ``view_all_notices``) and the organisation's leaders
-(members of an active 领导班子 unit). A unit head gets 404 as well: the record is not cut per
-unit, and a head follows their unit in ``progress_by_unit`` (later the JSON list of their unit's
-acknowledgements). A recipient sees their own acknowledgement in the notice's JSON, never the
-record. Everyone else — and anyone of another organisation — gets 404, like a missing notice.
+(``circulation.records.selectors.is_leader``: the ``leader`` role or an active 领导班子 unit).
+A unit head gets 404 as well: the record is not cut per unit, and a head follows their unit in
+``progress_by_unit`` (later the JSON list of their unit's acknowledgements). A recipient sees
+their own acknowledgement in the notice's JSON, never the record. Everyone else — and anyone
+of another organisation — gets 404, like a missing notice.
 
 The verify page that the record's QR code opens says only whether a stored file is intact: any
 person of the record's organisation may open it; someone of another organisation gets 404.
@@ -17,18 +18,9 @@ import uuid
 from django.http import Http404
 
 from circulation.ackrecord.models import RecordRendition
-from circulation.records.models import Membership, Notice, Person, UnitKind
+from circulation.records.models import Notice, Person
+from circulation.records.selectors import is_leader
 from workflows.services.permissions import not_found
-
-
-def is_leader(user: Person, organisation_id: int) -> bool:
-    """A member of an active 领导班子 unit of the organisation."""
-    return Membership.objects.filter(
-        person=user,
-        unit__organisation_id=organisation_id,
-        unit__kind=UnitKind.LEADERSHIP,
-        unit__is_active=True,
-    ).exists()
 
 
 def may_read_whole_record(user: Person, notice: Notice) -> bool:
@@ -36,7 +28,7 @@ def may_read_whole_record(user: Person, notice: Notice) -> bool:
         return False
     if user.is_superuser or user.has_perm("records.view_all_notices"):
         return True
-    return is_leader(user, notice.organisation_id)
+    return is_leader(user)
 
 
 def record_notice(user: Person, pk: int) -> Notice:

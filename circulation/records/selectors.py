@@ -2,11 +2,36 @@
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Notice, Person, Unit
+from circulation.records.models import (
+    Acknowledgement,
+    Membership,
+    Notice,
+    Person,
+    Unit,
+    UnitKind,
+)
+from circulation.records.roles import LEADER
 from workflows.machines import ACK_OPEN_STATES, AckState
+
+
+def is_leader(person: Person) -> bool:
+    """局领导 — the one rule for "leader" (the 阅知确认单, 统计, the 批示 and their 代理): an active
+    person with the ``leader`` role, or a member of an active 领导班子 unit of their own
+    organisation. One statement."""
+    if not person.is_active or person.organisation_id is None:
+        return False
+    role = Group.objects.filter(name=LEADER, user=OuterRef("pk"))
+    leadership = Membership.objects.filter(
+        person_id=OuterRef("pk"),
+        unit__organisation_id=OuterRef("organisation_id"),
+        unit__kind=UnitKind.LEADERSHIP,
+        unit__is_active=True,
+    )
+    return Person.objects.filter(Q(Exists(role)) | Q(Exists(leadership)), pk=person.pk).exists()
 
 
 def sees_all_notices(user: Person) -> bool:

@@ -27,7 +27,8 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from circulation.records.models import Acknowledgement, Membership, Person, UnitKind
+from circulation.records.models import Acknowledgement, Person
+from circulation.records.selectors import is_leader
 from workflows.machines import ACK_OPEN_STATES, AckState
 from workflows.models import Reminder
 from workflows.services.errors import InvalidInput
@@ -108,19 +109,15 @@ class CirculationStats:
 
 
 def may_see_stats(user: Person) -> bool:
-    """The clerks, the administrators and the organisation's leaders (领导班子 members)."""
+    """The clerks, the administrators and the organisation's leaders (``selectors.is_leader``:
+    the ``leader`` role or a 领导班子 member)."""
     if not user.is_active or user.organisation_id is None:
         return False
     if user.is_superuser or user.is_staff:
         return True
     if user.has_perm("records.forward_notice") or user.has_perm("records.register_notice"):
         return True
-    return Membership.objects.filter(
-        person=user,
-        unit__organisation_id=user.organisation_id,
-        unit__kind=UnitKind.LEADERSHIP,
-        unit__is_active=True,
-    ).exists()
+    return is_leader(user)
 
 
 def _day(value: str | None, field: str) -> date | None:

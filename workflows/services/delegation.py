@@ -33,7 +33,8 @@ from django.db.models import BigIntegerField, BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
 from circulation.records import roles
-from circulation.records.models import AuditAction, Person, UnitKind
+from circulation.records.models import AuditAction, Person
+from circulation.records.selectors import is_leader
 from workflows.models import Delegation
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
@@ -45,7 +46,6 @@ REASON = TextRule("reason", "事由", "reason", 200)
 # A period typed in a form starts "now" a little before it is submitted.
 START_SLACK = timedelta(minutes=10)
 LONGEST = timedelta(days=366)
-LEADER_ROLE = getattr(roles, "LEADER", "leader")
 
 
 @dataclass(frozen=True)
@@ -195,14 +195,6 @@ def resolve_actor(
         principal=delegation.principal,
         delegation_id=delegation.pk,
     )
-
-
-def is_leader(person: Person) -> bool:
-    """A leader: the ``leader`` role, or a member of a 领导班子 (leadership) unit."""
-    return Person.objects.filter(
-        Q(groups__name=LEADER_ROLE) | Q(memberships__unit__kind=UnitKind.LEADERSHIP),
-        pk=person.pk,
-    ).exists()
 
 
 def _is_admin(user: Person) -> bool:

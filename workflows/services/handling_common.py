@@ -13,7 +13,6 @@ single place for a 承办 unit (its head or any member — both may accept and r
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from circulation.records.models import (
@@ -28,6 +27,7 @@ from circulation.records.models import (
     UnitKind,
 )
 from circulation.records.roles import LEADER
+from circulation.records.selectors import is_leader as is_leader  # the one rule, re-exported
 from circulation.records.selectors import sees_all_notices, visible_notices
 from workflows.delivery import outbox
 from workflows.machines import (
@@ -64,14 +64,6 @@ REPLY = TextRule("text", "答复内容", "reply", 5000, multiline=True)
 # While its 批示 are collected the notice is 已登记 (or already 传阅中 when the clerk forwarded
 # it for reading first); 承办 and 答复 happen while it circulates.
 HANDLING_NOTICE_STATES = (NoticeState.REGISTERED, NoticeState.CIRCULATING)
-
-
-def is_leader(person: Person) -> bool:
-    """局领导: the ``leader`` role, or a member of the organisation's 领导班子 unit."""
-    return (
-        Group.objects.filter(name=LEADER, user=person).exists()
-        or Membership.objects.filter(person=person, unit__kind=UnitKind.LEADERSHIP).exists()
-    )
 
 
 def leaders_among(organisation_id: int, usernames: Sequence[str]) -> list[Person]:
