@@ -12,7 +12,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -43,6 +43,7 @@ from tests.factories import OrganisationFactory, PersonFactory, UnitFactory, mem
 from tests.helpers import small_pdf
 from workflows.models import (
     CalendarDay,
+    Delegation,
     DeliveryAttempt,
     Digest,
     ManualRemind,
@@ -201,6 +202,14 @@ def build_org(marker: str, prefix: str, fonds: str, serial: int) -> Org:
         digest=digest,
     )
     ManualRemind.objects.create(notice=notice, requested_by=clerk, requested_at=now, recipients=1)
+    Delegation.objects.create(
+        principal=staff[0],
+        delegate=staff[1],
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+        reason=f"{marker}外出",
+        created_by=staff[0],
+    )
     rendition = RecordRendition.objects.create(
         id=uuid.uuid4(),
         notice=notice,

@@ -1,5 +1,6 @@
 """Workflows admin: the working calendar (节假日/调休), the reminder policy (催办规则), the
-records of the clockwork (reminders, manual reminders, sweep runs) and, from
+records of the clockwork (reminders, manual reminders, sweep runs), the delegations (代理: read
+only, cancelled through the service) and, from
 :mod:`workflows.delivery.admin`, the outbox, its attempts, notifications, group robots and
 preferences.
 
@@ -8,15 +9,26 @@ Periodic schedules themselves are django-celery-beat's admin (周期任务 Perio
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 import workflows.delivery.admin  # noqa: F401 - registers the delivery admins
 from circulation.records.admin.scoping import OrganisationScopedAdmin
-from circulation.records.admin.transitions import ReadOnlyRecordMixin
+from circulation.records.admin.transitions import ReadOnlyRecordMixin, admin_actor
 from workflows.calendar import derived_calendar
-from workflows.models import CalendarDay, ManualRemind, Reminder, ReminderPolicy, SweepRun
+from workflows.models import (
+    CalendarDay,
+    Delegation,
+    DelegationStatus,
+    ManualRemind,
+    Reminder,
+    ReminderPolicy,
+    SweepRun,
+)
+from workflows.services.delegation import cancel_delegation
+from workflows.services.errors import DomainError
 
 
 @admin.register(CalendarDay)
@@ -116,3 +128,93 @@ class SweepRunAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
     list_filter = ("kind",)
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-id")
+
+
+class DelegationStatusFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(status.value, str(status.label)) for status in DelegationStatus]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        open_ = Q(cancelled_at__isnull=True)
+        match self.value():
+            case DelegationStatus.CANCELLED:
+                return queryset.filter(cancelled_at__isnull=False)
+            case DelegationStatus.UPCOMING:
+                return queryset.filter(open_, starts_at__gt=now)
+            case DelegationStatus.ENDED:
+                return queryset.filter(open_, ends_at__lte=now)
+            case DelegationStatus.ACTIVE:
+                return queryset.filter(open_, starts_at__lte=now, ends_at__gt=now)
+        return queryset
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyRecordMixin, OrganisationScopedAdmin):
+    """代理: appointed by the people themselves (or an administrator) through the service; here
+    read only, with 取消 (cancel) as an action that calls ``cancel_delegation`` for each row
+    (audited; a delegation already over is refused and left as it was)."""
+
+    organisation_path = "principal__organisation"
+    list_display = (
+        "principal",
+        "delegate",
+        "period",
+        "reason",
+        "status_shown",
+        "cancelled_at",
+        "created_by",
+    )
+    list_filter = (DelegationStatusFilter, "starts_at", "cancelled_at")
+    search_fields = (
+        "principal__username",
+        "principal__display_name",
+        "delegate__username",
+        "delegate__display_name",
+        "reason",
+    )
+    date_hierarchy = "starts_at"
+    ordering = ("-starts_at", "-id")
+    list_select_related = ("principal", "delegate", "created_by")
+    actions = ("cancel_selected",)
+
+    @admin.display(description="代理期间", ordering="starts_at")
+    def period(self, delegation: Delegation) -> str:
+        start = timezone.localtime(delegation.starts_at)
+        end = timezone.localtime(delegation.ends_at)
+        return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="状态")
+    def status_shown(self, delegation: Delegation) -> str:
+        return str(delegation.status_at(timezone.now()).label)
+
+    @admin.action(description="取消所选代理", permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Delegation]) -> None:
+        actor = admin_actor(request)
+        unchanged = queryset.filter(cancelled_at__isnull=False).count()
+        cancelled = 0
+        refused: list[str] = []
+        for delegation in queryset.filter(cancelled_at__isnull=True).order_by("pk"):
+            try:
+                cancel_delegation(actor, delegation.pk)
+            except DomainError as exc:
+                refused.append(f"#{delegation.pk}: {exc.message} / {exc.message_en}")
+            else:
+                cancelled += 1
+        if cancelled:
+            self.message_user(
+                request,
+                f"已取消 {cancelled} 项代理 / {cancelled} delegation(s) cancelled",
+                messages.SUCCESS,
+            )
+        if unchanged:
+            self.message_user(
+                request,
+                f"{unchanged} 项此前已取消，未变 / {unchanged} already cancelled, unchanged",
+                messages.INFO,
+            )
+        for refusal in refused:
+            self.message_user(request, refusal, messages.ERROR)
