@@ -10,13 +10,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from circulation.records.models import Assignment, HandlingCase, Instruction, Notice
-from tests.browser.conftest import (  # noqa: F401 - the browser fixture, shared
+from tests.browser.conftest import (
     DESKTOP,
     PASSWORD,
     PHONE,
     WatchedPage,
     assert_accessible,
-    browser,
     screenshot,
     sign_in,
 )
@@ -44,7 +43,7 @@ def office(bureau: Bureau, media: Any) -> Bureau:
 
 
 @pytest.fixture
-def people(browser: Browser, live_server: Any) -> Iterator[dict[str, WatchedPage]]:  # noqa: F811
+def people(browser: Browser, live_server: Any) -> Iterator[dict[str, WatchedPage]]:
     """A browser context per person: the clerk on a desktop, the leader and the unit on phones."""
     contexts = []
     pages: dict[str, WatchedPage] = {}

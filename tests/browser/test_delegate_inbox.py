@@ -11,14 +11,12 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from circulation.records.models import Acknowledgement, Notice
-from tests.browser.conftest import (  # the browser fixtures, shared with tests/browser
+from tests.browser.conftest import (
     PASSWORD,
     PHONE,
     WatchedPage,
     assert_accessible,
-    browser,  # noqa: F401
     sign_in,
-    watched_page,  # noqa: F401
 )
 from tests.builders import Bureau
 from tests.web.test_inbox import notice_to
@@ -28,8 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_delegate_confirms_in_their_inbox_on_a_phone(
-    watched_page: WatchedPage,  # noqa: F811
-    browser: Browser,  # noqa: F811
+    watched_page: WatchedPage,
+    browser: Browser,
     live_server: Any,
     bureau: Bureau,
 ) -> None:
