@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from circulation.archive.models import ArchivedRecord
@@ -202,7 +203,11 @@ def test_the_package_has_the_sheet_and_its_metadata(
 def test_a_read_notice_is_archived_without_a_sheet(bureau: Bureau, sealed_with: Any) -> None:
     sealed_with()
     notice: Notice = completed_notice(bureau)
-    record = archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    with CaptureQueriesContext(connection) as queries:
+        record = archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    # nothing of the 批办 path is read: no 处理笺 data, no re-check under the lock
+    handling_tables = ("records_handlingcase", "records_instruction", "records_assignment")
+    assert not [q for q in queries if any(t in q["sql"] for t in handling_tables)]
     assert not record.sheet_file
     assert (record.sheet_sha256, record.sheet_sm3, record.sheet_size) == ("", "", None)
     assert record.sheet_signature == {}
