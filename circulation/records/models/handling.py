@@ -143,7 +143,16 @@ class Instruction(InstructionMachine):
                 fields=["leader", "case"],
                 name="instruction_pending",
                 condition=models.Q(state=InstructionState.PENDING),
-            )
+            ),
+            # A leader's inbox (pending_instructions): the 待批示 items in the order they were
+            # sent (id), walked until a page is full. ``leader_id = ANY(<self and principals>)``
+            # (代理) cannot take its order from a (leader, id) index on PostgreSQL 15, so the
+            # walk is over all pending ids, the leader filtered on the way.
+            models.Index(
+                fields=["id", "leader"],
+                name="instruction_pending_order",
+                condition=models.Q(state=InstructionState.PENDING),
+            ),
         ]
 
     def __str__(self) -> str:
