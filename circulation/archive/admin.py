@@ -101,6 +101,9 @@ class ArchivedRecordAdmin(ReadOnlyAdmin):
                     ("record_sha256", "record_size"),
                     "rendition_sha256",
                     "row_sha256",
+                    # a 批办 notice's 处理笺, sealed beside the record (empty for a 阅知 notice)
+                    ("sheet_sha256", "sheet_size"),
+                    "sheet_sm3",
                     "attachments_display",
                 )
             },

@@ -20,7 +20,7 @@ from circulation.archive.sealing import bytes_sha256
 from circulation.archive.services import archive_notice
 from circulation.archive.sm3 import sm3_hex
 from circulation.archive.verification import verify_record
-from circulation.records.models import AuditAction, AuditEvent, Notice
+from circulation.records.models import AuditAction, AuditEvent, Notice, Person
 from tests.ackrecord.test_handling_sheet import INSTRUCTION, at, handle_to_the_end
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
@@ -216,3 +216,11 @@ def test_a_read_notice_is_archived_without_a_sheet(bureau: Bureau, sealed_with: 
     result = verify_record(record)
     assert result.ok
     assert not [c for c in result.checks if c.code.startswith("sheet_")]
+
+
+def test_the_admin_shows_the_sheet_hashes(archived: ArchivedRecord, client: Any) -> None:
+    admin_user = Person.objects.create_superuser("root", "root@example.cn", "pw-123456789")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/archive/archivedrecord/{archived.pk}/change/").content.decode()
+    assert archived.sheet_sha256 in page
+    assert archived.sheet_sm3 in page
