@@ -317,6 +317,12 @@ OFFICE_CLOSES = env.str("OFFICE_CLOSES", default="17:30")
 # --- Seal certificate 电子印章 (archived records are signed, PAdES; docs/configuration.md) --------
 SEAL_PKCS12_PATH = env.str("SEAL_PKCS12_PATH", default="")
 SEAL_PKCS12_PASSPHRASE = env.str("SEAL_PKCS12_PASSPHRASE", default="")
+# A PKCS#11 token (hardware key) instead of the PKCS#12 when SEAL_PKCS11_MODULE is set.
+SEAL_PKCS11_MODULE = env.str("SEAL_PKCS11_MODULE", default="")  # path of the vendor's .so
+SEAL_PKCS11_TOKEN_LABEL = env.str("SEAL_PKCS11_TOKEN_LABEL", default="")
+SEAL_PKCS11_PIN = env.str("SEAL_PKCS11_PIN", default="")  # user PIN; from the environment only
+SEAL_PKCS11_KEY_LABEL = env.str("SEAL_PKCS11_KEY_LABEL", default="")
+SEAL_PKCS11_CERT_LABEL = env.str("SEAL_PKCS11_CERT_LABEL", default="")  # empty: the key label
 SEAL_TRUST_ROOTS = env.list("SEAL_TRUST_ROOTS", default=[])  # PEM files the signature chains to
 TSA_URL = env.str("TSA_URL", default="")  # RFC 3161 time-stamping authority (optional)
 TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)

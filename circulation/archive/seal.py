@@ -1,17 +1,20 @@
 """The organisation's seal certificate (电子印章证书): the signer, its chain, the trust roots.
 
-One function, :func:`load_seal`, answers "who signs": a PKCS#12 file configured by
-``SEAL_PKCS12_PATH`` (+ ``SEAL_PKCS12_PASSPHRASE``), else the demo seal that
+One function, :func:`load_seal`, answers "who signs": a key on a PKCS#11 token (hardware key)
+configured by ``SEAL_PKCS11_MODULE`` (+ token label, PIN, key/cert labels), else a PKCS#12 file
+configured by ``SEAL_PKCS12_PATH`` (+ ``SEAL_PKCS12_PASSPHRASE``), else the demo seal that
 ``manage.py seal_certificate --create-demo`` made under ``MEDIA_ROOT/seal/demo/`` — never the demo
 when a real one is configured — else ``None``. Archiving signs records with it, and other parts
 (the audit checkpoint, the archive package) are meant to reuse it. :func:`trust_roots` gives the
 roots a signature must chain to: ``SEAL_TRUST_ROOTS`` (PEM files), else the demo root when the
 demo seal is the one in use.
 
-A PKCS#11 token (hardware key) is not built: see docs/configuration.md.
+The token's session is opened once per process (keyed by pid, so a forked worker opens its own)
+and kept; the private key never leaves the token (pyHanko's ``PKCS11Signer``, python-pkcs11).
 """
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from django.conf import settings
 from pyhanko.sign import signers
+from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 DEMO_DIR = ("seal", "demo")
@@ -80,8 +84,12 @@ def demo_dir() -> Path:
     return Path(settings.MEDIA_ROOT).joinpath(*DEMO_DIR)
 
 
+def pkcs11_configured() -> bool:
+    return bool(settings.SEAL_PKCS11_MODULE)
+
+
 def real_seal_configured() -> bool:
-    return bool(settings.SEAL_PKCS12_PATH)
+    return pkcs11_configured() or bool(settings.SEAL_PKCS12_PATH)
 
 
 _lock = threading.Lock()
@@ -124,12 +132,67 @@ def _load_pkcs12(path: Path, passphrase: bytes | None, *, demo: bool) -> Seal:
     return seal
 
 
-def load_seal() -> Seal | None:
-    """The seal that signs: the configured PKCS#12, else the demo seal, else None.
+def _load_pkcs11() -> Seal:
+    module = str(settings.SEAL_PKCS11_MODULE)
+    token = str(settings.SEAL_PKCS11_TOKEN_LABEL)
+    key_label = str(settings.SEAL_PKCS11_KEY_LABEL)
+    cert_label = str(settings.SEAL_PKCS11_CERT_LABEL or key_label)
+    key = ("p11", os.getpid(), module, token, key_label, cert_label, settings.SEAL_PKCS11_PIN)
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    if not Path(module).is_file():
+        raise SealConfigurationError(
+            f"SEAL_PKCS11_MODULE 指向的文件不存在 / SEAL_PKCS11_MODULE does not exist: {module}"
+        )
+    if not token or not key_label:
+        raise SealConfigurationError(
+            "SEAL_PKCS11_TOKEN_LABEL 和 SEAL_PKCS11_KEY_LABEL 必须设置 / "
+            "SEAL_PKCS11_TOKEN_LABEL and SEAL_PKCS11_KEY_LABEL must be set"
+        )
+    try:
+        from pkcs11.exceptions import PKCS11Error
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+    except ImportError as exc:
+        raise SealConfigurationError(
+            "未安装 python-pkcs11（pip install '.[pkcs11]'） / python-pkcs11 is not installed "
+            f"(pip install '.[pkcs11]'): {exc}"
+        ) from exc
+    try:
+        session = open_pkcs11_session(
+            module,
+            token_criteria=TokenCriteria(label=token),
+            user_pin=settings.SEAL_PKCS11_PIN or None,
+        )
+        # other_certs_to_pull=None: every certificate on the token (the chain, if stored there).
+        signer = PKCS11Signer(
+            session, key_label=key_label, cert_label=cert_label, other_certs_to_pull=None
+        )
+        own = signer.signing_cert
+        chain = tuple(c for c in signer.cert_registry if c.dump() != own.dump())
+    except (PKCS11Error, SigningError, OSError, ValueError) as exc:
+        raise SealConfigurationError(
+            f"PKCS#11 令牌中的印章无法使用（令牌“{token}”，密钥“{key_label}”） / The seal on the "
+            f"PKCS#11 token cannot be used (token {token!r}, key {key_label!r}): "
+            f"{type(exc).__name__} {exc}"
+        ) from exc
+    seal = Seal(signer, own, chain, False, f"pkcs11:{token}/{key_label}")
+    with _lock:
+        _cache[key] = seal
+    return seal
 
-    Raises :class:`SealConfigurationError` when a configured file is missing or unreadable (a
-    configured seal that fails is never silently replaced by the demo).
+
+def load_seal() -> Seal | None:
+    """The seal that signs: the configured PKCS#11 token, else the configured PKCS#12, else the
+    demo seal, else None.
+
+    Raises :class:`SealConfigurationError` when a configured token or file is missing or
+    unreadable (a configured seal that fails is never silently replaced by the demo).
     """
+    if pkcs11_configured():
+        return _load_pkcs11()
     if real_seal_configured():
         path = Path(settings.SEAL_PKCS12_PATH)
         if not path.is_file():
