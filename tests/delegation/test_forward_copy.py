@@ -4,15 +4,18 @@ an in-app copy (【代 name】, pointing at their inbox, no email), the others n
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from circulation.records.models import Person
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.helpers import registered_notice
-from workflows.models import Notification, NotificationKind
+from workflows.models import Delegation, Notification, NotificationKind
 from workflows.services.context import Actor
+from workflows.services.delegation import cancel_delegation
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +48,6 @@ def test_the_delegate_in_force_gets_a_copy_of_the_forward_notice(bureau: Bureau)
 
 
 def test_no_copy_once_the_delegation_is_cancelled(bureau: Bureau) -> None:
-    from workflows.services.delegation import cancel_delegation
-
     principal, delegate = bureau.person("gyg_1"), bureau.person("bgs_1")
     delegation = appoint(principal, delegate)
     cancel_delegation(Actor(principal), delegation.pk)
@@ -54,3 +55,41 @@ def test_no_copy_once_the_delegation_is_cancelled(bureau: Bureau) -> None:
     forward_notice(Actor(bureau.clerk), notice.pk, ForwardRequest(usernames=["gyg_1"]))
     assert Notification.objects.filter(person=principal, notice=notice).exists()
     assert not Notification.objects.filter(person=delegate, notice=notice).exists()
+
+
+def test_the_copies_cost_one_statement_for_any_number_of_delegates(bureau: Bureau) -> None:
+    now = timezone.now()
+    password = make_password(None)
+    people = Person.objects.bulk_create(
+        Person(
+            username=f"many_{n}",
+            display_name=f"人员{n}",
+            organisation=bureau.org,
+            password=password,
+        )
+        for n in range(400)
+    )
+    principals, deputies = people[:200], people[200:]
+    Delegation.objects.bulk_create(
+        Delegation(
+            principal=p,
+            delegate=d,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=1),
+            created_by=p,
+        )
+        for p, d in zip(principals, deputies, strict=True)
+    )
+
+    def forward(doc_number: str, names: list[str], copies: int) -> int:
+        notice = registered_notice(bureau.clerk, doc_number)
+        with CaptureQueriesContext(connection) as queries:
+            forward_notice(Actor(bureau.clerk), notice.pk, ForwardRequest(usernames=names))
+        told = Notification.objects.filter(notice=notice, title__startswith="【代 ")
+        assert told.count() == copies
+        return len(queries)
+
+    plain = forward("舞工信〔2022〕50号", [d.username for d in deputies[:2]], 0)  # no delegates
+    few = forward("舞工信〔2022〕51号", [p.username for p in principals[:2]], 2)
+    many = forward("舞工信〔2022〕52号", [p.username for p in principals[2:]], 198)
+    assert few == many == plain + 1  # the one insert of the copies, whatever their number
