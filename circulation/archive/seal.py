@@ -94,6 +94,7 @@ def real_seal_configured() -> bool:
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], Seal] = {}
+_sessions: dict[tuple[object, ...], Any] = {}  # PKCS#11 sessions by (pid, module, token label)
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -161,11 +162,19 @@ def _load_pkcs11() -> Seal:
             f"(pip install '.[pkcs11]'): {exc}"
         ) from exc
     try:
-        session = open_pkcs11_session(
-            module,
-            token_criteria=TokenCriteria(label=token),
-            user_pin=settings.SEAL_PKCS11_PIN or None,
-        )
+        # One logged-in session per process and token: PKCS#11 login is per application, so a
+        # second session (e.g. another key label) must not log in again (UserAlreadyLoggedIn).
+        session_key = (os.getpid(), module, token)
+        with _lock:
+            session = _sessions.get(session_key)
+        if session is None:
+            session = open_pkcs11_session(
+                module,
+                token_criteria=TokenCriteria(label=token),
+                user_pin=settings.SEAL_PKCS11_PIN or None,
+            )
+            with _lock:
+                _sessions[session_key] = session
         # other_certs_to_pull=None: every certificate on the token (the chain, if stored there).
         signer = PKCS11Signer(
             session, key_label=key_label, cert_label=cert_label, other_certs_to_pull=None

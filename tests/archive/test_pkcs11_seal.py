@@ -17,6 +17,7 @@ from pkcs11.util.rsa import decode_rsa_private_key
 from pkcs11.util.x509 import decode_x509_certificate
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from circulation.archive.checkpoint import verify_checkpoint, write_checkpoint
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.services import SealUnavailable, archive_notice, verify_record
 from circulation.records.models import Notice
@@ -125,6 +126,11 @@ def test_archiving_signs_through_the_token_and_the_signature_validates(
     for code in ("signature_intact", "signature_covers_file", "signature_trusted"):
         assert lines[code].ok, code
 
+    # The audit checkpoint (detached CMS) is signed through the token too and verifies.
+    checkpoint = write_checkpoint()
+    assert checkpoint is not None
+    assert verify_checkpoint().ok
+
 
 def test_a_key_missing_on_the_token_refuses_archiving_naming_it(
     bureau: Bureau, sample_completed: Notice, on_token: Any, settings: Any
@@ -136,6 +142,7 @@ def test_a_key_missing_on_the_token_refuses_archiving_naming_it(
     assert caught.value.status == 503
     assert "PKCS#11" in caught.value.message_en
     assert "no-such-key" in caught.value.message_en
+    assert "UserAlreadyLoggedIn" not in caught.value.message_en  # the session is reused
     assert not ArchivedRecord.objects.exists()
     sample_completed.refresh_from_db()
     assert sample_completed.state == "completed"
