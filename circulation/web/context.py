@@ -87,12 +87,15 @@ def _links(language: str | None, prefix: str) -> tuple[dict[str, str], list[tupl
 
 
 def handles(user: Person, roles: WebRoles) -> bool:
-    """Has a 批办 page: the 领导班子 and the 局领导 role (批示), unit heads (承办), the desk and
-    the 办公室主任 (拟办, 答复). The role comes with the sign-in query (no query of its own)."""
+    """Has a 批办 page: leaders (批示: the 局领导 role or the 领导班子, ``roles.leader``), unit
+    heads (承办), the desk and the 办公室主任 (拟办, 答复)."""
     if roles.leader or roles.head or roles.clerk:
         return True
-    if user.has_perm("records.propose_handling") or user.has_perm("records.record_reply"):
-        return True
+    return user.has_perm("records.propose_handling") or user.has_perm("records.record_reply")
+
+
+def has_leader_role(user: Person) -> bool:
+    """The 局领导 role (``leader``), read with the sign-in query (no query of its own)."""
     leader_role = getattr(user, "leader_role", None)
     if leader_role is None:  # loaded some other way: ask once
         leader_role = user.groups.filter(name=LEADER).exists()
@@ -116,7 +119,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     def roles() -> WebRoles:
         head, leader = role_flags(user)
-        return WebRoles.of(user, head=head, leader=leader)
+        # A leader is the 局领导 role or a seat in the 领导班子 (selectors.is_leader's rule).
+        return WebRoles.of(user, head=head, leader=leader or has_leader_role(user))
 
     def unread_count() -> int:
         with connection.cursor() as cursor:

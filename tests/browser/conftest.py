@@ -4,6 +4,10 @@ Chromium is the system package (``/usr/bin/chromium``, installed by ``scripts/bo
 Playwright never downloads a browser of its own. The browser is started once per test session and
 each test gets a fresh context (cookies, storage). Each page's console is collected so a test can
 assert that the Content-Security-Policy refused nothing.
+
+Every browser test lives in this package. Importing ``browser`` into a test module elsewhere gives
+that package its own instance, and in a whole-suite run it starts a second Playwright inside the
+first one's event loop ("Sync API inside the asyncio loop").
 """
 
 import os

@@ -37,6 +37,15 @@ def test_the_leader_role_and_the_office_director_see_the_handling_link(
 def test_staff_without_a_handling_role_do_not_see_it(bureau: Bureau) -> None:
     person = PersonFactory(username="plain", organisation=bureau.org)
     assert LINK not in page(person)
+    assert 'href="/dashboard/"' not in page(person)
+
+
+def test_the_leader_role_alone_sees_the_dashboard_link_it_may_open(bureau: Bureau) -> None:
+    """统计 opens for the 局领导 role as for a 领导班子 member (selectors.is_leader): so the nav
+    offers it too."""
+    person = PersonFactory(username="only_leader", organisation=bureau.org, roles=[LEADER])
+    assert 'href="/dashboard/"' in page(person)
+    assert page(person, "/dashboard/")
 
 
 def test_the_leader_role_costs_no_statement(bureau: Bureau) -> None:

@@ -38,3 +38,24 @@
     });
   });
 })();
+// 撤回 of one recipient: htmx swaps the roster in place, which takes the keyboard focus with it;
+// put it on the refused reason (its error is the field's description) or on the answer.
+(() => {
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
+    const roster = document.getElementById("roster");
+    if (!roster || !/\/recall\/$/.test(path)) {
+      return;
+    }
+    const field = roster.querySelector("[aria-invalid='true']");
+    const answer = roster.querySelector("[role='status'], [role='alert']");
+    const target = field || answer;
+    if (!target) {
+      return;
+    }
+    if (!field) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  });
+})();

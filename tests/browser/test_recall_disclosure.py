@@ -11,14 +11,12 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from circulation.records.models import AuditAction, AuditEvent
-from tests.browser.conftest import (  # the browser fixtures, shared with tests/browser
+from tests.browser.conftest import (
     PASSWORD,
     PHONE,
     WatchedPage,
     assert_accessible,
-    browser,  # noqa: F401
     sign_in,
-    watched_page,  # noqa: F401
 )
 from tests.builders import Bureau
 from tests.helpers import ack_of
@@ -35,7 +33,7 @@ def row_of(page: Page, name: str) -> Locator:
 
 
 def test_the_clerk_recalls_one_recipient_on_a_phone(
-    watched_page: WatchedPage,  # noqa: F811
+    watched_page: WatchedPage,
     live_server: Any,
     bureau: Bureau,
 ) -> None:
@@ -69,6 +67,7 @@ def test_the_clerk_recalls_one_recipient_on_a_phone(
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(reason).to_have_accessible_description(re.compile("撤回原因"))
     expect(row_of(page, recipient.name).locator("details")).to_have_attribute("open", "")
+    expect(reason).to_be_focused()  # announced: the focus is back on the field, with its error
     assert ack_of(notice, "gyg_2").state == AckState.PENDING
     assert_accessible(page)
 
@@ -78,6 +77,7 @@ def test_the_clerk_recalls_one_recipient_on_a_phone(
     expect(page.locator("#roster").get_by_role("status")).to_contain_text(
         f"已撤回 {recipient.name} 的阅知"
     )
+    expect(page.locator("#roster").get_by_role("status")).to_be_focused()
     expect(row_of(page, recipient.name)).to_have_count(0)  # no longer among the 未确认
     assert_accessible(page)
     page.get_by_role("link", name="全部", exact=True).click()
