@@ -4,41 +4,17 @@ from typing import Any
 
 import pytest
 
-from circulation.records.models import Notice, UnitKind
-from circulation.records.roles import LEADER, OFFICE_DIRECTOR
+from circulation.records.models import Notice
 from tests.builders import SAMPLE, Bureau
-from tests.factories import PersonFactory, UnitFactory, member
+from tests.handling.builders import add_leaders
 from workflows.services.context import Actor
 from workflows.services.registration import NoticeInput, register_notice
 
 
 @pytest.fixture
 def leaders(bureau: Bureau) -> Bureau:
-    """Adds 局长 ``leader_1`` (leader role) and 副局长 ``leader_2`` (a member of 领导班子 JLD,
-    no role: membership alone makes a leader), and 办公室主任 ``director``."""
-    unit = UnitFactory(
-        organisation=bureau.org, code="JLD", name="局领导", kind=UnitKind.LEADERSHIP, sort_order=0
-    )
-    bureau.units["JLD"] = unit
-    member(
-        PersonFactory(
-            username="leader_1", display_name="赵局长", organisation=bureau.org, roles=[LEADER]
-        ),
-        unit,
-    )
-    member(
-        PersonFactory(username="leader_2", display_name="钱副局长", organisation=bureau.org), unit
-    )
-    member(
-        PersonFactory(
-            username="director",
-            display_name="孙主任",
-            organisation=bureau.org,
-            roles=[OFFICE_DIRECTOR],
-        ),
-        bureau.units["BGS"],
-    )
-    return bureau
+    """The bureau with two leaders and the 办公室主任 (``builders.add_leaders``)."""
+    return add_leaders(bureau)
 
 
 def action_notice(bureau: Bureau, doc_number: str = "舞工信〔2022〕31号") -> Notice:

@@ -21,11 +21,10 @@ from circulation.records.models import (
     InstructionKind,
     Notice,
     Person,
-    UnitKind,
 )
-from circulation.records.roles import LEADER, OFFICE_DIRECTOR
 from tests.conftest import SAMPLE, Bureau
-from tests.factories import PersonFactory, UnitFactory, member
+from tests.factories import PersonFactory
+from tests.handling.builders import add_leaders
 from tests.helpers import small_pdf
 from workflows.machines import AssignmentState, HandlingState, InstructionState
 from workflows.services.attachments import add_attachment
@@ -38,33 +37,6 @@ from workflows.services.undertaking import record_result
 pytestmark = pytest.mark.django_db
 
 PROPOSAL = "拟请工业股牵头办理，县中小企业服务中心协办，报赵局长、钱副局长阅示。"
-
-
-def add_leaders(bureau: Bureau) -> Bureau:
-    """局长 leader_1 (role), 副局长 leader_2 (领导班子 member), 办公室主任 director."""
-    unit = UnitFactory(
-        organisation=bureau.org, code="JLD", name="局领导", kind=UnitKind.LEADERSHIP, sort_order=0
-    )
-    bureau.units["JLD"] = unit
-    member(
-        PersonFactory(
-            username="leader_1", display_name="赵局长", organisation=bureau.org, roles=[LEADER]
-        ),
-        unit,
-    )
-    member(
-        PersonFactory(username="leader_2", display_name="钱副局长", organisation=bureau.org), unit
-    )
-    member(
-        PersonFactory(
-            username="director",
-            display_name="孙主任",
-            organisation=bureau.org,
-            roles=[OFFICE_DIRECTOR],
-        ),
-        bureau.units["BGS"],
-    )
-    return bureau
 
 
 @pytest.fixture

@@ -54,19 +54,10 @@ class ReminderKind(models.TextChoices):
     MANUAL = "manual", _("人工催办")
 
 
-class Reminder(models.Model):
-    """One decision that an acknowledgement needs chasing, told to ``recipient``.
+class ReminderDecision(models.Model):
+    """What every reminder decision says: about which notice, what kind, in which window, told
+    to whom and when (the acknowledgements' and the 承办's share it)."""
 
-    Unique per (acknowledgement, kind, window): a second sweep, a redelivered task or a second
-    beat cannot decide the same reminder twice. ``digest`` is set when it is put in a message.
-    """
-
-    acknowledgement = models.ForeignKey(
-        "records.Acknowledgement",
-        verbose_name=_("阅知确认"),
-        on_delete=models.PROTECT,
-        related_name="reminders",
-    )
     notice = models.ForeignKey(
         "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
     )
@@ -79,6 +70,24 @@ class Reminder(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        abstract = True
+
+
+class Reminder(ReminderDecision):
+    """One decision that an acknowledgement needs chasing, told to ``recipient``.
+
+    Unique per (acknowledgement, kind, window): a second sweep, a redelivered task or a second
+    beat cannot decide the same reminder twice. ``digest`` is set when it is put in a message.
+    """
+
+    acknowledgement = models.ForeignKey(
+        "records.Acknowledgement",
+        verbose_name=_("阅知确认"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
     digest = models.ForeignKey(
         "workflows.Digest",
         verbose_name=_("催办汇总"),
@@ -165,12 +174,13 @@ class SweepRun(models.Model):
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class AssignmentReminder(models.Model):
+class AssignmentReminder(ReminderDecision):
     """One decision that an open 承办 needs chasing, told to ``recipient`` (a person of the unit,
     or the clerk who proposed the 批办 for an escalation).
 
     Unique per (assignment, kind, window, recipient): a second sweep cannot decide the same
-    reminder twice. ``digest`` is left for the digest phase (not yet digested, see README).
+    reminder twice. ``digest`` is set when it is put in the person's digest, beside their
+    acknowledgements' reminders.
     """
 
     assignment = models.ForeignKey(
@@ -179,18 +189,6 @@ class AssignmentReminder(models.Model):
         on_delete=models.PROTECT,
         related_name="reminders",
     )
-    notice = models.ForeignKey(
-        "records.Notice", verbose_name=_("收文"), on_delete=models.PROTECT, related_name="+"
-    )
-    kind = models.CharField(_("类型"), max_length=20, choices=ReminderKind.choices)
-    window_key = models.CharField(_("时间窗"), max_length=40)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提醒对象"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("生成时间"))
     digest = models.ForeignKey(
         "workflows.Digest",
         verbose_name=_("催办汇总"),
