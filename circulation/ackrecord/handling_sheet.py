@@ -13,12 +13,13 @@ and listed; resources only through the safe URL fetcher; rendered in the sandbox
 process with its time and memory limits; the sheet's data embedded as ``handling.json``
 (PDF/A-3 associated file, ``AFRelationship`` Data) and its SHA-256 printed at the foot.
 
-It is rendered when asked for and not stored: a one-page sheet costs the warm helper about
-0.15 s of CPU (0.35 s wall under a load average of 7 on 2 cores; the first render of a process
-0.2 s more for the warm-up); its data is small, read in 13 queries in one short transaction with
-the notice row locked. The same data gives the same content (only the 生成时间 differs), and an
-archived notice's data no longer changes. It is not yet archived with the record (see the
-README's "not built yet").
+Before archiving it is rendered when asked for and not stored: a one-page sheet costs the warm
+helper about 0.15 s of CPU (0.35 s wall under a load average of 7 on 2 cores; the first render
+of a process 0.2 s more for the warm-up); its data is small, read in 13 queries in one short
+transaction with the notice row locked. The same data gives the same content (only the 生成时间
+differs), and an archived notice's data no longer changes. Archiving a 批办 notice renders, stamps
+and signs its sheet beside the record and seals it write-once
+(:mod:`circulation.archive.services`); the endpoint then serves that sealed file.
 
 Who may read it: the same people as the whole 阅知确认单 (:mod:`circulation.ackrecord.access`:
 clerks, archivists, administrators, the organisation's leaders); everyone else gets 404. A
