@@ -224,3 +224,21 @@ def test_the_admin_shows_the_sheet_hashes(archived: ArchivedRecord, client: Any)
     page = client.get(f"/admin/archive/archivedrecord/{archived.pk}/change/").content.decode()
     assert archived.sheet_sha256 in page
     assert archived.sheet_sm3 in page
+
+
+def test_the_record_page_links_the_sealed_sheet_for_the_archivist(
+    archived: ArchivedRecord,
+    media: Path,
+    leaders: Bureau,  # noqa: F811
+) -> None:
+    client = signed_in(leaders.archivist)
+    page = client.get(f"/archive/records/{archived.archival_code}/").content.decode()
+    link = f'href="/api/v1/notices/{archived.notice_id}/handling-sheet.pdf"'
+    assert link in page
+    assert archived.sheet_sha256 in page
+    answer = client.get(
+        f"/api/v1/notices/{archived.notice_id}/handling-sheet.pdf",
+        HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8",  # what a browser's link sends
+    )
+    assert answer.status_code == 200
+    assert b"".join(answer.streaming_content) == sheet_bytes(archived, media)
