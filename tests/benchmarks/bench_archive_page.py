@@ -233,35 +233,32 @@ def render_section(
     return "\n".join(lines)
 
 
-QUIET_PYTHON_MS = 37.0  # the quietest calibration seen on this machine ("Figures that hold …")
+# Other work above this share of the machine while measuring makes the run a loaded one.
+QUIET_OTHER_PERCENT = 10.0
 
 
 def _reading(results: list[Result], extra: dict[str, str]) -> list[str]:
-    """Where the time went, the goal against the calibration, and what a quiet run would show
-    (an estimate, said to be one)."""
+    """Where the time went and the goal against the calibration; a loaded run says so."""
     python_ms = float(extra["python_ms"])
     goal = [r for r in results if r.goal]
     cpu = max(statistics.median(r.cpu_ms) for r in goal)
     sql = max(statistics.median(r.sql_ms) for r in goal)
-    quiet_cpu = cpu * QUIET_PYTHON_MS / python_ms
-    return [
+    lines = [
         f"Where the time went (medians of the goal's terms, at most): {sql:.0f} ms in SQL and "
-        f"{cpu:.0f} ms of Python CPU a request; the rest of the p50 is waiting for a core (this "
-        f"process had {extra['self']} % of the machine, other work {extra['other']} %). Every "
-        "statement is slow under this load, the one-row lookups too (session, user, "
-        "permissions, the unread count, the units of the filter: 1–13 ms each instead of well "
-        "under one), and the search's capped count is the largest (66–110 ms on 2026-12-03 "
-        "at load 11, seen with `CaptureQueriesContext`). The goal is "
-        f"{GOAL_MS / python_ms:.2f}× this run's pure-Python calibration ({python_ms:.0f} ms) "
-        f"and {GOAL_MS / QUIET_PYTHON_MS:.2f}× the quiet one ({QUIET_PYTHON_MS:.0f} ms).",
-        "",
-        "Estimate for a quiet machine (not measured): the Python CPU scales with the pure-Python "
-        f"calibration ({cpu:.0f} ms × {QUIET_PYTHON_MS:.0f}/{python_ms:.0f} ≈ {quiet_cpu:.0f} "
-        "ms); the search itself took p95 8–18 ms in process for these kinds of terms on a quiet "
-        "machine (the section above, 2026-11-27), and the other statements are lookups by key "
-        f"(a few ms together) — about {quiet_cpu + 18 + 5:.0f} ms, under the goal. A run on a "
-        "quiet machine has to confirm it: `--reuse` measures the records already built.",
+        f"{cpu:.0f} ms of Python CPU a request; the rest of a request is the client, the "
+        f"middleware's own waits and the database's share (this process had {extra['self']} % "
+        f"of the machine, PostgreSQL {extra['postgres']} %, other work {extra['other']} %). The "
+        f"goal is {GOAL_MS / python_ms:.2f}× this run's pure-Python calibration "
+        f"({python_ms:.0f} ms), for a reader on other hardware.",
     ]
+    if float(extra["other"]) >= QUIET_OTHER_PERCENT:
+        lines += [
+            "",
+            f"Other work took {extra['other']} % of the machine during this run, so every "
+            "statement waited for a core: the figures are slower than a quiet machine's. "
+            "Re-run with `--reuse --quiet-wait 600` when the machine is quiet.",
+        ]
+    return lines
 
 
 def write_section(body: str) -> None:
