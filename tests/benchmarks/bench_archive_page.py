@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.benchmarks.bench_archive_search import DEFAULT_URL as SEARCH_DEFAULT_URL
+from tests.benchmarks.common import TimedRequests
 
 DEFAULT_URL = SEARCH_DEFAULT_URL  # the same records as the archive-search benchmark
 SIZES = {"small": (3_000, 10, 2), "full": (300_000, 200, 20)}  # rows, requests, warm-up
@@ -50,7 +51,7 @@ AFTER = "<!-- bench:archive_search:end -->"
 
 
 @dataclass
-class Result:
+class Result(TimedRequests):
     kind: str
     term: str
     path: str
@@ -62,18 +63,6 @@ class Result:
     queries: set[int]
     hits: int
     count: str
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        return self.pct(0.95)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -42,6 +42,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.common import TimedRequests
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/circulation_bench_handling"
 GOAL_MS = 50.0
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
@@ -72,7 +74,7 @@ SIZES = {
 
 
 @dataclass
-class Result:
+class Result(TimedRequests):
     times_ms: list[float]
     sql_ms: list[float]
     cpu_ms: list[float]
@@ -80,18 +82,6 @@ class Result:
     first_ms: float
     rows: int
     more: bool
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        return self.pct(0.95)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -131,7 +121,6 @@ def build(size: Size, now: datetime) -> Any:
     from django.contrib.auth.models import Group
     from django.db import transaction
 
-    from circulation.records.doc_number import parse_doc_number
     from circulation.records.models import (
         HandlingCase,
         Instruction,
@@ -147,7 +136,7 @@ def build(size: Size, now: datetime) -> Any:
     )
     from circulation.records.roles import CLERK, STAFF, ensure_roles
     from circulation.records.roles import LEADER as LEADER_ROLE
-    from tests.benchmarks.common import UNUSABLE_PASSWORD, analyze, reset_data
+    from tests.benchmarks.common import UNUSABLE_PASSWORD, analyze, bulk_notice, reset_data
     from workflows.machines import HandlingState, InstructionState, NoticeState
 
     reset_data()
@@ -222,28 +211,18 @@ def build(size: Size, now: datetime) -> Any:
                 "given": NoticeState.CIRCULATING,
                 "read": NoticeState.COMPLETED if i % 3 else NoticeState.CIRCULATING,
             }[kind]
-            parsed = parse_doc_number(f"基准〔{received_at.year}〕{i}号")
             notices.append(
-                Notice(
-                    organisation=org,
-                    doc_number=parsed.canonical,
-                    doc_number_original=parsed.original,
-                    doc_number_corrections=[],
-                    issuer_code=parsed.issuer_code,
-                    year=parsed.year,
-                    serial=parsed.serial,
+                bulk_notice(
+                    org,
+                    i,
+                    received_at,
+                    clerk,
                     title=f"关于请示第{i}项重点工作有关事项的报告",
-                    issuer="舞阳县性能基准测试局",
-                    secrecy="public",
                     urgency=Urgency.URGENT if i % 7 == 0 else Urgency.NORMAL,
                     handling="read" if kind == "read" else "action",
                     instruction="请阅示",
                     due_at=received_at + timedelta(days=10),
-                    received_at=received_at,
-                    received_by=clerk,
                     registration_year=received_at.year,
-                    registration_seq=i,
-                    registered_at=received_at + timedelta(minutes=10),
                     completed_at=(
                         received_at + timedelta(days=5) if state == NoticeState.COMPLETED else None
                     ),

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.benchmarks.common import UNUSABLE_PASSWORD, BenchError, analyze, reset_data
+from tests.benchmarks.common import (
+    UNUSABLE_PASSWORD,
+    BenchError,
+    analyze,
+    bulk_notice,
+    reset_data,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -91,7 +97,6 @@ def build(size: Size, now: datetime) -> Built:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
-    from circulation.records.doc_number import parse_doc_number
     from circulation.records.models import (
         Acknowledgement,
         AuditChainHead,
@@ -187,27 +192,17 @@ def build(size: Size, now: datetime) -> Built:
                 due_at = received_at + timedelta(days=7)
             else:
                 due_at = None
-            parsed = parse_doc_number(f"基准〔{received_at.year}〕{i}号")
             notices.append(
-                Notice(
-                    organisation=org,
-                    doc_number=parsed.canonical,
-                    doc_number_original=parsed.original,
-                    doc_number_corrections=[],
-                    issuer_code=parsed.issuer_code,
-                    year=parsed.year,
-                    serial=parsed.serial,
+                bulk_notice(
+                    org,
+                    i,
+                    received_at,
+                    clerk,
                     title=f"关于做好第{i}项重点工作的通知",
-                    issuer="舞阳县性能基准测试局",
-                    secrecy="public",
                     urgency=Urgency.URGENT if i % 7 == 0 else Urgency.NORMAL,
                     instruction="请认真学习并确认",
                     due_at=due_at,
-                    received_at=received_at,
-                    received_by=clerk,
                     registration_year=2026,
-                    registration_seq=i,
-                    registered_at=received_at + timedelta(minutes=10),
                     completed_at=(due_at if state == NoticeState.COMPLETED else None),
                     state=state,
                 )

@@ -13,6 +13,7 @@ import platform
 import re
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -538,3 +539,51 @@ def calibrate(runs: int = 3) -> Calibration:
     return Calibration(
         python_ms=1000 * min(python_times), postgres_ms=1000 * min(pg_times), runs=runs
     )
+
+
+def bulk_notice(
+    organisation: Any, number: int, received_at: Any, clerk: Any, **fields: Any
+) -> Notice:
+    """An unsaved 收文 for ``bulk_create``: 发文字号 基准〔year〕number号 parsed as the service
+    parses it, from the benchmark bureau, public, received by ``clerk`` and registered ten
+    minutes later as 收文登记号 ``number``; ``fields`` give the rest (title, state, year …)."""
+    from datetime import timedelta
+
+    from circulation.records.doc_number import parse_doc_number
+    from circulation.records.models import Notice
+
+    parsed = parse_doc_number(f"基准〔{received_at.year}〕{number}号")
+    return Notice(
+        organisation=organisation,
+        doc_number=parsed.canonical,
+        doc_number_original=parsed.original,
+        doc_number_corrections=[],
+        issuer_code=parsed.issuer_code,
+        year=parsed.year,
+        serial=parsed.serial,
+        issuer="舞阳县性能基准测试局",
+        secrecy="public",
+        received_at=received_at,
+        received_by=clerk,
+        registration_seq=number,
+        registered_at=received_at + timedelta(minutes=10),
+        **fields,
+    )
+
+
+class TimedRequests:
+    """Percentiles of a page benchmark's ``times_ms`` (nearest rank), for its result class."""
+
+    times_ms: list[float]
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        return self.pct(0.95)
