@@ -34,6 +34,35 @@ def _sha256(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload's type by its content, its SHA-256 and any active PDF content found."""
+
+    extension: str
+    content_type: str
+    sha256: str
+    warnings: list[dict[str, str]]
+
+
+def check_upload(name: str, stream: BinaryIO, size: int) -> CheckedUpload:
+    """Sniffed by content within the attachment size limit (400 at ``file`` otherwise), hashed,
+    and a PDF scanned for active content: kept, but flagged (the uploader sees the warnings and
+    the archive's 安全性 check flags the same content for review). Every upload goes through it:
+    the received document's 附件 and the files of a 办理结果 or a 答复."""
+    try:
+        sniffed = sniff_upload(name, stream, size, settings.ATTACHMENT_MAX_BYTES)
+    except RejectedUpload as exc:
+        raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
+    sha256 = _sha256(stream)
+    warnings = (
+        [item.as_dict() for item in find_active_content(stream)]
+        if sniffed.extension == "pdf"
+        else []
+    )
+    stream.seek(0)
+    return CheckedUpload(sniffed.extension, sniffed.content_type, sha256, warnings)
+
+
 def add_attachment(
     actor: Actor, notice_id: int, name: str, stream: BinaryIO, size: int
 ) -> Attachment:
@@ -43,18 +72,8 @@ def add_attachment(
     with ``warnings`` (code, where, zh and en message), also named in the audit event.
     """
     require_perm(actor.user, roles.ADD_ATTACHMENT)
-    try:
-        sniffed = sniff_upload(name, stream, size, settings.ATTACHMENT_MAX_BYTES)
-    except RejectedUpload as exc:
-        raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
-    sha256 = _sha256(stream)
-    # Kept, but flagged: the clerk sees the warnings in the 201 answer, the archive's 安全性
-    # check flags the same content for review (a received document is what it is).
-    warnings = (
-        [item.as_dict() for item in find_active_content(stream)]
-        if sniffed.extension == "pdf"
-        else []
-    )
+    checked = check_upload(name, stream, size)
+    sha256, warnings = checked.sha256, checked.warnings
     with transaction.atomic(durable=True):
         notice = Notice.objects.select_for_update(no_key=True).filter(pk=notice_id).first()
         if notice is None:
@@ -70,8 +89,8 @@ def add_attachment(
         attachment = Attachment(
             notice=notice,
             original_name=name[:255],
-            extension=sniffed.extension,
-            content_type=sniffed.content_type,
+            extension=checked.extension,
+            content_type=checked.content_type,
             size=size,
             sha256=sha256,
             uploaded_by=actor.user,

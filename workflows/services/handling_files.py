@@ -10,23 +10,20 @@ the notice's ``attachments`` as the document received, and a unit's working pape
 Each upload is an audit event (``handling.file_added``) in the upload's transaction.
 """
 
-import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
-from circulation.records.active_content import find_active_content
 from circulation.records.models import Assignment, AuditAction, HandlingFile, Person, Reply
-from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import AssignmentState, NoticeState
 from workflows.services import handling_common as common
+from workflows.services.attachments import CheckedUpload, check_upload
 from workflows.services.audit import record_event
 from workflows.services.context import Actor
-from workflows.services.errors import Conflict, Forbidden, InvalidInput
+from workflows.services.errors import Conflict, Forbidden
 from workflows.services.permissions import not_found
 
 
@@ -37,39 +34,10 @@ class Upload:
     size: int
 
 
-@dataclass(frozen=True)
-class Checked:
-    extension: str
-    content_type: str
-    sha256: str
-    warnings: list[dict[str, str]]
-
-
-def _check(upload: Upload) -> Checked:
-    try:
-        sniffed = sniff_upload(
-            upload.name, upload.stream, upload.size, settings.ATTACHMENT_MAX_BYTES
-        )
-    except RejectedUpload as exc:
-        raise InvalidInput(exc.message, exc.message_en, code=exc.code, field="file") from exc
-    digest = hashlib.sha256()
-    upload.stream.seek(0)
-    for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
-        digest.update(chunk)
-    upload.stream.seek(0)
-    warnings = (
-        [item.as_dict() for item in find_active_content(upload.stream)]
-        if sniffed.extension == "pdf"
-        else []
-    )
-    upload.stream.seek(0)
-    return Checked(sniffed.extension, sniffed.content_type, digest.hexdigest(), warnings)
-
-
 def _store(
     actor: Actor,
     upload: Upload,
-    checked: Checked,
+    checked: CheckedUpload,
     *,
     case_id: int,
     notice_id: int,
@@ -146,7 +114,7 @@ def _not_in_unit() -> Forbidden:
 
 def add_result_file(actor: Actor, assignment_id: int, upload: Upload) -> HandlingFile:
     """A file of a 承办 unit's 办理结果, before the result is recorded."""
-    checked = _check(upload)
+    checked = check_upload(upload.name, upload.stream, upload.size)
     with transaction.atomic(durable=True):
         notice_id = (
             Assignment.objects.filter(pk=assignment_id)
@@ -178,7 +146,7 @@ def add_result_file(actor: Actor, assignment_id: int, upload: Upload) -> Handlin
 def add_reply_file(actor: Actor, reply_id: int, upload: Upload) -> HandlingFile:
     """A file of a recorded 答复 (the letter sent, a receipt), until the notice is archived."""
     require_reply_perm(actor.user)
-    checked = _check(upload)
+    checked = check_upload(upload.name, upload.stream, upload.size)
     with transaction.atomic(durable=True):
         notice_id = (
             Reply.objects.filter(pk=reply_id).values_list("case__notice_id", flat=True).first()
