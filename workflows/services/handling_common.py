@@ -12,6 +12,7 @@ single place for a 承办 unit (its head or any member — both may accept and r
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -146,6 +147,23 @@ def lock_case(notice: Notice) -> HandlingCase:
             code="not_proposed",
         )
     return case
+
+
+ItemT = TypeVar("ItemT", Instruction, Assignment)
+
+
+def lock_case_item(
+    actor: Actor, model: type[ItemT], item_id: int, related: str
+) -> tuple[Notice, HandlingCase, ItemT]:
+    """One item of a 批办单 (a 批示 or a 承办) with its notice and case, locked in the documented
+    order: notice → case → item (a 404 when there is no such item in the actor's organisation)."""
+    notice_id = model.objects.filter(pk=item_id).values_list("case__notice_id", flat=True).first()
+    if notice_id is None:
+        raise not_found()
+    notice = lock_notice(actor, notice_id)
+    case = lock_case(notice)
+    item = model.objects.select_for_update(of=("self",)).select_related(related).get(pk=item_id)
+    return notice, case, item
 
 
 def require_notice_state(notice: Notice, allowed: Iterable[str]) -> None:

@@ -84,20 +84,7 @@ def _clean(data: InstructionInput) -> tuple[str, str]:
 def _locked_instruction(
     actor: Actor, instruction_id: int
 ) -> tuple[Notice, HandlingCase, Instruction, Acting]:
-    notice_id = (
-        Instruction.objects.filter(pk=instruction_id)
-        .values_list("case__notice_id", flat=True)
-        .first()
-    )
-    if notice_id is None:
-        raise not_found()
-    notice = common.lock_notice(actor, notice_id)
-    case = common.lock_case(notice)
-    instruction = (
-        Instruction.objects.select_for_update(of=("self",))
-        .select_related("leader")
-        .get(pk=instruction_id)
-    )
+    notice, case, instruction = common.lock_case_item(actor, Instruction, instruction_id, "leader")
     acting = common.acting_as(actor, instruction.leader_id, leader_only=True)
     if acting is None:
         if common.sees_case(actor.user, case):

@@ -26,20 +26,7 @@ from workflows.services.validation import clean_text
 
 
 def _locked_assignment(actor: Actor, assignment_id: int) -> tuple[Notice, HandlingCase, Assignment]:
-    notice_id = (
-        Assignment.objects.filter(pk=assignment_id)
-        .values_list("case__notice_id", flat=True)
-        .first()
-    )
-    if notice_id is None:
-        raise not_found()
-    notice = common.lock_notice(actor, notice_id)
-    case = common.lock_case(notice)
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("unit")
-        .get(pk=assignment_id)
-    )
+    notice, case, assignment = common.lock_case_item(actor, Assignment, assignment_id, "unit")
     if not common.acts_for_unit(actor, assignment.unit_id):
         if common.sees_case(actor.user, case):
             raise Forbidden(
