@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from workflows.services.errors import DomainError, InvalidInput
+from circulation.records.errors import DomainError, InvalidInput
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the form fields around a file
 UPLOAD_PATHS = (

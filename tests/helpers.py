@@ -3,10 +3,10 @@
 from collections.abc import Callable
 from typing import Any
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice, Person
 from tests.builders import SAMPLE
 from workflows.services.acknowledging import open_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

@@ -11,13 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pikepdf import Array, Dictionary, Name, String
 
-from circulation.archive.services import archive_notice
 from circulation.records.active_content import find_active_content
+from circulation.records.actors import Actor
 from circulation.records.models import Attachment, AuditEvent
 from tests.archive.builders import circulate_to_completion, registered
 from tests.builders import Bureau
 from tests.helpers import registered_notice, small_pdf
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 
 def js() -> Dictionary:

@@ -16,6 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
 from circulation.records.models import (
     Acknowledgement,
     Attachment,
@@ -30,8 +32,6 @@ from circulation.records.models import (
 )
 from workflows.machines import AckState, NoticeState
 from workflows.models import CalendarDay
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 
@@ -413,7 +413,7 @@ def test_archivist_reads_the_archive_in_the_admin_and_staff_do_not(seeded: None)
 def test_audit_log_filters_by_every_action_family(superuser: Person) -> None:
     from django.db import transaction
 
-    from workflows.services.audit import record_event
+    from circulation.records.audit import record_event
 
     notice = sample_notice()
     with transaction.atomic():

@@ -14,15 +14,15 @@ from django.urls import reverse
 
 from circulation.ackrecord.models import RecordRendition
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from circulation.records.models import Attachment, AuditEvent, Notice, Person
 from circulation.records.roles import CLERK
 from tests.archive.builders import circulate_to_completion, registered
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import small_pdf
+from workflows.services.archiving import archive_notice
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from circulation.ackrecord.models import RecordRendition
 from circulation.archive.models import ArchivedRecord, ItemCounter
+from circulation.records.actors import Actor
 from circulation.records.admin.scoping import UNDECLARED, OrganisationScopedAdmin
 from circulation.records.admin.transitions import TransitionAdminMixin
 from circulation.records.models import (
@@ -62,7 +63,6 @@ from workflows.services.acknowledging import (
     return_acknowledgement,
 )
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

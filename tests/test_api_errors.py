@@ -230,7 +230,7 @@ def test_attachment_is_stored_under_a_generated_name(
     assert attachment.file.name.endswith(".txt")
     assert (tmp_path / attachment.file.name).read_bytes() == text
     forwarded = circulating_notice  # noqa: F841 - attachments close once circulation starts
-    from workflows.services.context import Actor
+    from circulation.records.actors import Actor
     from workflows.services.forwarding import ForwardRequest, forward_notice
 
     forward_notice(Actor(bureau.clerk), notice.pk, ForwardRequest(unit_codes=["GYG"]))

@@ -10,12 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from circulation.records.audit import Scope, verify_chain
 from circulation.records.models import AuditChainHead, AuditEvent, Notice
 from circulation.records.roles import ARCHIVIST, CLERK
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import circulating_notice, registered_notice, write_around_audit_trigger
-from workflows.services.audit import Scope, verify_chain
 
 pytestmark = pytest.mark.django_db
 

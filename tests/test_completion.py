@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack
 from workflows.services import acknowledging
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,10 +7,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Membership, Person, Unit
 from tests.builders import Bureau
 from tests.helpers import registered_notice
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Attachment, Notice
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, registered_notice
 from tests.test_api_errors import assert_error
-from workflows.services.context import Actor
-from workflows.services.errors import InvalidInput
 from workflows.services.registration import NoticeInput, register_notice
 
 pytestmark = pytest.mark.django_db
@@ -476,7 +476,7 @@ def test_control_characters_in_a_comment_are_refused(bureau: Bureau, api: Any) -
 
 
 def test_issued_on_rule_is_relative_to_today() -> None:
-    from workflows.services.validation import clean_issued_on
+    from circulation.records.validation import clean_issued_on
 
     today = date(2030, 6, 1)
     assert clean_issued_on(date(2031, 6, 1), today=today) == date(2031, 6, 1)

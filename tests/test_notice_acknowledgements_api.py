@@ -11,11 +11,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from circulation.records.actors import Actor
 from circulation.records.models import Membership, Person
 from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

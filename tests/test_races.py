@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent, Notice
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack, race, registered_notice
-from workflows.services.audit import verify_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

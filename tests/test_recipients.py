@@ -9,12 +9,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Attachment, Notice, Person
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
 from tests.helpers import registered_notice, small_pdf
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import AuditChainHead, AuditEvent, Notice, RegistrationCounter
 from tests.builders import SAMPLE, Bureau
 from tests.helpers import registered_notice
-from workflows.services.audit import verify_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

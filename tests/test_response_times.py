@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
+from circulation.records.actors import Actor
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, opened_ack
 from tests.time_walk import assert_all_local
 from workflows.services.acknowledging import return_acknowledgement
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from circulation import demo
+from circulation.records.audit import verify_chain
+from circulation.records.management import demo
 from circulation.records.models import (
     Acknowledgement,
     AuditEvent,
@@ -26,7 +27,6 @@ from circulation.records.models import (
     UnitKind,
 )
 from workflows.machines import NoticeState
-from workflows.services.audit import verify_chain
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "demo-pass-2022"

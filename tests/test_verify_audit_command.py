@@ -10,9 +10,9 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
 
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Person
 from tests.helpers import write_around_audit_trigger
-from workflows.services.context import Actor
 from workflows.services.registration import NoticeInput, register_notice
 
 pytestmark = pytest.mark.django_db

@@ -17,6 +17,7 @@ from django.utils import timezone
 import workflows.delivery.admin  # noqa: F401 - registers the delivery admins
 from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import ReadOnlyRecordMixin, admin_actor
+from circulation.records.errors import DomainError
 from workflows.calendar import derived_calendar
 from workflows.models import (
     CalendarDay,
@@ -28,7 +29,6 @@ from workflows.models import (
     SweepRun,
 )
 from workflows.services.delegation import cancel_delegation
-from workflows.services.errors import DomainError
 
 
 @admin.register(CalendarDay)

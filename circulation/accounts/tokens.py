@@ -14,9 +14,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+from circulation.records.errors import DomainError
 from circulation.records.models import Person
-from workflows.services.errors import DomainError
-from workflows.services.permissions import not_found
+from circulation.records.permissions import not_found
 from workflows.services.signin import refusal, wrong_credentials
 
 ID_LENGTH = 16

@@ -19,8 +19,8 @@ from django.http import Http404
 
 from circulation.ackrecord.models import RecordRendition
 from circulation.records.models import Notice, Person
+from circulation.records.permissions import not_found
 from circulation.records.selectors import is_leader
-from workflows.services.permissions import not_found
 
 
 def may_read_whole_record(user: Person, notice: Notice) -> bool:

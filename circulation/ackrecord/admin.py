@@ -15,7 +15,6 @@ from django.utils.safestring import SafeString
 
 from circulation.ackrecord.access import may_read_whole_record
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import record_download
 from circulation.ackrecord.serving import content_disposition
 from circulation.archive.sealing import SealedFileAltered, open_verified
 from circulation.records.admin.files import (
@@ -28,6 +27,7 @@ from circulation.records.admin.files import (
 from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import admin_actor
 from circulation.records.models import Person
+from workflows.services.downloads import record_download
 
 
 @admin.register(RecordRendition)

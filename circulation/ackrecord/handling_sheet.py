@@ -19,14 +19,13 @@ of a process 0.2 s more for the warm-up); its data is small, read in 13 queries 
 transaction with the notice row locked. The same data gives the same content (only the 生成时间
 differs), and an archived notice's data no longer changes. Archiving a 批办 notice renders, stamps
 and signs its sheet beside the record and seals it write-once
-(:mod:`circulation.archive.services`); the endpoint then serves that sealed file.
+(:mod:`workflows.services.archiving`); the endpoint then serves that sealed file.
 
 Who may read it: the same people as the whole 阅知确认单 (:mod:`circulation.ackrecord.access`:
 clerks, archivists, administrators, the organisation's leaders); everyone else gets 404. A
 阅知 notice has no 处理笺: 404 as well, saying so.
 """
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -35,21 +34,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from circulation.ackrecord.access import record_notice
-from circulation.ackrecord.data import canonical_json, content_hash
-from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs, describe, substitute
-from circulation.ackrecord.handling_sheet_data import SheetData, collect_sheet_data
+from circulation.ackrecord.data import canonical_json
+from circulation.ackrecord.fonts import MissingGlyphs, describe, substitute
+from circulation.ackrecord.handling_sheet_data import SheetData
 from circulation.ackrecord.render import EmbeddedFile, render_html, substituted_data, warm_up
-from circulation.ackrecord.sandbox import SandboxError
-from circulation.ackrecord.services import RecordUnavailable
-from circulation.records.models import AuditAction, Handling, Notice, Person
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, DomainError, NotVisible
+from circulation.ackrecord.renditions import RecordUnavailable
+from circulation.records.errors import Conflict, DomainError, NotVisible
+from circulation.records.models import Handling, Notice, Person
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +145,7 @@ def sheet_notice(user: Person, notice_id: int) -> Notice:
     return notice
 
 
-def _render_failure(exc: Exception) -> DomainError:
+def render_failure(exc: Exception) -> DomainError:
     if isinstance(exc, MissingGlyphs):
         return Conflict(
             "处理笺中有字体无法显示的字符：" + "、".join(exc.codepoints) + "。请修改相关内容后重试",
@@ -164,43 +159,6 @@ def _render_failure(exc: Exception) -> DomainError:
         f"The handling sheet could not be rendered: {exc}",
         code="render_failed",
     )
-
-
-def handling_sheet(actor: Actor, notice_id: int, *, timeout: float | None = None) -> HandlingSheet:
-    """The notice's 处理笺 as it stands now, its download audited (``record.sheet_downloaded``
-    with the data's content hash and the file's SHA-256).
-
-    Raises ``NotVisible`` (404) for someone who may not read the whole record or a 阅知 notice,
-    ``Conflict`` (409, ``missing_glyphs``) or ``RecordUnavailable`` (503, ``render_failed``)
-    when it cannot be rendered. Call it outside any transaction: it renders.
-    """
-    notice = sheet_notice(actor.user, notice_id)
-    with transaction.atomic(durable=True):
-        data = collect_sheet_data(notice.pk, lock=True)
-    digest = content_hash(data)
-    generated_at = timezone.now()
-    try:
-        pdf, pages = render_sheet(data, generated_at=generated_at, digest=digest, timeout=timeout)
-    except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
-        logger.warning("handling sheet of notice %s not rendered: %s", notice.pk, exc)
-        raise _render_failure(exc) from exc
-    sheet = HandlingSheet(
-        pdf=pdf,
-        page_count=pages,
-        content_hash=digest,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        generated_at=generated_at,
-        doc_number=notice.doc_number,
-    )
-    with transaction.atomic(durable=True):
-        record_event(
-            actor,
-            AuditAction.RECORD_SHEET_DOWNLOADED,
-            notice,
-            notice_id=notice.pk,
-            data={"content_hash": digest, "sha256": sheet.sha256, "pages": pages},
-        )
-    return sheet
 
 
 def content_disposition(doc_number: str) -> str:

@@ -31,10 +31,10 @@ from circulation.ackrecord import conf
 from circulation.ackrecord.data import RecordData, collect_record_data, content_hash
 from circulation.ackrecord.models import RecordRendition, RenderRequest
 from circulation.ackrecord.queue import send_on_commit
+from circulation.ackrecord.renditions import RecordUnavailable, render_and_store, snapshot
 from circulation.ackrecord.sandbox import SandboxError
-from circulation.ackrecord.services import RecordUnavailable, render_and_store, snapshot
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
-from workflows.services.context import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True, ignore_result=True)
 def render_record(notice_id: int) -> str | None:
     """Make sure the notice's current record exists; returns the rendition id (or None)."""
-    from circulation.ackrecord.services import current_record
+    from circulation.ackrecord.renditions import current_record
     from circulation.ackrecord.serving import finish_render_request, render_failed
+    from circulation.records.errors import DomainError
     from circulation.records.models import Notice
-    from workflows.services.errors import DomainError
 
     notice = Notice.objects.filter(pk=notice_id).first()
     if notice is None:

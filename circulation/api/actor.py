@@ -5,8 +5,8 @@ from rest_framework.request import Request
 
 from circulation.api.authentication import TokenAuthentication
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
 from circulation.records.models import ConfirmMethod, Person
-from workflows.services.context import Actor
 
 
 def actor_from(request: Request) -> Actor:

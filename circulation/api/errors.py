@@ -15,7 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from workflows.services.errors import DomainError
+from circulation.records.errors import DomainError
 
 # DRF's error codes with an English text; the Chinese text is DRF's own (zh-hans is active).
 CODE_MESSAGES_EN = {

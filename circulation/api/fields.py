@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import TextChoices
 from rest_framework import serializers
 
-from workflows.services.validation import TextRule, clean_text, refuse_control_characters
+from circulation.records.validation import TextRule, clean_text, refuse_control_characters
 
 
 class LabeledChoiceField(serializers.ChoiceField):
@@ -23,7 +23,7 @@ class LabeledChoiceField(serializers.ChoiceField):
 
 
 class RuleTextField(serializers.CharField):
-    """Free text checked by a :class:`~workflows.services.validation.TextRule` (length, control
+    """Free text checked by a :class:`~circulation.records.validation.TextRule` (length, control
     characters): the same check the service makes, so the API refuses the same input."""
 
     def __init__(self, rule: TextRule, **kwargs: Any) -> None:

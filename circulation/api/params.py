@@ -5,8 +5,8 @@ import re
 
 from rest_framework.request import Request
 
-from workflows.services.errors import InvalidInput
-from workflows.services.validation import refuse_control_characters
+from circulation.records.errors import InvalidInput
+from circulation.records.validation import refuse_control_characters
 
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 

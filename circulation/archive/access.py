@@ -7,7 +7,7 @@ from circulation.archive.codes import ArchivalCodeError, normalise_code
 from circulation.archive.models import ArchivedRecord
 from circulation.records import roles
 from circulation.records.models import Person
-from workflows.services.permissions import not_found, require_perm
+from circulation.records.permissions import not_found, require_perm
 
 
 def require_archive_access(user: Person) -> None:

@@ -16,7 +16,6 @@ from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 from django.utils.safestring import SafeString
 
-from circulation.archive import services
 from circulation.archive.downloads import open_sealed_record
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.sealing import SealedFileAltered, open_verified
@@ -30,8 +29,9 @@ from circulation.records.admin.files import (
 )
 from circulation.records.admin.scoping import OrganisationScopedAdmin
 from circulation.records.admin.transitions import admin_actor
+from circulation.records.errors import DomainError
 from circulation.records.models import Attachment, Organisation
-from workflows.services.errors import DomainError
+from workflows.services import downloads
 
 
 class ReadOnlyAdmin(OrganisationScopedAdmin):
@@ -175,7 +175,7 @@ class ArchivedRecordAdmin(ReadOnlyAdmin):
             content = open_sealed_record(record)
         except DomainError as exc:
             return refused(request, f"{exc.message} / {exc.message_en}", back)
-        services.record_download(admin_actor(request), record, what="record.pdf")
+        downloads.archive_download(admin_actor(request), record, what="record.pdf")
         return file_response(
             content,
             filename=f"{record.archival_code}.pdf",
@@ -205,7 +205,7 @@ class ArchivedRecordAdmin(ReadOnlyAdmin):
             )
         except SealedFileAltered:
             return refused(request, ALTERED, admin_url(self, "change", record.pk))
-        services.record_download(
+        downloads.archive_download(
             admin_actor(request), record, what="attachment", attachment_id=attachment_id
         )
         return file_response(

@@ -15,19 +15,16 @@ another identical event.
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.verification import VerifyResult, verify_record
-from circulation.records.models import AuditAction, AuditEvent, Notice
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
+from circulation.archive.verification import VerifyResult
+from circulation.records.models import AuditAction, AuditEvent
 
 REPEAT_WINDOW = timedelta(seconds=10)
 # "Verify now" from the QR verify page: at most VERIFY_NOW_PER_HOUR full checks a person an hour.
@@ -75,7 +72,7 @@ def outcome_of(result: VerifyResult) -> dict[str, Any]:
     return loaded
 
 
-def _verdict(outcome: dict[str, Any]) -> tuple[Any, ...]:
+def verdict(outcome: dict[str, Any]) -> tuple[Any, ...]:
     """What a check found, without what may differ between two runs finding the same (e.g. a
     validation time): the verdict, the file's hash, each problem and each check's verdict."""
     problems = outcome.get("problems") if isinstance(outcome.get("problems"), list) else []
@@ -94,7 +91,7 @@ def _verdict(outcome: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _last_event(record: ArchivedRecord) -> AuditEvent | None:
+def last_event(record: ArchivedRecord) -> AuditEvent | None:
     return (
         AuditEvent.objects.filter(notice_id=record.notice_id, action=AuditAction.ARCHIVE_VERIFIED)
         .select_related("actor")
@@ -106,7 +103,7 @@ def _last_event(record: ArchivedRecord) -> AuditEvent | None:
 
 def last_check(record: ArchivedRecord) -> LastCheck | None:
     """The record's last recorded check, or ``None`` when it was never checked (one query)."""
-    event = _last_event(record)
+    event = last_event(record)
     if event is None:
         return None
     data = event.data if isinstance(event.data, dict) else {}
@@ -117,39 +114,3 @@ def last_check(record: ArchivedRecord) -> LastCheck | None:
         actor_name=(event.actor.display_name if event.actor else "") or event.actor_username,
         outcome=outcome if isinstance(outcome, dict) else {},
     )
-
-
-def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
-    """Verify ``record`` now and record the outcome (``archive.verified``); the result's
-    ``checked_at`` is the time of the recorded event.
-
-    The hashing runs before the transaction (it reads the whole file); the transaction locks the
-    notice row (``FOR NO KEY UPDATE``, the lock order of every service: notice, then the audit
-    chain head) only to compare with the last check and append the event.
-    """
-    result = verify_record(record)
-    outcome = outcome_of(result)
-    with transaction.atomic(durable=True):
-        locked = Notice.objects.select_for_update(no_key=True).filter(pk=record.notice_id)
-        list(locked.values_list("pk", flat=True))
-        previous = _last_event(record)
-        if (
-            previous is not None
-            and isinstance(previous.data, dict)
-            and isinstance(previous.data.get("outcome"), dict)
-            and _verdict(previous.data["outcome"]) == _verdict(outcome)
-            and result.checked_at - previous.at < REPEAT_WINDOW
-        ):
-            return replace(result, checked_at=previous.at)
-        event = record_event(
-            actor,
-            AuditAction.ARCHIVE_VERIFIED,
-            record,
-            notice_id=record.notice_id,
-            data={
-                "archival_code": record.archival_code,
-                "ok": result.ok,
-                "outcome": outcome,
-            },
-        )
-    return replace(result, checked_at=event.at)

@@ -30,8 +30,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from circulation.archive.seal import Seal, load_seal, subject_name, trust_roots
 from circulation.queueing import task
+from circulation.records.audit import GENESIS_HASH, ChainReport, Scope, event_hash, verify_chain
 from circulation.records.models import AuditChainHead, AuditEvent
-from workflows.services.audit import GENESIS_HASH, ChainReport, Scope, event_hash, verify_chain
 
 logger = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def verify_signature(data: bytes, signature: bytes, *, moment: datetime | None =
 
 def verify_checkpoint(directory: Path | None = None) -> CheckpointReport:
     """Check the chain in the database against the latest checkpoint (its signature, its seq and
-    hash). The chain itself is verified by ``workflows.services.audit.verify_chain``."""
+    hash). The chain itself is verified by ``circulation.records.audit.verify_chain``."""
     report = CheckpointReport()
     checkpoint = latest_checkpoint(directory)
     if checkpoint is None:

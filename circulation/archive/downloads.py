@@ -4,7 +4,7 @@ each from one read that is hashed as it is sent (``sealing.open_verified``)."""
 
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
-from workflows.services.errors import Conflict
+from circulation.records.errors import Conflict
 
 
 def altered(what: str) -> Conflict:

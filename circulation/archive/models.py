@@ -1,6 +1,6 @@
 """归档: the sealed archive record of a notice, and the 件号 counters.
 
-Rows are written once by ``circulation.archive.services.archive_notice`` and never changed: the
+Rows are written once by ``workflows.services.archiving.archive_notice`` and never changed: the
 model refuses updates and deletes, the admin and API are read-only, and a trigger refuses UPDATE
 and DELETE (migration 0002). That migration also adds two generated bigram ``tsvector`` columns
 with GIN indexes for search (see ``search.py``), which Django does not know.

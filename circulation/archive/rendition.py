@@ -7,8 +7,8 @@ Only this module imports the record app, so the archive depends on one small int
 """
 
 from circulation.ackrecord.models import RecordRendition as Rendition
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
-from workflows.services.context import Actor
 
 
 def current(notice: Notice, actor: Actor | None) -> Rendition:
@@ -17,7 +17,7 @@ def current(notice: Notice, actor: Actor | None) -> Rendition:
     Raises C's ``Conflict`` (e.g. ``attachment_altered``, ``missing_glyphs``) or
     ``RecordUnavailable`` (503) when no record can be made; they reach the caller unchanged.
     """
-    from circulation.ackrecord.services import current_record
+    from circulation.ackrecord.renditions import current_record
 
     return current_record(notice, actor=actor)
 
@@ -25,7 +25,7 @@ def current(notice: Notice, actor: Actor | None) -> Rendition:
 def freeze(rendition: Rendition, actor: Actor | None) -> None:
     """Mark the rendition as the archived one (never regenerated), inside our transaction, after
     the notice row is locked. C re-checks that it is current and unaltered (``Conflict``)."""
-    from circulation.ackrecord.services import freeze_record
+    from circulation.ackrecord.renditions import freeze_record
 
     freeze_record(rendition, actor=actor)
 

@@ -27,8 +27,8 @@ from circulation.archive.seal import SealConfigurationError, trust_roots
 from circulation.archive.sealed_data import compare_sealed_data, sealed_record_data
 from circulation.archive.sealing import attachment_digests, row_hash
 from circulation.archive.signature_check import CheckLine, validate_signature
+from circulation.records.audit import event_hash
 from circulation.records.models import Attachment, AuditAction, AuditEvent
-from workflows.services.audit import event_hash
 
 
 @dataclass(frozen=True)

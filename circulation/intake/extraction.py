@@ -16,8 +16,8 @@ from typing import Any
 from circulation.intake.errors import IntakeError
 from circulation.intake.layout import LOW, Found, UnitRef, extract_fields
 from circulation.intake.readers import ReadDocument, read_document, read_pasted, split_lines
-from workflows.services import validation as rules
-from workflows.services.errors import DomainError
+from circulation.records import validation as rules
+from circulation.records.errors import DomainError
 
 MAX_PASTED_CHARS = rules.BODY.max_length + 20_000
 """Pasted text: the longest body plus room for the 版头 and 版记."""

@@ -1,7 +1,7 @@
 """The entry point for the API, the web page and the command: who may extract, with which units.
 
 Reads only (the organisation's units, to map the 主送机关); writes nothing. Errors are the
-services' :class:`~workflows.services.errors.InvalidInput` (400, bilingual, naming the field).
+services' :class:`~circulation.records.errors.InvalidInput` (400, bilingual, naming the field).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from circulation.intake.errors import IntakeError
 from circulation.intake.extraction import Extraction, extract_file, extract_text
 from circulation.intake.layout import UnitRef
 from circulation.records import roles
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Organisation, Person, Unit
-from workflows.services.errors import InvalidInput
-from workflows.services.permissions import require_perm
+from circulation.records.permissions import require_perm
 
 
 def organisation_units(organisation: Organisation | None) -> list[UnitRef]:

@@ -27,11 +27,11 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Acknowledgement, Person
 from circulation.records.selectors import is_leader
 from workflows.machines import ACK_OPEN_STATES, AckState
 from workflows.models import Reminder
-from workflows.services.errors import InvalidInput
 
 DEFAULT_DAYS = 56  # eight weeks
 MAX_DAYS = 366

@@ -1,6 +1,6 @@
 """What a signed-in person may open in the web interface, decided once per request.
 
-The same rules as the API (``workflows.services.permissions``): the clerk's desk needs the
+The same rules as the API (``circulation.records.permissions``): the clerk's desk needs the
 permission to register or forward, the archive the archivist's, everyone has an inbox.
 """
 

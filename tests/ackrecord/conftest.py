@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Attachment, Notice
 from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
@@ -21,7 +22,6 @@ from workflows.services.acknowledging import (
     return_acknowledgement,
 )
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from circulation.ackrecord.fonts import missing_characters, substitute
-from circulation.ackrecord.services import current_record
-from circulation.archive.services import archive_notice
+from circulation.ackrecord.renditions import current_record
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
 from tests.ackrecord.conftest import (
     confirm,
@@ -22,7 +22,7 @@ from tests.ackrecord.conftest import (
     squeeze,
 )
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from circulation.ackrecord import tasks
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record
+from circulation.ackrecord.renditions import current_record
 from circulation.records.models import AuditEvent
 from tests.ackrecord.conftest import Circulated, confirm, forward, register_sample
 from tests.builders import Bureau

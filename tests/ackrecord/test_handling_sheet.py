@@ -16,6 +16,8 @@ from pypdf import PdfReader
 from circulation.ackrecord.data import canonical_json, content_hash
 from circulation.ackrecord.handling_sheet import SHEET_JSON_NAME
 from circulation.ackrecord.handling_sheet_data import collect_sheet_data
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
 from circulation.records.models import (
     Acknowledgement,
     Assignment,
@@ -35,8 +37,6 @@ from tests.conftest import SAMPLE, Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
 from workflows.services.replying import ReplyInput, record_reply

@@ -8,14 +8,14 @@ import pytest
 from django.test import Client
 
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record
-from circulation.archive.services import archive_notice
+from circulation.ackrecord.renditions import current_record
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Person, UnitKind
 from circulation.records.roles import ADMIN, ARCHIVIST, CLERK
 from tests.ackrecord.conftest import Circulated
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -9,7 +9,8 @@ import pytest
 
 from circulation.ackrecord.data import canonical_json, collect_record_data, content_hash
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record, verify_rendition
+from circulation.ackrecord.renditions import current_record, verify_rendition
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent
 from tests.ackrecord.conftest import (
     RETURN_REASON,
@@ -22,7 +23,6 @@ from tests.ackrecord.conftest import (
     squeeze,
 )
 from tests.builders import SAMPLE, Bureau
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.db import connection
 
 from circulation.ackrecord.data import collect_record_data, content_hash
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record, freeze_record
+from circulation.ackrecord.renditions import current_record, freeze_record
+from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.ackrecord.conftest import confirm, forward, register_sample
 from tests.builders import Bureau
-from workflows.services.errors import Conflict
 
 
 def _half_confirmed(bureau: Bureau) -> tuple[Any, list[Acknowledgement]]:

@@ -13,8 +13,8 @@ import pytest
 from circulation.ackrecord.fetcher import RecordURLFetcher, ResourceRefused, decode_data_url
 from circulation.ackrecord.fonts import MissingGlyphs, check_coverage, missing_characters
 from circulation.ackrecord.render import render_html
+from circulation.ackrecord.renditions import current_record
 from circulation.ackrecord.sandbox import SandboxError, run_limited
-from circulation.ackrecord.services import current_record
 from circulation.records.models import Acknowledgement, Notice
 from tests.ackrecord.conftest import Circulated, forward, pdf_text, register_sample, squeeze
 from tests.builders import Bureau

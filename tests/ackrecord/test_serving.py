@@ -9,7 +9,7 @@ from django.db.models import F
 
 from circulation.ackrecord import tasks
 from circulation.ackrecord.models import RecordRendition, RenderRequest
-from circulation.ackrecord.services import current_record
+from circulation.ackrecord.renditions import current_record
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.ackrecord.conftest import Circulated
 from tests.builders import Bureau

@@ -7,12 +7,12 @@ import io
 from datetime import date
 from typing import Any
 
+from circulation.records.actors import Actor
 from circulation.records.models import Notice, Person
 from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

@@ -11,11 +11,11 @@ import pytest
 from circulation.ackrecord.models import RecordRendition
 from circulation.archive import stamp
 from circulation.archive.models import ArchivedRecord, ItemCounter
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice
 from tests.archive.builders import completed_notice, registered
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

@@ -19,15 +19,15 @@ from circulation.archive.checkpoint import (
     verify_checkpoint,
     write_checkpoint,
 )
-from circulation.archive.services import archive_notice
 from circulation.archive.tasks import anchor_audit_log
+from circulation.records.actors import Actor
+from circulation.records.audit import GENESIS_HASH, event_hash, verify_chain
 from circulation.records.models import AuditChainHead, AuditEvent, Notice
 from tests.archive.builders import completed_notice, registered
 from tests.builders import Bureau
 from tests.helpers import circulating_notice, write_around_audit_trigger
 from workflows.schedules import DEFAULT_SCHEDULES
-from workflows.services.audit import GENESIS_HASH, event_hash, verify_chain
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

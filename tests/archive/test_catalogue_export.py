@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 
 from circulation.archive.catalogue import HEADERS
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from tests.archive.builders import completed_notice, direct_record
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,12 +9,12 @@ import pytest
 from circulation.archive import rendition
 from circulation.archive.models import ArchivedRecord, ItemCounter
 from circulation.archive.pdfinspect import inspect_pdf
-from circulation.archive.services import ArchiveChecksFailed, archive_notice
+from circulation.records.actors import Actor
+from circulation.records.errors import Conflict
 from circulation.records.models import Attachment, AuditEvent, Notice
 from tests.builders import Bureau
 from tests.helpers import small_pdf
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict
+from workflows.services.archiving import ArchiveChecksFailed, archive_notice
 
 pytestmark = pytest.mark.django_db
 

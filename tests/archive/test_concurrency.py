@@ -5,14 +5,15 @@ from typing import Any
 
 import pytest
 
-from circulation.archive import rendition, services
+from circulation.archive import rendition
 from circulation.archive.models import ArchivedRecord, ItemCounter
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
 from circulation.records.models import AuditEvent
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from tests.helpers import race
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
+from workflows.services import archiving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def slow_stamp(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hold the 件号 counter lock a little longer, so the other archiving really waits on it."""
-    original = services.apply_stamp
+    original = archiving.apply_stamp
 
     def slow(*args: Any, **kwargs: Any) -> bytes:
         time.sleep(0.3)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "apply_stamp", slow)
+    monkeypatch.setattr(archiving, "apply_stamp", slow)
 
 
 def test_two_archivings_at_once_get_consecutive_item_numbers(
@@ -43,8 +44,8 @@ def test_two_archivings_at_once_get_consecutive_item_numbers(
 
     results = race(
         [
-            lambda: services.archive_notice(Actor(bureau.archivist), first.pk, retention="D30"),
-            lambda: services.archive_notice(Actor(other), second.pk, retention="D30"),
+            lambda: archiving.archive_notice(Actor(bureau.archivist), first.pk, retention="D30"),
+            lambda: archiving.archive_notice(Actor(other), second.pk, retention="D30"),
         ]
     )
 
@@ -65,13 +66,13 @@ def test_the_same_notice_archived_twice_at_once_is_one_record_and_one_409(
 
     results = race(
         [
-            lambda: services.archive_notice(Actor(bureau.archivist), notice.pk, retention="Y"),
-            lambda: services.archive_notice(Actor(bureau.archivist), notice.pk, retention="Y"),
+            lambda: archiving.archive_notice(Actor(bureau.archivist), notice.pk, retention="Y"),
+            lambda: archiving.archive_notice(Actor(bureau.archivist), notice.pk, retention="Y"),
         ]
     )
 
     records = [r for r in results if isinstance(r, ArchivedRecord)]
-    conflicts = [r for r in results if isinstance(r, services.Conflict)]
+    conflicts = [r for r in results if isinstance(r, archiving.Conflict)]
     assert len(records) == 1, results
     assert len(conflicts) == 1, results
     assert conflicts[0].code == "already_archived"
@@ -90,7 +91,7 @@ def _first_stamp_runs(monkeypatch: pytest.MonkeyPatch, during: Any) -> tuple[lis
     the 件号 of every stamp this thread made and what ``during`` returned."""
     import threading
 
-    original = services.apply_stamp
+    original = archiving.apply_stamp
     main = threading.get_ident()
     stamped: list[str] = []
     outcome: list[Any] = []
@@ -102,7 +103,7 @@ def _first_stamp_runs(monkeypatch: pytest.MonkeyPatch, during: Any) -> tuple[lis
                 outcome.append(_in_another_connection(during))
         return original(pdf, data, mark)
 
-    monkeypatch.setattr(services, "apply_stamp", stamp)
+    monkeypatch.setattr(archiving, "apply_stamp", stamp)
     return stamped, outcome
 
 
@@ -119,7 +120,7 @@ def test_no_row_is_locked_while_the_record_is_stamped_and_signed(
     notice = completed_notice(bureau, "舞工信〔2022〕27号", attachment=False)
     rendition.current(notice, Actor(bureau.archivist))
     ItemCounter.objects.create(fonds_code="Z109", year=2022, retention="D30", unit_code="BGS")
-    signing = services.sign_record
+    signing = archiving.sign_record
     locked: list[Any] = []
 
     def lock_both() -> bool:
@@ -132,11 +133,11 @@ def test_no_row_is_locked_while_the_record_is_stamped_and_signed(
         locked.append(_in_another_connection(lock_both))
         return signing(*args, **kwargs)
 
-    monkeypatch.setattr(services, "sign_record", sign)
-    record = services.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    monkeypatch.setattr(archiving, "sign_record", sign)
+    record = archiving.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
     assert locked == [True]
     assert record.signature
-    assert services.verify_record(record).ok
+    assert archiving.verify_record(record).ok
 
 
 def test_a_number_taken_while_signing_is_stamped_and_signed_again(
@@ -157,9 +158,9 @@ def test_a_number_taken_while_signing_is_stamped_and_signed_again(
     other.groups.add(*bureau.archivist.groups.all())
     stamped, outcome = _first_stamp_runs(
         monkeypatch,
-        lambda: services.archive_notice(Actor(other), theirs.pk, retention="D30"),
+        lambda: archiving.archive_notice(Actor(other), theirs.pk, retention="D30"),
     )
-    record = services.archive_notice(Actor(bureau.archivist), ours.pk, retention="D30")
+    record = archiving.archive_notice(Actor(bureau.archivist), ours.pk, retention="D30")
     assert isinstance(outcome[0], ArchivedRecord), outcome
     assert stamped == ["BGS-0001", "BGS-0002"]
     assert record.archival_code == "Z109-WS·2022-D30-BGS-0002"
@@ -169,7 +170,7 @@ def test_a_number_taken_while_signing_is_stamped_and_signed_again(
         with archived.file.open("rb") as handle:
             text = inspect_pdf(handle.read()).first_page_text
         assert f"{archived.item_no:04d}" in text
-        result = services.verify_record(archived)
+        result = archiving.verify_record(archived)
         assert result.ok, result.problems
     assert ItemCounter.objects.get(unit_code="BGS", year=2022).last_value == 2
     assert verify_chain().ok
@@ -191,8 +192,8 @@ def test_a_notice_changed_while_signing_is_not_sealed(
         monkeypatch,
         lambda: Acknowledgement.objects.filter(pk=ack.pk).update(comment="签章期间改过"),
     )
-    with pytest.raises(services.ArchiveChecksFailed) as refused:
-        services.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    with pytest.raises(archiving.ArchiveChecksFailed) as refused:
+        archiving.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
     assert outcome == [1]
     assert "data_matches_database" in str(refused.value.extra)
     assert Notice.objects.get(pk=notice.pk).state == "completed"

@@ -17,16 +17,16 @@ from pypdf import PdfReader
 
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.sealing import bytes_sha256
-from circulation.archive.services import archive_notice
 from circulation.archive.sm3 import sm3_hex
 from circulation.archive.verification import verify_record
+from circulation.records.actors import Actor
 from circulation.records.models import AuditAction, AuditEvent, Notice, Person
 from tests.ackrecord.test_handling_sheet import INSTRUCTION, at, handle_to_the_end
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from tests.handling.conftest import action_notice, leaders  # noqa: F401
 from tests.web.test_board import signed_in
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,10 +12,10 @@ from django.test import Client
 
 from circulation.archive import sealing
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

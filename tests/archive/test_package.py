@@ -13,11 +13,11 @@ import pytest
 from django.core.management import call_command
 
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from circulation.records.models import AuditChainHead, AuditEvent
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

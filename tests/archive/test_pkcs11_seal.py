@@ -19,10 +19,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from circulation.archive.checkpoint import verify_checkpoint, write_checkpoint
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import SealUnavailable, archive_notice, verify_record
+from circulation.archive.verification import verify_record
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import SealUnavailable, archive_notice
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,12 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, InternalError, connection, transaction
 
 from circulation.archive.models import ArchivedRecord, SealedRecordError
-from circulation.archive.services import archive_notice, verify_record
+from circulation.archive.verification import verify_record
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice, Person
 from tests.builders import Bureau
 from tests.helpers import write_around_audit_trigger
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

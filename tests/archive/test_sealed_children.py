@@ -12,11 +12,12 @@ from django.db import IntegrityError, transaction
 
 from circulation.ackrecord.models import RecordRendition
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice, verify_record
+from circulation.archive.verification import verify_record
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Attachment, Notice
 from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

@@ -21,13 +21,14 @@ from circulation.archive.codes import ArchivalCode
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.pdfinspect import inspect_pdf
 from circulation.archive.seal import load_seal
-from circulation.archive.services import SealUnavailable, archive_notice, verify_record
 from circulation.archive.signing import seal_mark, sign_record
 from circulation.archive.sm3 import sm3_hex
 from circulation.archive.stamp import SIG_FIELD, StampData, apply_stamp
+from circulation.archive.verification import verify_record
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice
 from tests.builders import Bureau
-from workflows.services.context import Actor
+from workflows.services.archiving import SealUnavailable, archive_notice
 
 pytestmark = pytest.mark.django_db
 

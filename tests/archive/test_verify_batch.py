@@ -16,13 +16,13 @@ from pyhanko.pdf_utils.misc import PdfReadError
 
 from circulation.archive import pdf_speed
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
 from circulation.archive.verification import BATCH_QUERIES, verify_record, verify_records
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
-from workflows.services.context import Actor
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 

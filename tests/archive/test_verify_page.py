@@ -1,6 +1,6 @@
 """The QR verify page (``/records/<id>/verify/``) of an archived record: opening it shows the last
 stored full check (its result, when, by whom) and runs none; "verify now" (POST with the CSRF
-token) runs the archivist page's check (``checking.check_record``), records it and shows it; a
+token) runs the archivist page's check (``archiving.check_record``), records it and shows it; a
 person may do so ``VERIFY_NOW_PER_HOUR`` times an hour (429 with Retry-After beyond, in both
 languages), others are not held back by it."""
 
@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from circulation.archive import checking
 from circulation.archive.models import ArchivedRecord
-from circulation.archive.services import archive_notice
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Notice, Person
 from tests.builders import Bureau
 from tests.helpers import ack_of, write_around_audit_trigger
-from workflows.services.context import Actor
+from workflows.services import archiving
+from workflows.services.archiving import archive_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_opening_the_page_shows_the_stored_check_and_runs_none(
     def no_full_check(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("GET ran a full verification")
 
-    monkeypatch.setattr(checking, "verify_record", no_full_check)
+    monkeypatch.setattr(archiving, "verify_record", no_full_check)
     with django_assert_max_num_queries(12):
         html = staff.get(url).content.decode()
     assert record.archival_code in html
@@ -61,8 +61,8 @@ def test_opening_the_page_shows_the_stored_check_and_runs_none(
     assert 'name="csrfmiddlewaretoken"' in html
     monkeypatch.undo()
 
-    checking.check_record(Actor(bureau.archivist), record)  # the archivist's page did one
-    monkeypatch.setattr(checking, "verify_record", no_full_check)
+    archiving.check_record(Actor(bureau.archivist), record)  # the archivist's page did one
+    monkeypatch.setattr(archiving, "verify_record", no_full_check)
     html = staff.get(url).content.decode()
     assert "归档文件完整" in html
     assert "The sealed record is intact" in html

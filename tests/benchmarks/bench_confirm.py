@@ -211,9 +211,9 @@ def _circulate_read(org: Org, title: str) -> tuple[int, list[tuple[int, int]]]:
     """Register, forward to every unit, mark every acknowledgement 已阅; (notice, acks)."""
     from django.utils import timezone
 
+    from circulation.records.actors import Actor
     from circulation.records.models import Acknowledgement, Person
     from workflows.machines import AckState
-    from workflows.services.context import Actor
     from workflows.services.forwarding import ForwardRequest, forward_notice
 
     notice = register(org, title)
@@ -281,7 +281,7 @@ PROFILE_FUNCTIONS = [
     ("rest_framework/views.py", "perform_authentication", "token authentication"),
     ("circulation/api/views/acknowledgements.py", "confirm", "confirm view"),
     ("workflows/services/acknowledging.py", "_locked_own_ack", "  _locked_own_ack (FOR UPDATE)"),
-    ("workflows/services/audit.py", "record_event", "  record_event (audit append, 1 statement)"),
+    ("circulation/records/audit.py", "record_event", "  record_event (audit append, 1 statement)"),
     ("workflows/services/completion.py", "complete_if_done", "  complete_if_done (after commit)"),
     ("django/db/transaction.py", "__exit__", "  COMMIT (atomic exit)"),
     ("circulation/api/views/acknowledgements.py", "_answer", "  _answer (re-read + serialise)"),
@@ -977,7 +977,7 @@ def run(
     """Measure; with ``attempts`` > 1 a run disturbed by other work on the machine (other
     processes > DISTURBED_PCT % CPU) is redone — a confirm run on a fresh notice — and the least
     disturbed run is kept. Every run's correctness checks count."""
-    from workflows.services.audit import verify_chain
+    from circulation.records.audit import verify_chain
 
     units, per_unit = SIZES[size].units, SIZES[size].per_unit
     seconds, trivial_seconds = SIZES[size].confirm_seconds, SIZES[size].trivial_seconds

@@ -183,8 +183,8 @@ def _request(org: Org) -> Any:
 
 
 def _actor(org: Org) -> Any:
+    from circulation.records.actors import Actor
     from circulation.records.models import Person
-    from workflows.services.context import Actor
 
     # A fresh user object per call, as a request would load it (no warm permission cache).
     return Actor(user=Person.objects.get(pk=org.clerk.pk), ip="127.0.0.1")

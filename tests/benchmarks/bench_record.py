@@ -122,11 +122,11 @@ def build_notice(size: int, serial: int) -> Any:
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
+    from circulation.records.actors import Actor
     from circulation.records.models import Acknowledgement, Membership, Organisation, Person, Unit
     from circulation.records.roles import CLERK
     from tests.helpers import small_pdf
     from workflows.services.attachments import add_attachment
-    from workflows.services.context import Actor
     from workflows.services.forwarding import ForwardRequest, forward_notice
     from workflows.services.registration import NoticeInput, register_notice
 
@@ -286,7 +286,7 @@ def measure(
 
     from circulation.ackrecord.data import collect_record_data, content_hash
     from circulation.ackrecord.render import build_html, render_record
-    from circulation.ackrecord.services import _attachment_files, current_record
+    from circulation.ackrecord.renditions import _attachment_files, current_record
     from circulation.records.models import Acknowledgement
 
     notice = build_notice(size, serial)

@@ -117,15 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     from circulation.archive.codes import ArchivalCode
     from circulation.archive.demo_seal import create_demo_seal
     from circulation.archive.seal import load_seal
-    from circulation.archive.services import archive_notice, verify_record
     from circulation.archive.signing import seal_mark, sign_record
     from circulation.archive.sm3 import sm3_hex
     from circulation.archive.stamp import StampData, apply_stamp
+    from circulation.archive.verification import verify_record
+    from circulation.records.actors import Actor
     from circulation.records.models import Organisation, Person, Unit
     from circulation.records.roles import ARCHIVIST
     from tests.benchmarks.bench_record import build_notice
     from tests.benchmarks.common import calibrate
-    from workflows.services.context import Actor
+    from workflows.services.archiving import archive_notice
 
     _reset()
     before = calibrate()

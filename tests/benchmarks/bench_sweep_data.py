@@ -246,9 +246,9 @@ def _check_ack_columns() -> None:
 def _audit_events(clerk: Any, planned: list[_Planned], per_unit: int) -> int:
     """签收, 登记 and 传阅 of every notice, hashed and chained exactly as ``record_event`` does
     (with the moments they happened rather than now)."""
+    from circulation.records.audit import event_hash
     from circulation.records.models import AuditChainHead, AuditEvent
     from workflows.machines import NoticeState
-    from workflows.services.audit import event_hash
 
     head = AuditChainHead.objects.select_for_update().get(pk=1)
     seq, prev = head.last_seq, head.last_hash
@@ -314,6 +314,7 @@ def build(size: Size) -> Built:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
+    from circulation.records.audit import verify_chain
     from circulation.records.doc_number import parse_doc_number
     from circulation.records.models import (
         Acknowledgement,
@@ -329,7 +330,6 @@ def build(size: Size) -> Built:
     from circulation.records.roles import CLERK, STAFF, UNIT_HEAD, ensure_roles
     from workflows.calendar import add_working_days
     from workflows.machines import AckState, NoticeState
-    from workflows.services.audit import verify_chain
 
     started = time.perf_counter()
     reset_data()  # TRUNCATE … CASCADE empties the reminder, digest and outbox tables too

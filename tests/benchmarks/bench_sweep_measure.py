@@ -534,10 +534,10 @@ def check_written(size: Size, child: dict[str, Any], broker: Broker) -> Written:
     from django.db import connection
     from django.db.models import Count, F
 
+    from circulation.records.audit import verify_chain
     from circulation.records.models import Acknowledgement, AuditEvent
     from workflows.delivery.outbox import TASK_CHUNK
     from workflows.models import Channel, Digest, Message, Notification, Reminder, SweepRun
-    from workflows.services.audit import verify_chain
     from workflows.services.sweep import run_reminder_sweep
 
     per_digest = Counter(

@@ -97,6 +97,7 @@ def build(size: Size, now: datetime) -> Built:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
+    from circulation.records.audit import event_hash
     from circulation.records.models import (
         Acknowledgement,
         AuditChainHead,
@@ -114,7 +115,6 @@ def build(size: Size, now: datetime) -> Built:
     from circulation.records.roles import CLERK, STAFF, UNIT_HEAD, ensure_roles
     from workflows.machines import NoticeState
     from workflows.models import ManualRemind
-    from workflows.services.audit import event_hash
 
     started = time.perf_counter()
     reset_data()  # TRUNCATE … CASCADE: notifications and manual reminds go with the notices

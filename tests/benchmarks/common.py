@@ -240,8 +240,8 @@ def register(org: Org, title: str) -> Notice:
     """A freshly 登记 notice (state registered) with the next 发文字号 of the bench issuer."""
     from django.utils import timezone
 
+    from circulation.records.actors import Actor
     from circulation.records.models import Person
-    from workflows.services.context import Actor
     from workflows.services.registration import NoticeInput, register_notice
 
     org.serial += 1

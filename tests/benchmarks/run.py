@@ -83,10 +83,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="confirm: gunicorn worker class (--threads applies to gthread only)",
     )
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="confirm: gc.freeze() in each gunicorn worker after its first 50 requests "
-        "(tests/benchmarks/gunicorn_bench.py, BENCH_GC_FREEZE=50)",
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="confirm: run gunicorn with GC_FREEZE_AFTER_REQUESTS=0 (by default each worker "
+        "freezes its heap after its first 50 requests, as in production: "
+        "circulation/gunicorn_conf.py)",
     )
     parser.add_argument(
         "--open-rates",
@@ -129,8 +131,8 @@ def command_line(args: argparse.Namespace) -> str:
             parts += ["--open-capacity", f"{args.open_capacity:g}"]
         if args.worker_class != "gthread":
             parts += ["--worker-class", args.worker_class]
-        if args.gc_freeze:
-            parts.append("--gc-freeze")
+        if not args.gc_freeze:
+            parts.append("--no-gc-freeze")
     if args.runs != 7 and args.only != "confirm":
         parts += ["--runs", str(args.runs)]
     url = urlsplit(args.database_url)

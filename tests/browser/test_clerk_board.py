@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Person
 from tests.browser.conftest import (
     DESKTOP,
@@ -20,7 +21,6 @@ from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.models import ManualRemind
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice
 from tests.browser.conftest import (
     DESKTOP,
@@ -23,7 +24,6 @@ from tests.builders import SAMPLE, Bureau
 from tests.helpers import small_pdf
 from workflows.machines import AckState
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

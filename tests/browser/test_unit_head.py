@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from circulation.records.actors import Actor
 from circulation.records.models import Person
 from tests.browser.conftest import (
     DESKTOP,
@@ -25,7 +26,6 @@ from tests.helpers import ack_of, circulating_notice, opened_ack, registered_not
 from tests.web.test_dashboard import WEEK, api_numbers, seed_week
 from workflows.models import NotificationPreference
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db(transaction=True)

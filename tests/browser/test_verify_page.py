@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page
 
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record
-from circulation.archive import services
+from circulation.ackrecord.renditions import current_record
+from circulation.records.actors import Actor
 from circulation.records.models import Person
 from circulation.records.roles import STAFF
 from tests.archive.builders import completed_notice
@@ -21,8 +21,8 @@ from tests.browser.test_archivist import both_sizes, with_password
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.helpers import circulating_notice, opened_ack
+from workflows.services import archiving
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ def test_staff_verify_an_archived_record_from_its_qr_link(
     watched_page: WatchedPage, bureau: Bureau, media: Any
 ) -> None:
     notice = completed_notice(bureau)
-    record = services.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
+    record = archiving.archive_notice(Actor(bureau.archivist), notice.pk, retention="D30")
     frozen = RecordRendition.objects.get(notice=notice, frozen=True)
     staff = with_password(bureau.person("gyg_2"))
     assert not staff.has_perm("records.view_all_notices")  # neither clerk nor archivist

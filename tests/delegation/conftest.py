@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Person, UnitKind
 from tests.builders import Bureau
 from tests.factories import PersonFactory, UnitFactory, member
 from workflows.models import Delegation
-from workflows.services.context import Actor
 from workflows.services.delegation import DelegationInput, appoint_delegate
 
 

@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Person
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.helpers import registered_notice
 from workflows.models import Delegation, Notification, NotificationKind
-from workflows.services.context import Actor
 from workflows.services.delegation import cancel_delegation
 from workflows.services.forwarding import ForwardRequest, forward_notice
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Person
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
@@ -16,7 +17,6 @@ from tests.helpers import ack_of
 from tests.web.test_inbox import bulk_inbox, notice_to, signed_in
 from workflows.machines import AckState
 from workflows.models import Notification, NotificationKind
-from workflows.services.context import Actor
 from workflows.services.delegation import cancel_delegation
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.conftest import Bureau
 from tests.delegation.conftest import appoint
 from tests.helpers import opened_ack, race
 from tests.web.test_inbox import notice_to
 from workflows.machines import AckState
-from workflows.services.audit import verify_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

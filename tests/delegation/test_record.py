@@ -6,14 +6,14 @@ from typing import Any
 import pytest
 
 from circulation.ackrecord.data import collect_record_data
-from circulation.ackrecord.services import current_record
+from circulation.ackrecord.renditions import current_record
+from circulation.records.actors import Actor
 from tests.ackrecord.conftest import pdf_text
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.helpers import ack_of
 from tests.web.test_inbox import notice_to
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
 

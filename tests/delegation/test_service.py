@@ -7,18 +7,18 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from circulation.records.models import AuditEvent, Person
 from tests.builders import Bureau
 from tests.delegation.conftest import appoint
 from tests.factories import OrganisationFactory, PersonFactory
 from workflows.models import Delegation
-from workflows.services.context import Actor
 from workflows.services.delegation import (
     cancel_delegation,
     principals_for,
     resolve_actor,
 )
-from workflows.services.errors import Conflict, Forbidden, InvalidInput, NotVisible
 
 pytestmark = pytest.mark.django_db
 

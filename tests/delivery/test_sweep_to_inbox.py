@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from circulation.records.actors import Actor
 from tests.builders import SAMPLE, Bureau
 from tests.delivery.servers import MailCollector, wait_until
 from tests.helpers import registered_notice
 from workflows.delivery.email import message_id_header
 from workflows.models import Message, MessageStatus
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
+from circulation.records.actors import Actor
 from circulation.records.models import Notice
 from tests.builders import SAMPLE, Bureau
 from tests.handling.builders import add_leaders
-from workflows.services.context import Actor
 from workflows.services.registration import NoticeInput, register_notice
 
 

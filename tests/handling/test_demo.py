@@ -2,7 +2,7 @@
 
 import pytest
 
-from circulation import demo
+from circulation.records.management import demo
 from circulation.records.models import Person
 from circulation.records.roles import LEADER
 from workflows.services.handling_common import is_leader, leaders_among

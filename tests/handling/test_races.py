@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
 from circulation.records.models import (
     Acknowledgement,
     Assignment,
@@ -16,8 +18,6 @@ from circulation.records.models import (
 from tests.builders import Bureau
 from tests.handling.conftest import proposal_body
 from tests.helpers import race
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
 from workflows.services.proposing import ProposalInput, propose_handling
 
 pytestmark = pytest.mark.django_db(transaction=True)

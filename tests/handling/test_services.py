@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
+from circulation.records.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from circulation.records.models import (
     Acknowledgement,
     Assignment,
@@ -21,9 +24,6 @@ from tests.handling.conftest import action_notice, proposal_body
 from tests.helpers import opened_ack
 from workflows.models import Notification
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
 from workflows.services.recalling import recall_recipient

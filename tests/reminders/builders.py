@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice, Person
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

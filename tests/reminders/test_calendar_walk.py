@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement
 from tests.builders import Bureau
 from tests.reminders.builders import SH, at, circulate, confirm
 from workflows.models import Digest, Reminder, ReminderPolicy, SweepRun
-from workflows.services.audit import verify_chain
 from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement
 from tests.builders import Bureau
 from tests.reminders.builders import at, circulate
@@ -18,7 +19,6 @@ from workflows.models import (
     WebhookChannel,
 )
 from workflows.services.acknowledging import return_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("announcements")]

@@ -11,6 +11,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from circulation.records.actors import Actor
+from circulation.records.audit import verify_chain
 from circulation.records.models import Assignment, AuditAction, AuditEvent, Notice
 from tests.builders import Bureau
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
@@ -26,8 +28,6 @@ from workflows.models import (
 from workflows.reminders.decide import Clock
 from workflows.reminders.policy import policy_for
 from workflows.services import sweep_handling
-from workflows.services.audit import verify_chain
-from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
 from workflows.services.sweep import preview_reminder_sweep, run_reminder_sweep

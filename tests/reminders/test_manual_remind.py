@@ -5,13 +5,13 @@ from typing import Any
 import pytest
 import time_machine
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, AuditEvent
 from circulation.records.roles import CLERK
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.reminders.builders import at, circulate, confirm, race
 from workflows.models import Digest, ManualRemind, Message, Notification, Reminder
-from workflows.services.context import Actor
 from workflows.services.withdrawal import withdraw_notice
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import F
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent, Person
 from tests.builders import Bureau, build_bureau
 from tests.reminders.builders import at
@@ -20,7 +21,6 @@ from workflows.reminders import digests, parallel
 from workflows.reminders.claims import Claimed
 from workflows.services import sweep
 from workflows.services import sweep_batch as batch
-from workflows.services.audit import verify_chain
 from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,12 +6,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from circulation.records.actors import Actor
 from circulation.records.models import Membership, Person, Unit
 from tests.builders import Bureau
 from tests.reminders.builders import at, circulate
 from workflows.models import ReminderPolicy
 from workflows.services import sweep
-from workflows.services.context import Actor
 from workflows.services.sweep import SweepResult, run_reminder_sweep
 from workflows.services.withdrawal import withdraw_notice
 

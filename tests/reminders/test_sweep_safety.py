@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import time_machine
 
+from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.builders import Bureau
 from tests.reminders.builders import at, circulate, race
 from workflows.models import Digest, Message, Notification, Reminder, SweepRun
 from workflows.services import sweep
-from workflows.services.audit import verify_chain
 from workflows.services.sweep import SweepResult, run_reminder_sweep
 
 

@@ -7,13 +7,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person, Urgency
 from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.machines import AckState, NoticeState
 from workflows.models import ManualRemind
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 
 pytestmark = pytest.mark.django_db
 

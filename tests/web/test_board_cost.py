@@ -13,10 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice
 from tests.builders import Bureau
 from tests.helpers import registered_notice
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice, Person, UnitKind
 from circulation.records.roles import CLERK
 from tests.builders import Bureau
@@ -18,7 +19,6 @@ from tests.factories import OrganisationFactory, PersonFactory, UnitFactory, mem
 from tests.helpers import ack_of, circulating_notice, opened_ack
 from workflows.machines import AckState
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.reminding import remind_notice
 
 pytestmark = pytest.mark.django_db

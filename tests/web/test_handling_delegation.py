@@ -9,11 +9,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Instruction, InstructionKind, Person
 from tests.conftest import Bureau
 from tests.web.test_handling_pages import add_leaders, instruction_of, proposed
 from workflows.machines import InstructionState
-from workflows.services.context import Actor
 from workflows.services.delegation import DelegationInput, appoint_delegate
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Instruction
 from circulation.web.views.handling import INBOX_SHOWN
 from tests.conftest import Bureau
 from tests.web.test_handling_pages import add_leaders, html, proposed, signed_in
-from workflows.services.context import Actor
 from workflows.services.delegation import DelegationInput, appoint_delegate
 
 pytestmark = pytest.mark.django_db

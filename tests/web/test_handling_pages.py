@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import (
     Assignment,
     AssignmentRole,
@@ -28,7 +29,6 @@ from tests.handling.builders import add_leaders
 from tests.helpers import small_pdf
 from workflows.machines import AssignmentState, HandlingState, InstructionState
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
 from workflows.services.registration import NoticeInput, register_notice

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import (
     Acknowledgement,
     Attachment,
@@ -33,7 +34,6 @@ from workflows.services.acknowledging import (
     return_acknowledgement,
 )
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Person, Unit, UnitKind
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, member
@@ -17,7 +18,6 @@ from tests.helpers import ack_of, circulating_notice, opened_ack, registered_not
 from tests.web.test_board import add_recipients, signed_in
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from circulation.records.actors import Actor
 from circulation.records.models import Person
 from tests.builders import Bureau
 from tests.helpers import circulating_notice
 from workflows.models import Message, NotificationPreference, WebhookChannel, WebhookKind
-from workflows.services.context import Actor
 from workflows.services.reminding import remind_notice
 
 pytestmark = pytest.mark.django_db

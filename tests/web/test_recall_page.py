@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, AuditAction, AuditEvent
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
@@ -17,7 +18,6 @@ from tests.helpers import ack_of, opened_ack, registered_notice
 from tests.web.test_board import signed_in
 from workflows.machines import AckState
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
 from tests.builders import Bureau
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.machines import AckState
 from workflows.models import ManualRemind, Message, Notification, NotificationKind, Reminder
 from workflows.services.acknowledging import confirm_acknowledgement
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.reminding import remind_notice
 

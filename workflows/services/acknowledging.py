@@ -10,17 +10,17 @@ from django.db import transaction
 from django.db.models import Expression
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Acknowledgement, AuditAction, ConfirmMethod
+from circulation.records.permissions import not_found
+from circulation.records.validation import COMMENT, clean_reason, clean_text
 from workflows.machines import AckState
 from workflows.reminders.announcements import announce_return
-from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
-from workflows.services.context import Actor
 from workflows.services.delegation import Acting, handled_by, resolve_actor
-from workflows.services.errors import Conflict, InvalidInput
-from workflows.services.permissions import not_found
 from workflows.services.signin import verify_password
-from workflows.services.validation import COMMENT, clean_reason, clean_text
 
 
 def answerable(actor: Actor) -> Expression:

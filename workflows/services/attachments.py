@@ -12,15 +12,15 @@ from django.db.models import Q, QuerySet
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records import roles
 from circulation.records.active_content import find_active_content
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Attachment, AuditAction, Notice, Person, Unit
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
 from circulation.records.selectors import visible_notices
 from circulation.records.sniffing import RejectedUpload, sniff_upload
 from workflows.machines import NoticeState
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
 from workflows.services.delegation import inbox_people, principal_ids
-from workflows.services.errors import Conflict, InvalidInput
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 ATTACHABLE = (NoticeState.RECEIVED, NoticeState.REGISTERED)
 

@@ -20,12 +20,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from circulation.ackrecord.serving import request_render
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from circulation.records.models.handling import HandlingCase
 from circulation.records.models.notice import Handling
 from workflows.machines import ACK_OPEN_STATES, HandlingState, NoticeState
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
 
 logger = logging.getLogger(__name__)
 

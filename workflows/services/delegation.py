@@ -33,14 +33,14 @@ from django.db.models import BigIntegerField, BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import AuditAction, Person
+from circulation.records.permissions import not_found
 from circulation.records.selectors import is_leader
+from circulation.records.validation import TextRule, clean_text
 from workflows.models import Delegation
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, Forbidden, InvalidInput
-from workflows.services.permissions import not_found
-from workflows.services.validation import TextRule, clean_text
 
 REASON = TextRule("reason", "事由", "reason", 200)
 # A period typed in a form starts "now" a little before it is submitted.

@@ -13,6 +13,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import (
     Acknowledgement,
     AuditAction,
@@ -22,14 +25,11 @@ from circulation.records.models import (
     Person,
     Unit,
 )
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
+from circulation.records.validation import INSTRUCTION, clean_due_at, clean_text
 from workflows.calendar import add_working_days
 from workflows.machines import NoticeState
 from workflows.reminders.announcements import announce_forward
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
-from workflows.services.validation import INSTRUCTION, clean_due_at, clean_text
 
 FORWARDABLE = (NoticeState.REGISTERED, NoticeState.CIRCULATING, NoticeState.COMPLETED)
 MAX_WORKING_DAYS = 250

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from circulation.records.actors import Actor
+from circulation.records.errors import Conflict, InvalidInput, NotVisible
 from circulation.records.models import (
     Assignment,
     AuditAction,
@@ -27,9 +29,11 @@ from circulation.records.models import (
     Unit,
     UnitKind,
 )
+from circulation.records.permissions import not_found
 from circulation.records.roles import LEADER
 from circulation.records.selectors import is_leader as is_leader  # the one rule, re-exported
 from circulation.records.selectors import sees_all_notices, visible_notices
+from circulation.records.validation import TextRule
 from workflows.delivery import outbox
 from workflows.machines import (
     AssignmentState,
@@ -40,11 +44,7 @@ from workflows.machines import (
 from workflows.models import NotificationKind
 from workflows.reminders import texts
 from workflows.reminders.digest_store import Composed, store
-from workflows.services.context import Actor
 from workflows.services.delegation import Acting, acting_for, handled_by, resolve_actor
-from workflows.services.errors import Conflict, InvalidInput, NotVisible
-from workflows.services.permissions import not_found
-from workflows.services.validation import TextRule
 
 # Audit actions of the 批办 path.
 PROPOSED = AuditAction.HANDLING_PROPOSED

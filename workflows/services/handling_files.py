@@ -17,14 +17,14 @@ from django.core.files import File
 from django.db import transaction
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, Forbidden
 from circulation.records.models import Assignment, AuditAction, HandlingFile, Person, Reply
+from circulation.records.permissions import not_found
 from workflows.machines import AssignmentState, NoticeState
 from workflows.services import handling_common as common
 from workflows.services.attachments import CheckedUpload, check_upload
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, Forbidden
-from workflows.services.permissions import not_found
 
 
 @dataclass(frozen=True)

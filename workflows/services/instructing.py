@@ -21,6 +21,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import (
     Assignment,
     AssignmentRole,
@@ -31,21 +34,18 @@ from circulation.records.models import (
     Person,
     Unit,
 )
+from circulation.records.permissions import not_found
+from circulation.records.validation import clean_text
 from workflows.calendar import add_working_days
 from workflows.machines import HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common as common
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
 from workflows.services.delegation import Acting
-from workflows.services.errors import Conflict, Forbidden, InvalidInput
 from workflows.services.forwarding import (
     ForwardRequest,
     _resolve_people,
     _resolve_units,
     forward_within,
 )
-from workflows.services.permissions import not_found
-from workflows.services.validation import clean_text
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from circulation.records.models import Person
+from circulation.records.permissions import not_found
 from workflows.models import Notification
-from workflows.services.permissions import not_found
 
 
 def notifications_of(person: Person) -> QuerySet[Notification]:

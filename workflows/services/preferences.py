@@ -3,8 +3,8 @@ them to any browser (applied when they sign in)."""
 
 from django.conf import settings
 
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Person
-from workflows.services.errors import InvalidInput
 
 
 def set_interface_language(person: Person, language: str) -> None:

@@ -14,15 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Handling, HandlingCase, Instruction
+from circulation.records.permissions import require_perm
+from circulation.records.validation import clean_text
 from workflows.machines import HandlingState
 from workflows.services import handling_common as common
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
 from workflows.services.forwarding import MAX_WORKING_DAYS, _resolve_people, _resolve_units
-from workflows.services.permissions import require_perm
-from workflows.services.validation import clean_text
 
 DEFAULT_WORKING_DAYS = 5
 

@@ -14,15 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement
+from circulation.records.permissions import not_found, require_perm
+from circulation.records.validation import clean_reason
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.services import handling_common as common
-from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict
-from workflows.services.permissions import not_found, require_perm
-from workflows.services.validation import clean_reason
 
 
 def recall_recipient(actor: Actor, notice_id: int, username: str, reason: str) -> Acknowledgement:

@@ -7,7 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
 from circulation.records.doc_number import DocNumberError, ParsedDocNumber, parse_doc_number
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import (
     AuditAction,
     Handling,
@@ -17,12 +20,9 @@ from circulation.records.models import (
     Secrecy,
     Urgency,
 )
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
+from circulation.records.validation import clean_notice_input, clean_reason
 from workflows.machines import NoticeState
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
-from workflows.services.validation import clean_notice_input, clean_reason
 
 CLASSIFIED_LEVELS = {
     "秘密": "secret",

@@ -13,15 +13,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, RateLimited
 from circulation.records.models import Acknowledgement, AuditAction, Notice, Unit
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
 from workflows.machines import ACK_OPEN_STATES, NoticeState
 from workflows.models import ManualRemind, Reminder, ReminderKind
 from workflows.reminders.digests import DigestStats, write_reminder_digests
 from workflows.reminders.policy import manual_window, policy_for
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, RateLimited
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 
 @dataclass(frozen=True)

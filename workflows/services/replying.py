@@ -12,16 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Reply, ReplyChannel
+from circulation.records.permissions import require_perm
+from circulation.records.validation import clean_text
 from workflows.machines import HandlingState, NoticeState
 from workflows.services import handling_common as common
-from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, InvalidInput
-from workflows.services.permissions import require_perm
 from workflows.services.undertaking import advance_case
-from workflows.services.validation import clean_text
 
 
 @dataclass(frozen=True)

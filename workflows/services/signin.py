@@ -19,10 +19,10 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import DomainError, InvalidInput, RateLimited
 from circulation.records.models import AuditAction, Person
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError, InvalidInput, RateLimited
 
 
 def locked_until(username: str) -> datetime:

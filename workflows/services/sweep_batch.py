@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q
 
+from circulation.records.audit import EventSpec, record_events
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.calendar import Workdays
 from workflows.models import Reminder, ReminderKind
@@ -22,7 +23,6 @@ from workflows.reminders import sql
 from workflows.reminders.claims import Claimed
 from workflows.reminders.decide import Candidate, Clock, Decision, decide, possible_overdue_keys
 from workflows.reminders.policy import to_local
-from workflows.services.audit import EventSpec, record_events
 
 OWN_KINDS = (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE)
 ESCALATIONS = (ReminderKind.ESCALATION_HEAD, ReminderKind.ESCALATION_CLERK)

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from circulation.records.audit import EventSpec, record_events
 from circulation.records.models import Assignment, AuditAction, Membership, Notice, Unit
 from workflows.calendar import Workdays
 from workflows.machines import AssignmentState, HandlingState, NoticeState
@@ -29,7 +30,6 @@ from workflows.models import AssignmentReminder, ReminderKind
 from workflows.reminders import sql
 from workflows.reminders.decide import Candidate, Clock, decide, possible_overdue_keys
 from workflows.reminders.policy import to_local
-from workflows.services.audit import EventSpec, record_events
 
 CLAIM_BATCH = 1000
 OPEN_STATES = (AssignmentState.ASSIGNED, AssignmentState.ACCEPTED)

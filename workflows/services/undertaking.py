@@ -14,15 +14,15 @@ a 409. A withdrawn notice refuses both (409).
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import Assignment, AssignmentRole, HandlingCase, Notice
+from circulation.records.permissions import not_found
+from circulation.records.validation import clean_text
 from workflows.machines import AssignmentState, HandlingState, NoticeState
 from workflows.services import handling_common as common
-from workflows.services.audit import record_event
 from workflows.services.completion import complete_after_answer
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, Forbidden, InvalidInput
-from workflows.services.permissions import not_found
-from workflows.services.validation import clean_text
 
 
 def _locked_assignment(actor: Actor, assignment_id: int) -> tuple[Notice, HandlingCase, Assignment]:

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from circulation.records.actors import Actor
+from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement, Unit
+from circulation.records.permissions import not_found
 from workflows.machines import ACK_OPEN_STATES
 from workflows.models import ManualRemind
 from workflows.reminders.policy import policy_for
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict
-from workflows.services.permissions import not_found
 from workflows.services.reminding import (
     ManualRemindResult,
     _rate_limited,

@@ -6,14 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement, AuditAction, Notice
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
+from circulation.records.validation import clean_reason
 from workflows.machines import ACK_OPEN_STATES, NoticeState
-from workflows.services.audit import record_event
 from workflows.services.completion import complete_locked, handling_pending
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
-from workflows.services.validation import clean_reason
 
 
 def withdraw_notice(actor: Actor, notice_id: int, reason: str) -> Notice:

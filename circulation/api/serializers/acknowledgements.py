@@ -6,8 +6,8 @@ from rest_framework import serializers
 from circulation.api.fields import PlainCharField, RuleTextField
 from circulation.api.serializers.base import BuiltOnceModelSerializer
 from circulation.records.models import Acknowledgement
+from circulation.records.validation import COMMENT
 from workflows.machines import ACK_OPEN_STATES
-from workflows.services.validation import COMMENT
 
 
 class AcknowledgementSerializer(BuiltOnceModelSerializer[Acknowledgement]):

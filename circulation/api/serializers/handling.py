@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from circulation.api.fields import LabeledChoiceField, PlainCharField, RuleTextField
+from circulation.records import validation as rules
 from circulation.records.models import (
     Assignment,
     HandlingCase,
@@ -18,7 +19,6 @@ from circulation.records.models import (
     Unit,
 )
 from workflows.services import handling_common as common
-from workflows.services import validation as rules
 from workflows.services.forwarding import MAX_WORKING_DAYS
 from workflows.services.proposing import DEFAULT_WORKING_DAYS
 

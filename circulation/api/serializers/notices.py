@@ -7,9 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from circulation.api.fields import LabeledChoiceField, PlainCharField, RuleTextField
+from circulation.records import validation as rules
 from circulation.records.models import Attachment, Handling, Notice, Urgency
 from circulation.records.selectors import PROGRESS_KEYS
-from workflows.services import validation as rules
 from workflows.services.forwarding import MAX_WORKING_DAYS
 from workflows.services.registration import CLASSIFIED_LEVELS, refuse_classified
 
@@ -29,7 +29,7 @@ class SecrecyField(serializers.CharField):
 
 
 class NoticeCreateSerializer(serializers.Serializer[Any]):
-    """Lengths and characters follow :mod:`workflows.services.validation` (README, domain rules)."""
+    """Lengths and characters follow :mod:`circulation.records.validation` (README)."""
 
     doc_number = RuleTextField(rules.DOC_NUMBER)
     title = RuleTextField(rules.TITLE)

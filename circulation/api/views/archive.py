@@ -22,7 +22,6 @@ from circulation.api.serializers.archive import (
     ArchiveRequestSerializer,
     VerifyResultSerializer,
 )
-from circulation.archive import checking, services
 from circulation.archive.access import archive_records, get_record, require_archive_access
 from circulation.archive.catalogue import catalogue_records, catalogue_rows, write_csv
 from circulation.archive.codes import Retention, parse_retention
@@ -30,9 +29,10 @@ from circulation.archive.downloads import altered, open_sealed_record
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.archive.search import ArchiveFilters, search_archive
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Attachment
-from workflows.services.errors import InvalidInput
-from workflows.services.permissions import not_found
+from circulation.records.permissions import not_found
+from workflows.services import archiving, downloads
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 MAX_PAGE = 10_000  # far beyond what a search shows (counts stop at 200); keeps OFFSET sane
@@ -67,7 +67,7 @@ class ArchiveNoticeView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = ArchiveRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        record = services.archive_notice(
+        record = archiving.archive_notice(
             actor_from(request),
             pk,
             retention=body.validated_data["retention"],
@@ -140,7 +140,7 @@ class ArchiveVerifyView(APIView):
     def get(self, request: Request, archival_code: str) -> Response:
         actor = actor_from(request)
         record = get_record(actor.user, archival_code)
-        result = checking.check_record(actor, record).as_dict()  # recorded: archive.verified
+        result = archiving.check_record(actor, record).as_dict()  # recorded: archive.verified
         return Response(VerifyResultSerializer(result).data)  # checked_at in +08:00
 
 
@@ -155,7 +155,7 @@ class ArchiveRecordPdfView(APIView):
         actor = actor_from(request)
         record = get_record(actor.user, archival_code)
         content = open_sealed_record(record)
-        services.record_download(actor, record, what="record.pdf")
+        downloads.archive_download(actor, record, what="record.pdf")
         return _file_response(content, f"{record.archival_code}.pdf", "application/pdf", record)
 
 
@@ -185,7 +185,7 @@ class ArchiveAttachmentView(APIView):
             )
         except SealedFileAltered as exc:
             raise altered("附件") from exc
-        services.record_download(actor, record, what="attachment", attachment_id=attachment_id)
+        downloads.archive_download(actor, record, what="attachment", attachment_id=attachment_id)
         return _file_response(content, attachment.original_name, attachment.content_type, record)
 
 

@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 from circulation.api.serializers.audit import ChainReportSerializer
 from circulation.archive.checkpoint import verify_checkpoint
 from circulation.records import roles
-from workflows.services.audit import Scope, verify_chain
-from workflows.services.permissions import require_perm
+from circulation.records.audit import Scope, verify_chain
+from circulation.records.permissions import require_perm
 
 
 class AuditVerifyView(APIView):

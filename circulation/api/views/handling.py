@@ -30,6 +30,7 @@ from circulation.api.serializers.handling import (
     ResultSerializer,
 )
 from circulation.limits import UploadGate
+from circulation.records.errors import InvalidInput
 from circulation.records.models import (
     Assignment,
     AssignmentRole,
@@ -39,6 +40,7 @@ from circulation.records.models import (
     Person,
     Reply,
 )
+from circulation.records.permissions import not_found
 from workflows.machines import AssignmentState
 from workflows.services import (
     handling_common,
@@ -49,8 +51,6 @@ from workflows.services import (
     replying,
     undertaking,
 )
-from workflows.services.errors import InvalidInput
-from workflows.services.permissions import not_found
 
 PENDING_LIMIT = 500
 

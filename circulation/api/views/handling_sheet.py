@@ -10,10 +10,10 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from circulation.ackrecord.handling_sheet import content_disposition, handling_sheet, sheet_notice
+from circulation.ackrecord.handling_sheet import content_disposition, sheet_notice
 from circulation.api.actor import actor_from
 from circulation.archive.downloads import open_sealed_sheet, sealed_record_of
-from circulation.archive.services import record_download
+from workflows.services.downloads import archive_download, handling_sheet
 
 
 class _AnyAccept(DefaultContentNegotiation):
@@ -72,7 +72,7 @@ class HandlingSheetPdfView(APIView):
     def _sealed(self, actor: Any, sealed: Any) -> FileResponse:
         """The archived notice's sealed 处理笺, checked against its SHA-256 as it is read."""
         content = open_sealed_sheet(sealed)
-        record_download(actor, sealed, what="handling-sheet.pdf")
+        archive_download(actor, sealed, what="handling-sheet.pdf")
         response = FileResponse(content.chunks, content_type="application/pdf")
         response["Content-Length"] = str(content.size)
         response["Content-Disposition"] = content_disposition(sealed.doc_number)

@@ -16,7 +16,7 @@ from circulation.api.actor import actor_from
 from circulation.api.serializers.intake import ExtractResponseSerializer, ExtractTextSerializer
 from circulation.intake import service
 from circulation.limits import UploadGate, too_large
-from workflows.services.errors import InvalidInput
+from circulation.records.errors import InvalidInput
 
 
 class ExtractView(APIView):

@@ -31,7 +31,9 @@ from circulation.api.serializers.notices import (
 from circulation.api.serializers.notifications import RemindResponseSerializer
 from circulation.limits import UploadGate
 from circulation.records import roles
+from circulation.records.errors import InvalidInput, RateLimited
 from circulation.records.models import Acknowledgement, AuditEvent, Notice, Person
+from circulation.records.permissions import not_found, require_perm
 from circulation.records.selectors import (
     headed_unit_ids,
     progress_annotations,
@@ -41,8 +43,6 @@ from circulation.records.selectors import (
 )
 from workflows.machines import AckState, NoticeState
 from workflows.services import attachments, forwarding, registration, reminding, withdrawal
-from workflows.services.errors import InvalidInput, RateLimited
-from workflows.services.permissions import not_found, require_perm
 
 
 class RosterPagination(PageNumberPagination):

@@ -13,10 +13,11 @@ from rest_framework.views import APIView
 
 from circulation.ackrecord.access import record_notice
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import current_record, record_download
+from circulation.ackrecord.renditions import current_record
 from circulation.ackrecord.serving import RecordPending, content_disposition, record_for_download
 from circulation.api.actor import actor_from
 from circulation.archive.downloads import open_sealed_record, sealed_record_of
+from workflows.services.downloads import record_download
 
 
 class AnyAcceptNegotiation(DefaultContentNegotiation):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circulation.api.actor import actor_from
+from circulation.records.errors import Forbidden
 from circulation.records.stats import (
     CirculationStats,
     Counts,
@@ -20,7 +21,6 @@ from circulation.records.stats import (
     may_see_stats,
     parse_period,
 )
-from workflows.services.errors import Forbidden
 
 
 def _counts(counts: Counts) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from circulation.records.admin.display import (
     labelled_code,
 )
 from circulation.records.admin.scoping import OrganisationScopedAdmin
+from circulation.records.audit import Scope
 from circulation.records.models import AuditAction, AuditEvent
-from workflows.services.audit import Scope
 
 ACTION_FAMILIES = {
     "notice": "收文",

@@ -21,9 +21,9 @@ from django.urls import URLPattern, path, reverse
 from django_fsm import can_proceed
 
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError
 from circulation.records.models import ConfirmMethod, Person
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Append-only, hash-chained audit events (审计日志).
 
 Each event stores the previous event's hash and a SHA-256 over its own canonical JSON; the chain
-head (a single row, locked while an event is appended) holds the last sequence number and hash, so
-that an edited, deleted or truncated event is detected by ``workflows.services.audit.verify_chain``.
+head (a single row, locked while an event is appended) holds the last sequence number and hash,
+so that an edited, deleted or truncated event is detected by
+``circulation.records.audit.verify_chain``.
 """
 
 from django.conf import settings

@@ -16,10 +16,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
+from circulation.records.errors import DomainError, NotVisible
 from circulation.records.models import Person
 from circulation.web.views.inbox import INLINE_TYPES, error_text
 from workflows.services import attachments
-from workflows.services.errors import DomainError, NotVisible
 
 
 @login_required

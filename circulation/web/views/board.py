@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError, RateLimited
 from circulation.records.models import (
     Acknowledgement,
     ConfirmMethod,
@@ -43,8 +45,6 @@ from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
 from workflows.reminders.policy import policy_for
 from workflows.services import reminding, withdrawal
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError, RateLimited
 
 OPEN_STATES = (NoticeState.REGISTERED, NoticeState.CIRCULATING)
 # 20 notices a page: every row costs template time (docs/benchmarks.md, web pages); the filters and

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Person
 from circulation.records.stats import (
     CirculationStats,
@@ -23,7 +24,6 @@ from circulation.records.stats import (
     parse_period,
 )
 from circulation.web.views.board import error_text
-from workflows.services.errors import InvalidInput
 
 LABEL_WIDTH = 140  # SVG units left of the bars (unit names up to about 10 characters)
 BAR_SPACE = 170  # the longest bar

@@ -19,17 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError, NotVisible
 from circulation.records.models import ConfirmMethod, Person
 from circulation.web.views.inbox import error_text
 from workflows.models import DelegationStatus
-from workflows.services.context import Actor
 from workflows.services.delegation import (
     DelegationInput,
     appoint_delegate,
     cancel_delegation,
     delegations_of,
 )
-from workflows.services.errors import DomainError, NotVisible
 
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 SHOWN = 30

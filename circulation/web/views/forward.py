@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pypinyin import Style, lazy_pinyin
 
 from circulation.intake.layout import UnitRef, map_addressees
+from circulation.records.errors import DomainError, InvalidInput
 from circulation.records.models import Membership, Notice, Person, Unit, UnitKind
 from circulation.records.selectors import visible_notices
 from circulation.web.views.register import in_language, signed_in, web_actor
 from workflows.calendar import add_working_days, office_closes_on
 from workflows.machines import NoticeState
-from workflows.services.errors import DomainError, InvalidInput
 from workflows.services.forwarding import (
     FORWARDABLE,
     MAX_WORKING_DAYS,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_safe
 
+from circulation.records.errors import DomainError, NotVisible
 from circulation.records.models import (
     Assignment,
     AssignmentRole,
@@ -41,7 +42,6 @@ from circulation.web.views.register import in_language, signed_in, web_actor
 from workflows.machines import AssignmentState, HandlingState, InstructionState, NoticeState
 from workflows.services import handling_common
 from workflows.services.delegation import handled_by
-from workflows.services.errors import DomainError, NotVisible
 
 __all__ = ["in_language", "signed_in", "web_actor"]
 

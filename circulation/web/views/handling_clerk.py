@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from circulation.records.errors import DomainError, InvalidInput
 from circulation.records.models import (
     Assignment,
     Handling,
@@ -37,7 +38,6 @@ from circulation.records.selectors import visible_notices
 from circulation.web.views import handling as common
 from workflows.machines import HandlingState, NoticeState
 from workflows.services import proposing, replying
-from workflows.services.errors import DomainError, InvalidInput
 from workflows.services.forwarding import MAX_WORKING_DAYS
 
 PROPOSAL_FIELDS = (

@@ -17,13 +17,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError
 from circulation.records.models import Instruction, InstructionKind, Person
 from circulation.records.selectors import sees_all_notices
 from circulation.web.views import handling as common
 from workflows.machines import InstructionState
 from workflows.services import handling_common, instructing
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError
 
 FIELDS = ("kind", "text", "lead_unit", "co_units", "readers")
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from circulation.records.errors import DomainError
 from circulation.records.models import (
     Assignment,
     AssignmentRole,
@@ -28,7 +29,6 @@ from circulation.records.selectors import sees_all_notices
 from circulation.web.views import handling as common
 from workflows.machines import AssignmentState, InstructionState
 from workflows.services import handling_common, undertaking
-from workflows.services.errors import DomainError
 
 
 def _assignment(user: Person, assignment_id: int) -> Assignment:

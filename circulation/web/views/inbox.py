@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError, NotVisible
 from circulation.records.models import (
     Acknowledgement,
     Attachment,
@@ -38,9 +40,7 @@ from circulation.records.models import (
 from circulation.web.rowtext import PkUrl, local_minute, translated
 from workflows.machines import ACK_OPEN_STATES, AckState
 from workflows.services import acknowledging
-from workflows.services.context import Actor
 from workflows.services.delegation import handled_by
-from workflows.services.errors import DomainError, NotVisible
 
 TABS: tuple[str, ...] = tuple(
     state.value

@@ -7,8 +7,8 @@ from contextlib import suppress
 from django.http import HttpRequest, HttpResponse
 from django.views.i18n import set_language as django_set_language
 
+from circulation.records.errors import InvalidInput
 from circulation.records.models import Person
-from workflows.services.errors import InvalidInput
 from workflows.services.preferences import set_interface_language
 
 

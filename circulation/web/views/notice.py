@@ -31,6 +31,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from circulation.ackrecord.access import may_read_whole_record
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError
 from circulation.records.models import (
     Acknowledgement,
     AuditAction,
@@ -50,8 +52,6 @@ from circulation.web.rowtext import local_iso, local_minute, translated
 from circulation.web.views.board import error_text
 from circulation.web.views.handling import handling_landing, notice_section
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError
 from workflows.services.recalling import recall_recipient
 
 # 30 a page and the latest 30 events (p95 < 50 ms at 1,000 recipients, docs/benchmarks.md):

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from circulation.records.errors import NotVisible
 from circulation.records.models import Acknowledgement, Person
 from workflows.models import Notification
-from workflows.services.errors import NotVisible
 from workflows.services.notifications import (
     mark_all_notifications_read,
     mark_notification_read,

@@ -3,7 +3,7 @@
 GET is cheap: the rendition's own hash, and for an archived notice the sealed record's 档号 and
 hashes with the last stored full verification (``checking.last_check``: its result, when and by
 whom) — never a full verification. "Verify now" (POST, CSRF-protected) runs the full check the
-archivist's record page runs and records it the same way (``checking.check_record``: an
+archivist's record page runs and records it the same way (``archiving.check_record``: an
 ``archive.verified`` audit event), at most ``VERIFY_NOW_PER_HOUR`` times a person an hour (429
 with Retry-After beyond), then shows the page again (a redirect to it).
 """
@@ -17,12 +17,13 @@ from django.views.decorators.http import require_http_methods
 
 from circulation.ackrecord.access import verifiable_rendition
 from circulation.ackrecord.models import RecordRendition
-from circulation.ackrecord.services import verify_rendition
+from circulation.ackrecord.renditions import verify_rendition
 from circulation.ackrecord.superseded import superseded_record
 from circulation.archive import checking
 from circulation.archive.downloads import sealed_record_of
 from circulation.records.models import Person
 from circulation.web.views.archive.common import web_actor
+from workflows.services import archiving
 
 
 @login_required
@@ -47,7 +48,7 @@ def verify_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             return redirect(request.path, permanent=False)
         wait = checking.verify_now_wait(user.pk)
         if not wait:
-            checking.check_record(web_actor(request, user), sealed)
+            archiving.check_record(web_actor(request, user), sealed)
             return redirect(request.path, permanent=False)
     newer = (
         RecordRendition.objects.filter(

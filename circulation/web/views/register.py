@@ -23,14 +23,14 @@ from circulation.intake import service as intake
 from circulation.intake import staging
 from circulation.intake.extraction import Extraction
 from circulation.intake.layout import map_addressees
+from circulation.records.actors import Actor
 from circulation.records.doc_number import DocNumberError, parse_doc_number
+from circulation.records.errors import DomainError, InvalidInput
 from circulation.records.models import ConfirmMethod, Handling, Notice, Person, Urgency
 from circulation.records.selectors import visible_notices
+from circulation.records.validation import DOC_NUMBER
 from workflows.services import registration
 from workflows.services.attachments import ATTACHABLE, add_attachment
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError, InvalidInput
-from workflows.services.validation import DOC_NUMBER
 
 # 密级 as the clerk sees them: the two allowed, then the three the service refuses (shown so
 # that choosing one explains why instead of hiding the choice).

@@ -23,14 +23,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError, RateLimited
 from circulation.records.models import Acknowledgement, ConfirmMethod, Notice, Person, Unit
 from circulation.web.views.board import error_text
 from circulation.web.views.inbox import inbox_summary
 from workflows.machines import ACK_OPEN_STATES, AckState, NoticeState
 from workflows.models import ManualRemind
 from workflows.reminders.policy import policy_for
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError, RateLimited
 from workflows.services.unit_reminding import remind_unit
 
 PAGE_SIZE = 20

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from circulation.intake import importing
 from circulation.intake.service import organisation_units
+from circulation.records.actors import Actor
 from circulation.records.models import Handling, Person
-from workflows.services.context import Actor
+from workflows.services import importing
 
 SECRECY = {"public": "public", "公开": "public", "internal": "internal", "内部": "internal"}
 STATUS_LABELS = {

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from circulation import demo
 from circulation.records import roles
+from circulation.records.errors import DomainError
+from circulation.records.management import demo
 from circulation.records.models import Person
 from workflows import calendar
-from workflows.services.errors import DomainError
 
 
 class Command(BaseCommand):

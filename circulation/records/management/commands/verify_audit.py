@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from circulation.archive.checkpoint import verify_checkpoint
-from workflows.services.audit import verify_chain
+from circulation.records.audit import verify_chain
 
 
 class Command(BaseCommand):

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from circulation.archive.access import require_archive_access
 from circulation.archive.report import ASPECTS
 from circulation.client_ip import client_ip
+from circulation.records.actors import Actor
+from circulation.records.errors import DomainError
 from circulation.records.models import ConfirmMethod, Person
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError
 
 ASPECT_LABELS = {
     "authenticity": _("真实性"),

@@ -1,6 +1,6 @@
 """``/archive/``: completed notices waiting to be archived, oldest first, with the state of their
 阅知确认单; ``/archive/notices/<id>/``: the archive form — 保管期限, filing unit, the 档号 that
-will be assigned (previewed, not taken), then ``services.archive_notice`` (四性 checks, sealing).
+will be assigned (previewed, not taken), then ``archiving.archive_notice`` (四性 checks, sealing).
 A refused archiving shows the 四性 report; a sealed record opens its record page."""
 
 from typing import Any
@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from circulation.ackrecord.models import RecordRendition, RenderRequest
-from circulation.archive import services
 from circulation.archive.codes import Retention
 from circulation.archive.models import ArchivedRecord
+from circulation.records.errors import DomainError, NotVisible
 from circulation.records.models import Notice, Person, Unit
 from circulation.web.views.archive.common import (
     archivist,
@@ -28,7 +28,7 @@ from circulation.web.views.archive.common import (
     web_actor,
 )
 from workflows.machines import NoticeState
-from workflows.services.errors import DomainError, NotVisible
+from workflows.services import archiving
 
 QUEUE_PAGE = 50
 DEFAULT_RETENTION = Retention.THIRTY_YEARS
@@ -80,7 +80,7 @@ def _preview(
 ) -> dict[str, Any]:
     """The previewed 档号, or why none can be made (a field's error)."""
     try:
-        code = services.preview_archival_code(
+        code = archiving.preview_archival_code(
             web_actor(request, user), pk, retention=retention, unit_code=unit or None
         )
     except NotVisible as exc:
@@ -120,7 +120,7 @@ def archive_form(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         previewed = request.POST.get("previewed", "")[:64]
         try:
-            record = services.archive_notice(
+            record = archiving.archive_notice(
                 web_actor(request, user), pk, retention=retention, unit_code=unit or None
             )
         except NotVisible as exc:
@@ -131,7 +131,7 @@ def archive_form(request: HttpRequest, pk: int) -> HttpResponse:
                 context["errors"] = {exc.field: in_language(exc)}
             else:
                 context["error"] = in_language(exc)
-            if isinstance(exc, services.ArchiveChecksFailed):
+            if isinstance(exc, archiving.ArchiveChecksFailed):
                 context["report"] = report_view(exc.extra.get("checks"))
         else:
             if previewed and previewed != record.archival_code:

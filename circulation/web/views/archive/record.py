@@ -1,5 +1,5 @@
 """``/archive/records/<档号>/``: one record — the 归档文件目录 metadata, the sealed PDF inline, the
-attachments, "verify now" (``checking.check_record``: verified and recorded as an audit event) with
+attachments, "verify now" (``archiving.check_record``: verified and recorded as an audit event) with
 the last check's time, person and result, and the notice's audit history.
 
 ``…/record.pdf`` serves the sealed PDF for the page's ``<iframe>``: one read hashed as it is sent
@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from circulation.archive import checking, services
+from circulation.archive import checking
 from circulation.archive.access import get_record
 from circulation.archive.downloads import open_sealed_record
 from circulation.archive.models import ArchivedRecord
+from circulation.records.errors import DomainError
 from circulation.records.models import AuditAction, AuditEvent, Person
 from circulation.web.views.archive.common import archivist, in_language, report_view, web_actor
-from workflows.services.errors import DomainError
+from workflows.services import archiving, downloads
 
 
 def _record(user: Person, code: str) -> ArchivedRecord:
@@ -185,10 +186,10 @@ def record_page(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     """Verify now and record the check; htmx swaps the result in, without htmx the page is
-    shown. A double click records one check (``checking.check_record``)."""
+    shown. A double click records one check (``archiving.check_record``)."""
     user = archivist(request)
     record = _record(user, code)
-    result = checking.check_record(web_actor(request, user), record)
+    result = archiving.check_record(web_actor(request, user), record)
     last = checking.last_check(record)  # this check, or the equal one it repeated (its person)
     verify = verify_view(
         last.outcome if last else checking.outcome_of(result),
@@ -218,7 +219,7 @@ def record_pdf(request: HttpRequest, code: str) -> HttpResponse | FileResponse:
             {"error": in_language(exc)},
             status=exc.status,
         )
-    services.record_download(web_actor(request, user), record, what="record.pdf")
+    downloads.archive_download(web_actor(request, user), record, what="record.pdf")
     download = "download" in request.GET
     response = FileResponse(content.chunks, content_type="application/pdf")
     disposition = content_disposition_header(download, f"{record.archival_code}.pdf")

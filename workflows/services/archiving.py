@@ -6,7 +6,7 @@ then the audit chain head. The record is rendered (if its data changed) before t
 because rendering may take seconds and runs in a child process.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from circulation.ackrecord.data import content_hash
 from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs
-from circulation.ackrecord.handling_sheet import _render_failure, render_sheet
+from circulation.ackrecord.handling_sheet import render_failure, render_sheet
 from circulation.ackrecord.handling_sheet_data import collect_sheet_data
 from circulation.ackrecord.sandbox import SandboxError
+from circulation.archive import checking
 from circulation.archive import rendition as renditions
 from circulation.archive.checkpoint import anchor_after_commit
 from circulation.archive.checks import (
@@ -49,6 +50,9 @@ from circulation.archive.stamp import StampData, apply_stamp
 from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
 from circulation.records import roles
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, DomainError, InvalidInput
 from circulation.records.models import (
     Attachment,
     AuditAction,
@@ -57,19 +61,16 @@ from circulation.records.models import (
     Organisation,
     Unit,
 )
+from circulation.records.permissions import not_found, require_perm, require_same_organisation
 from workflows.machines import NoticeState
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, DomainError, InvalidInput
-from workflows.services.permissions import not_found, require_perm, require_same_organisation
 
 __all__ = [
     "ArchiveChecksFailed",
     "SealUnavailable",
     "VerifyResult",
     "archive_notice",
+    "check_record",
     "preview_archival_code",
-    "record_download",
     "verify_record",
 ]
 
@@ -289,7 +290,7 @@ def _render_sheet(notice: Notice) -> _Sheet | None:
     try:
         pdf, pages = render_sheet(data, generated_at=timezone.now(), digest=digest)
     except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
-        raise _render_failure(exc) from exc
+        raise render_failure(exc) from exc
     return _Sheet(pdf, pages, digest)
 
 
@@ -631,19 +632,37 @@ def _sheet_fields(sealed: _Sealed, name: str | None) -> dict[str, Any]:
     }
 
 
-def record_download(
-    actor: Actor, record: ArchivedRecord, *, what: str, attachment_id: int | None = None
-) -> None:
-    """Audit one download of the sealed record (``record.pdf``) or of an attachment."""
+def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
+    """Verify ``record`` now and record the outcome (``archive.verified``); the result's
+    ``checked_at`` is the time of the recorded event.
+
+    The hashing runs before the transaction (it reads the whole file); the transaction locks the
+    notice row (``FOR NO KEY UPDATE``, the lock order of every service: notice, then the audit
+    chain head) only to compare with the last check and append the event.
+    """
+    result = verify_record(record)
+    outcome = checking.outcome_of(result)
     with transaction.atomic(durable=True):
-        record_event(
+        locked = Notice.objects.select_for_update(no_key=True).filter(pk=record.notice_id)
+        list(locked.values_list("pk", flat=True))
+        previous = checking.last_event(record)
+        if (
+            previous is not None
+            and isinstance(previous.data, dict)
+            and isinstance(previous.data.get("outcome"), dict)
+            and checking.verdict(previous.data["outcome"]) == checking.verdict(outcome)
+            and result.checked_at - previous.at < checking.REPEAT_WINDOW
+        ):
+            return replace(result, checked_at=previous.at)
+        event = record_event(
             actor,
-            AuditAction.ARCHIVE_DOWNLOADED,
+            AuditAction.ARCHIVE_VERIFIED,
             record,
             notice_id=record.notice_id,
             data={
                 "archival_code": record.archival_code,
-                "what": what,
-                **({"attachment": attachment_id} if attachment_id is not None else {}),
+                "ok": result.ok,
+                "outcome": outcome,
             },
         )
+    return replace(result, checked_at=event.at)

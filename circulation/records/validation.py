@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from workflows.services.errors import InvalidInput
+from circulation.records.errors import InvalidInput
 
 if TYPE_CHECKING:  # registration imports this module
     from workflows.services.registration import NoticeInput

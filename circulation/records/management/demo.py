@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from circulation.records import roles
+from circulation.records.actors import Actor
 from circulation.records.doc_number import parse_doc_number
 from circulation.records.models import (
     Handling,
@@ -31,7 +32,6 @@ from circulation.records.models import (
     Urgency,
 )
 from workflows.machines import NoticeState
-from workflows.services.context import Actor
 from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.registration import NoticeInput, register_notice
 

@@ -19,13 +19,13 @@ from typing import Any
 from circulation.intake.errors import IntakeError
 from circulation.intake.extraction import Extraction, extract_file
 from circulation.intake.layout import UnitRef
+from circulation.records.actors import Actor
 from circulation.records.doc_number import DocNumberError, parse_doc_number
+from circulation.records.errors import DomainError
 from circulation.records.models import Attachment, Organisation
+from circulation.records.validation import clean_notice_input
 from workflows.services import registration
 from workflows.services.attachments import add_attachment
-from workflows.services.context import Actor
-from workflows.services.errors import DomainError
-from workflows.services.validation import clean_notice_input
 
 EXTENSIONS = frozenset({".txt", ".docx", ".pdf", ".ofd"})
 WOULD_REGISTER, REGISTERED, DUPLICATE, INCOMPLETE, FAILED = (

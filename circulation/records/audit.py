@@ -13,8 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
+from circulation.records.actors import Actor
 from circulation.records.models import AuditAction, AuditChainHead, AuditEvent, Notice
-from workflows.services.context import Actor
 
 GENESIS_HASH = "0" * 64
 

@@ -1,4 +1,5 @@
-"""阅知确认单 services: the current record of a notice, freezing it for the archive, downloads.
+"""The 阅知确认单's renditions: the current record of a notice, rendered and stored, frozen for the
+archive (downloads are audited by ``workflows.services.downloads``).
 
 ``current_record`` is safe to call from a Celery task or the archive (the web request goes through
 ``circulation.ackrecord.serving``, which renders only small records itself), any number
@@ -22,11 +23,11 @@ from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.render import EmbeddedFile, embedded_name, render_record
 from circulation.ackrecord.sandbox import SandboxError
+from circulation.records.actors import Actor
+from circulation.records.audit import record_event
+from circulation.records.errors import Conflict, DomainError
 from circulation.records.models import Attachment, AuditAction, Notice
 from workflows.machines import NoticeState
-from workflows.services.audit import record_event
-from workflows.services.context import Actor
-from workflows.services.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -276,21 +277,3 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
             data={"rendition": str(locked.pk), "sha256": locked.sha256},
         )
     return locked
-
-
-def record_download(
-    actor: Actor, rendition: RecordRendition, *, sealed_sha256: str = "", archival_code: str = ""
-) -> None:
-    """Audit that someone downloaded a record (``record.downloaded``): the rendition, or for an
-    archived notice the sealed file (its 档号 and SHA-256)."""
-    data = {"rendition": str(rendition.pk), "sha256": sealed_sha256 or rendition.sha256}
-    if archival_code:
-        data["archival_code"] = archival_code
-    with transaction.atomic(durable=True):
-        record_event(
-            actor,
-            AuditAction.RECORD_DOWNLOADED,
-            rendition,
-            notice_id=rendition.notice_id,
-            data=data,
-        )

@@ -1,8 +1,8 @@
 """Role checks shared by the services (the API and admin call services, never bypass them)."""
 
+from circulation.records.errors import Forbidden, NotVisible
 from circulation.records.models import Notice, Person
 from circulation.records.roles import Perm
-from workflows.services.errors import Forbidden, NotVisible
 
 
 def require_perm(user: Person, perm: Perm) -> None:
