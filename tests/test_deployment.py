@@ -10,6 +10,7 @@ checks; the settings are started in subprocesses with a clean environment.
 from __future__ import annotations
 
 import graphlib
+import http.client
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import socket
 import string
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -380,6 +382,92 @@ def test_the_image_command_loads_the_app(compose: dict[str, Any]) -> None:
     refused = _gunicorn_check(image, SECRET_KEY="")
     assert refused.returncode != 0
     assert "SECRET_KEY" in refused.stdout + refused.stderr
+
+
+def _image_command() -> list[str]:
+    cmds = [args for keyword, args in _dockerfile() if keyword == "CMD"]
+    assert cmds
+    return json.loads(cmds[-1]) if cmds[-1].startswith("[") else shlex.split(cmds[-1])
+
+
+def _get(port: int, path: str) -> int:
+    """One request on its own connection (a sync worker answers and closes); its status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": "127.0.0.1"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def _freeze_lines(log: Path) -> list[str]:
+    return [line for line in log.read_text(errors="replace").splitlines() if "gc.freeze()" in line]
+
+
+def test_web_workers_freeze_their_heap_once_after_the_warm_up(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """The image's and compose's gunicorn run circulation/gunicorn_conf.py. Served with it (the
+    image's command, one worker), the worker collects and freezes its heap (gc.freeze()) once,
+    after its N-th request — not before, not again — so that later full collections no longer
+    walk the application's objects on the request path (docs/benchmarks.md, confirm latency)."""
+    image = _image_command()
+    web = _command(compose["services"]["web"])[-1]
+    compose_web = shlex.split(web.split("exec gunicorn", 1)[1])
+    for words in (image[1:], compose_web):
+        assert words[words.index("-c") + 1] == "circulation/gunicorn_conf.py", words
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    served = list(image)
+    served[served.index("--bind") + 1] = f"127.0.0.1:{port}"
+    served[served.index("--workers") + 1] = "1"
+    env = _clean_env(
+        DEBUG="false",
+        SECRET_KEY="k" * 60,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_TEST_DATABASE_URL),
+        GC_FREEZE_AFTER_REQUESTS="3",
+    )
+    log = tmp_path / "gunicorn.log"
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [gunicorn, *served[1:]], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the first answer is the worker's first request
+            assert server.poll() is None, log.read_text(errors="replace")
+            try:
+                _get(port, "/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.2)
+        _get(port, "/healthz")
+        assert _freeze_lines(log) == []  # two requests: not yet
+        _get(port, "/healthz")  # the third
+        deadline = time.monotonic() + 30
+        while not _freeze_lines(log) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for _ in range(3):
+            _get(port, "/healthz")
+        lines = _freeze_lines(log)
+        assert len(lines) == 1, log.read_text(errors="replace")
+        assert "gc.freeze() after 3 requests" in lines[0]
+        frozen = int(re.search(r": (\d+) objects frozen", lines[0]).group(1))  # type: ignore[union-attr]
+        assert frozen > 100_000  # Django, DRF, Celery and the warm caches
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_bad_gc_freeze_setting_stops_gunicorn() -> None:
+    loaded = _gunicorn_check(_image_command(), SECRET_KEY="k" * 60, GC_FREEZE_AFTER_REQUESTS="50x")
+    assert loaded.returncode != 0
+    assert "GC_FREEZE_AFTER_REQUESTS must be a whole number" in loaded.stdout + loaded.stderr
 
 
 # --- configuration docs ------------------------------------------------------------------------

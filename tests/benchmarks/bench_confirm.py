@@ -67,7 +67,7 @@ MINIMAL_ENDPOINT = "GET /api/v1/auth/tokens/"
 LUA = Path(__file__).with_name("walk.lua")
 GUNICORN_CONF = Path(__file__).with_name("gunicorn_bench.py")
 START_SECONDS = 240  # gunicorn must answer /healthz within this
-GC_FREEZE_AFTER = 50  # requests a worker answers before --gc-freeze freezes its heap
+GC_FREEZE_AFTER = 50  # requests before a worker freezes its heap (circulation/gunicorn_conf.py)
 
 
 @dataclass(frozen=True)
@@ -281,10 +281,10 @@ PROFILE_FUNCTIONS = [
     ("rest_framework/views.py", "perform_authentication", "token authentication"),
     ("circulation/api/views/acknowledgements.py", "confirm", "confirm view"),
     ("workflows/services/acknowledging.py", "_locked_own_ack", "  _locked_own_ack (FOR UPDATE)"),
-    ("circulation/records/audit.py", "record_event", "  record_event (audit append, 1 statement)"),
+    ("circulation/records/audit.py", "append_event", "  append_event (audit append, 1 statement)"),
     ("workflows/services/completion.py", "complete_if_done", "  complete_if_done (after commit)"),
     ("django/db/transaction.py", "__exit__", "  COMMIT (atomic exit)"),
-    ("circulation/api/views/acknowledgements.py", "_answer", "  _answer (re-read + serialise)"),
+    ("circulation/api/views/acknowledgements.py", "_answer", "  _answer (serialise, no re-read)"),
     ("rest_framework/mixins.py", "retrieve", "retrieve view (GET)"),
     ("django/db/models/sql/compiler.py", "as_sql", "all: Django SQL compilation"),
     ("psycopg/cursor.py", "execute", "all: psycopg execute (round trips)"),
@@ -420,7 +420,7 @@ class Gunicorn:
         threads: int,
         logdir: Path,
         worker_class: str = "gthread",
-        gc_freeze: bool = False,
+        gc_freeze: bool = True,
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -449,7 +449,8 @@ class Gunicorn:
         self.gc_log = logdir / "gc"
         self.gc_log.mkdir(exist_ok=True)
         self.env["BENCH_GC_LOG"] = str(self.gc_log)
-        self.env["BENCH_GC_FREEZE"] = str(GC_FREEZE_AFTER) if gc_freeze else "0"
+        # the production setting (circulation/gunicorn_conf.py), or 0 for --no-gc-freeze
+        self.env["GC_FREEZE_AFTER_REQUESTS"] = str(GC_FREEZE_AFTER) if gc_freeze else "0"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -460,7 +461,9 @@ class Gunicorn:
     def description(self) -> str:
         threads = f" --threads {self.threads}" if self.worker_class == "gthread" else ""
         freeze = (
-            f" (gc.freeze() after {GC_FREEZE_AFTER} requests a worker)" if self.gc_freeze else ""
+            f" (gc.freeze() after {GC_FREEZE_AFTER} requests a worker)"
+            if self.gc_freeze
+            else " (GC_FREEZE_AFTER_REQUESTS=0: no gc.freeze() after the warm-up)"
         )
         return f"-w {self.workers} -k {self.worker_class}{threads}{freeze}"
 
@@ -972,7 +975,7 @@ def run(
     open_fractions: tuple[float, ...] = OPEN_FRACTIONS,
     open_capacity: float | None = None,
     worker_class: str = "gthread",
-    gc_freeze: bool = False,
+    gc_freeze: bool = True,
 ) -> ConfirmResult:
     """Measure; with ``attempts`` > 1 a run disturbed by other work on the machine (other
     processes > DISTURBED_PCT % CPU) is redone — a confirm run on a fresh notice — and the least
