@@ -413,11 +413,11 @@ def test_archivist_reads_the_archive_in_the_admin_and_staff_do_not(seeded: None)
 def test_audit_log_filters_by_every_action_family(superuser: Person) -> None:
     from django.db import transaction
 
-    from circulation.records.audit import record_event
+    from circulation.records.audit import append_event
 
     notice = sample_notice()
     with transaction.atomic():
-        record_event(Actor(superuser), AuditAction.RECORD_DOWNLOADED, notice, notice_id=notice.pk)
+        append_event(Actor(superuser), AuditAction.RECORD_DOWNLOADED, notice, notice_id=notice.pk)
     client = login(superuser)
     url = reverse("admin:records_auditevent_changelist")
 

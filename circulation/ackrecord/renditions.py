@@ -24,7 +24,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.render import EmbeddedFile, embedded_name, render_record
 from circulation.ackrecord.sandbox import SandboxError
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, DomainError
 from circulation.records.models import Attachment, AuditAction, Notice
 from workflows.machines import NoticeState
@@ -156,7 +156,7 @@ def render_and_store(
             if winner is None:
                 rendition.save(force_insert=True)
                 pruned = _prune_superseded(rendition)
-                record_event(
+                append_event(
                     actor,
                     AuditAction.RECORD_GENERATED,
                     rendition,
@@ -269,7 +269,7 @@ def freeze_record(rendition: RecordRendition, *, actor: Actor | None = None) -> 
         locked.frozen = True
         locked.frozen_at = timezone.now()
         locked.save(update_fields=["frozen", "frozen_at"])
-        record_event(
+        append_event(
             actor,
             AuditAction.RECORD_FROZEN,
             locked,

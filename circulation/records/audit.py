@@ -95,7 +95,7 @@ SELECT id, seq, prev_hash, hash FROM appended
 """
 
 
-def record_event(
+def append_event(
     actor: Actor | None,
     action: AuditAction,
     obj: Any,
@@ -115,7 +115,7 @@ def record_event(
     statement (:data:`APPEND_SQL`).
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_event must run inside the change's transaction")
+        raise RuntimeError("append_event must run inside the change's transaction")
     spec = EventSpec(action, obj, notice_id, from_state, to_state, data)
     event = _new_event(actor, spec, timezone.now())
     at: datetime = event.at
@@ -171,7 +171,7 @@ def _new_event(actor: Actor | None, spec: "EventSpec", at: datetime) -> AuditEve
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One event for :func:`record_events`: what ``record_event`` takes after the actor."""
+    """One event for :func:`append_events`: what ``append_event`` takes after the actor."""
 
     action: AuditAction
     obj: Any
@@ -181,15 +181,15 @@ class EventSpec:
     data: dict[str, Any] | None = None
 
 
-def record_events(actor: Actor | None, specs: Sequence[EventSpec]) -> list[AuditEvent]:
+def append_events(actor: Actor | None, specs: Sequence[EventSpec]) -> list[AuditEvent]:
     """Append many events with one chain-head lock and one INSERT (e.g. a sweep batch).
 
-    Same rules as :func:`record_event`: inside the change's transaction, the chain head locked
+    Same rules as :func:`append_event`: inside the change's transaction, the chain head locked
     last. The events are chained in the order given, so ``verify_chain`` sees no difference
     between them and events appended one by one. Costs three queries whatever their number.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_events must run inside the change's transaction")
+        raise RuntimeError("append_events must run inside the change's transaction")
     if not specs:
         return []
     at = timezone.now()

@@ -244,7 +244,7 @@ def _check_ack_columns() -> None:
 
 
 def _audit_events(clerk: Any, planned: list[_Planned], per_unit: int) -> int:
-    """签收, 登记 and 传阅 of every notice, hashed and chained exactly as ``record_event`` does
+    """签收, 登记 and 传阅 of every notice, hashed and chained exactly as ``append_event`` does
     (with the moments they happened rather than now)."""
     from circulation.records.audit import event_hash
     from circulation.records.models import AuditChainHead, AuditEvent

@@ -13,7 +13,7 @@ notices wait to be forwarded (no recipients yet), the rest are completed (all co
 Every person has ``notifications_per_person`` in-app notifications (one in ten unread); some open
 notices were reminded by hand (人工催办); every notice has its 签收/登记/传阅 audit events, the
 big notice also its recipients' 已阅/确认阅知/退回 (a full timeline), hashed and chained as
-``record_event`` writes them.
+``append_event`` writes them.
 """
 
 from __future__ import annotations

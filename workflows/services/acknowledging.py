@@ -11,7 +11,7 @@ from django.db.models import Expression
 from django.utils import timezone
 
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Acknowledgement, AuditAction, ConfirmMethod
 from circulation.records.permissions import not_found
@@ -63,7 +63,7 @@ def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
         ack.opened_at = timezone.now()
         ack.acted_by = acting.acted_by
         ack.save(update_fields=["state", "opened_at", "acted_by"])
-        record_event(
+        append_event(
             actor,
             AuditAction.ACK_READ,
             ack,
@@ -115,7 +115,7 @@ def confirm_acknowledgement(
                 "acted_by",
             ]
         )
-        record_event(
+        append_event(
             actor,
             AuditAction.ACK_CONFIRMED,
             ack,
@@ -174,7 +174,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
         ack.save(update_fields=["state", "returned_at", "return_reason", "acted_by"])
         # 退回通知 to the clerk who forwarded it, at once (sent after commit).
         announce_return(ack, actor.user, ack.returned_at)
-        record_event(
+        append_event(
             actor,
             AuditAction.ACK_RETURNED,
             ack,

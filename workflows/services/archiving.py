@@ -51,7 +51,7 @@ from circulation.archive.storage import SealedFileExists, sealed_storage
 from circulation.archive.verification import VerifyResult, verify_record
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, DomainError, InvalidInput
 from circulation.records.models import (
     Attachment,
@@ -573,7 +573,7 @@ def _seal(
             )
             record.row_sha256 = row_hash(record)
             record.save()
-            record_event(
+            append_event(
                 actor,
                 AuditAction.NOTICE_ARCHIVED,
                 notice,
@@ -654,7 +654,7 @@ def check_record(actor: Actor, record: ArchivedRecord) -> VerifyResult:
             and result.checked_at - previous.at < checking.REPEAT_WINDOW
         ):
             return replace(result, checked_at=previous.at)
-        event = record_event(
+        event = append_event(
             actor,
             AuditAction.ARCHIVE_VERIFIED,
             record,

@@ -13,7 +13,7 @@ from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open
 from circulation.records import roles
 from circulation.records.active_content import find_active_content
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Attachment, AuditAction, Notice, Person, Unit
 from circulation.records.permissions import not_found, require_perm, require_same_organisation
@@ -100,7 +100,7 @@ def add_attachment(
         attachment.file.save("upload", File(stream), save=False)
         try:
             attachment.save(force_insert=True)
-            record_event(
+            append_event(
                 actor,
                 AuditAction.NOTICE_ATTACHMENT_ADDED,
                 attachment,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from circulation.ackrecord.serving import request_render
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from circulation.records.models.handling import HandlingCase
 from circulation.records.models.notice import Handling
@@ -79,7 +79,7 @@ def complete_locked(actor: Actor | None, notice: Notice) -> None:
     notice.complete()
     notice.completed_at = timezone.now()
     notice.save()
-    record_event(
+    append_event(
         actor,
         AuditAction.NOTICE_COMPLETED,
         notice,

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import AuditAction, Person
 from circulation.records.permissions import not_found
@@ -319,7 +319,7 @@ def appoint_delegate(actor: Actor, data: DelegationInput) -> Delegation:
                 reason=reason,
                 created_by=user,
             )
-            record_event(
+            append_event(
                 actor,
                 AuditAction.DELEGATION_APPOINTED,
                 delegation,
@@ -364,7 +364,7 @@ def cancel_delegation(actor: Actor, delegation_id: int) -> Delegation:
             )
         delegation.cancelled_at = now
         delegation.save(update_fields=["cancelled_at"])
-        record_event(
+        append_event(
             actor,
             AuditAction.DELEGATION_CANCELLED,
             delegation,

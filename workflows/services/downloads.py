@@ -21,7 +21,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.sandbox import SandboxError
 from circulation.archive.models import ArchivedRecord
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.models import AuditAction
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def record_download(
     if archival_code:
         data["archival_code"] = archival_code
     with transaction.atomic(durable=True):
-        record_event(
+        append_event(
             actor,
             AuditAction.RECORD_DOWNLOADED,
             rendition,
@@ -72,7 +72,7 @@ def handling_sheet(actor: Actor, notice_id: int, *, timeout: float | None = None
         doc_number=notice.doc_number,
     )
     with transaction.atomic(durable=True):
-        record_event(
+        append_event(
             actor,
             AuditAction.RECORD_SHEET_DOWNLOADED,
             notice,
@@ -87,7 +87,7 @@ def archive_download(
 ) -> None:
     """Audit one download of the sealed record (``record.pdf``) or of an attachment."""
     with transaction.atomic(durable=True):
-        record_event(
+        append_event(
             actor,
             AuditAction.ARCHIVE_DOWNLOADED,
             record,

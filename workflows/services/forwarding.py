@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import (
     Acknowledgement,
@@ -268,7 +268,7 @@ def _forward(
         if request.instruction.strip() and not notice.instruction:
             notice.instruction = request.instruction.strip()
         notice.save()
-        record_event(
+        append_event(
             actor,
             AuditAction.NOTICE_FORWARDED,
             notice,

@@ -1,7 +1,7 @@
 """批办: what the 拟办, 批示, 承办 and 答复 services share — who may act, the locks, the notices.
 
 Lock order (as everywhere): the notice row (FOR NO KEY UPDATE), then the 批办单 (HandlingCase),
-then the instruction / assignment row, then the audit chain head (taken by ``record_event``,
+then the instruction / assignment row, then the audit chain head (taken by ``append_event``,
 so every service writes its events last).
 
 **Who acts.** :func:`acting_as` is the single place where a service asks whether the signed-in

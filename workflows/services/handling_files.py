@@ -18,7 +18,7 @@ from django.db import transaction
 
 from circulation.archive.sealing import SealedFileAltered, VerifiedContent, open_verified
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, Forbidden
 from circulation.records.models import Assignment, AuditAction, HandlingFile, Person, Reply
 from circulation.records.permissions import not_found
@@ -59,7 +59,7 @@ def _store(
     item.file.save("upload", File(upload.stream), save=False)
     try:
         item.save(force_insert=True)
-        record_event(
+        append_event(
             actor,
             AuditAction.HANDLING_FILE_ADDED,
             item,

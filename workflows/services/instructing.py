@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import (
     Assignment,
@@ -148,7 +148,7 @@ def give_instruction(actor: Actor, instruction_id: int, data: InstructionInput) 
                 f"handling:instructed:{instruction.pk}",
                 now,
             )
-        record_event(
+        append_event(
             actor,
             common.INSTRUCTED,
             instruction,
@@ -255,7 +255,7 @@ def _start_undertaking(actor: Actor, notice: Notice, case: HandlingCase, now: da
         f"handling:assigned:{case.pk}",
         now,
     )
-    record_event(
+    append_event(
         actor,
         common.UNDERTAKING,
         case,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Handling, HandlingCase, Instruction
 from circulation.records.permissions import require_perm
@@ -116,7 +116,7 @@ def propose_handling(actor: Actor, notice_id: int, data: ProposalInput) -> Handl
             f"handling:proposed:{case.pk}",
             now,
         )
-        record_event(
+        append_event(
             actor,
             common.PROPOSED,
             case,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement
 from circulation.records.permissions import not_found, require_perm
@@ -53,7 +53,7 @@ def recall_recipient(actor: Actor, notice_id: int, username: str, reason: str) -
         ack.cancel()
         ack.cancelled_at = timezone.now()
         ack.save(update_fields=["state", "cancelled_at"])
-        record_event(
+        append_event(
             actor,
             common.ACK_RECALLED,
             ack,

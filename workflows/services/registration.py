@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.doc_number import DocNumberError, ParsedDocNumber, parse_doc_number
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import (
@@ -190,7 +190,7 @@ def _create_registered(
     # counter never holds up the audited writes of everyone else.
     year = timezone.localtime(now).year
     registration_seq = _next_registration_seq(organisation, year)
-    record_event(
+    append_event(
         actor,
         AuditAction.NOTICE_RECEIVED,
         notice,
@@ -203,7 +203,7 @@ def _create_registered(
     notice.registered_at = now
     notice.register()
     notice.save()
-    record_event(
+    append_event(
         actor,
         AuditAction.NOTICE_REGISTERED,
         notice,
@@ -237,7 +237,7 @@ def return_to_sender(actor: Actor, notice_id: int, reason: str) -> Notice:
         notice.return_to_sender()
         notice.closing_reason = reason
         notice.save()
-        record_event(
+        append_event(
             actor,
             AuditAction.NOTICE_RETURNED,
             notice,

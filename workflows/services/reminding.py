@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, RateLimited
 from circulation.records.models import Acknowledgement, AuditAction, Notice, Unit
 from circulation.records.permissions import not_found, require_perm, require_same_organisation
@@ -146,5 +146,5 @@ def send_manual_reminders(
         data["unit"] = unit.code
     data["recipients"] = len(acks)
     data["people"] = sorted(ack.person.username for ack in acks)
-    record_event(actor, AuditAction.NOTICE_REMINDED, notice, notice_id=notice.pk, data=data)
+    append_event(actor, AuditAction.NOTICE_REMINDED, notice, notice_id=notice.pk, data=data)
     return manual, stats

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
 from circulation.records.models import Reply, ReplyChannel
 from circulation.records.permissions import require_perm
@@ -85,7 +85,7 @@ def record_reply(actor: Actor, notice_id: int, data: ReplyInput) -> Reply:
             recorded_by=actor.user,
             recorded_at=now,
         )
-        record_event(
+        append_event(
             actor,
             common.REPLY_RECORDED,
             reply,

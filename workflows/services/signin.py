@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import DomainError, InvalidInput, RateLimited
 from circulation.records.models import AuditAction, Person
 
@@ -114,7 +114,7 @@ def record_lockout(username: str, ip: str | None, failures: int, path: str) -> N
     """
     person = Person.objects.filter(username=username).first()
     with transaction.atomic():
-        record_event(
+        append_event(
             None,
             AuditAction.AUTH_LOCKED_OUT,
             person,

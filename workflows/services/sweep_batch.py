@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q
 
-from circulation.records.audit import EventSpec, record_events
+from circulation.records.audit import EventSpec, append_events
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from workflows.calendar import Workdays
 from workflows.models import Reminder, ReminderKind
@@ -208,4 +208,4 @@ def audit_batch(acks: Sequence[Claimed], created: Sequence[Created]) -> None:
         )
         for nid in sorted(escalated)
     ]
-    record_events(None, specs)
+    append_events(None, specs)

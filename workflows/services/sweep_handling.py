@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from circulation.records.audit import EventSpec, record_events
+from circulation.records.audit import EventSpec, append_events
 from circulation.records.models import Assignment, AuditAction, Membership, Notice, Unit
 from workflows.calendar import Workdays
 from workflows.machines import AssignmentState, HandlingState, NoticeState
@@ -225,7 +225,7 @@ def audit_batch(
         )
         for nid in sorted(escalated)
     ]
-    record_events(None, specs)
+    append_events(None, specs)
 
 
 def claim_and_decide(

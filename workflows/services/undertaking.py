@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, Forbidden, InvalidInput
 from circulation.records.models import Assignment, AssignmentRole, HandlingCase, Notice
 from circulation.records.permissions import not_found
@@ -45,7 +45,7 @@ def _accept_locked(actor: Actor, notice: Notice, assignment: Assignment) -> None
     assignment.accepted_at = now
     assignment.accepted_by = actor.user
     assignment.save()
-    record_event(
+    append_event(
         actor,
         common.ACCEPTED,
         assignment,
@@ -92,7 +92,7 @@ def record_result(actor: Actor, assignment_id: int, text: str) -> Assignment:
         assignment.result_at = now
         assignment.result_by = actor.user
         assignment.save()
-        record_event(
+        append_event(
             actor,
             common.RESULT_RECORDED,
             assignment,
@@ -129,7 +129,7 @@ def advance_case(actor: Actor, notice: Notice, case: HandlingCase) -> bool:
         if case.state == HandlingState.UNDERTAKING:
             case.await_reply()
             case.save()
-            record_event(
+            append_event(
                 actor,
                 common.AWAITING_REPLY,
                 case,
@@ -141,7 +141,7 @@ def advance_case(actor: Actor, notice: Notice, case: HandlingCase) -> bool:
     case.finish()
     case.done_at = timezone.now()
     case.save()
-    record_event(
+    append_event(
         actor, common.DONE, case, notice_id=notice.pk, from_state=from_state, to_state=case.state
     )
     return True

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from circulation.records import roles
 from circulation.records.actors import Actor
-from circulation.records.audit import record_event
+from circulation.records.audit import append_event
 from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement, AuditAction, Notice
 from circulation.records.permissions import not_found, require_perm, require_same_organisation
@@ -68,7 +68,7 @@ def _withdraw_locked(
     notice.withdraw()
     notice.closing_reason = reason
     notice.save()
-    record_event(
+    append_event(
         actor,
         AuditAction.NOTICE_WITHDRAWN,
         notice,

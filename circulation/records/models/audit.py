@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     """Every action an audit event records: its stored code (``notice.forwarded``, what the API
     and the admin show) and its Chinese name. A new kind of event is a new member here; services
-    pass the member to ``record_event``, never a string literal."""
+    pass the member to ``append_event``, never a string literal."""
 
     NOTICE_RECEIVED = "notice.received", _("签收")
     NOTICE_REGISTERED = "notice.registered", _("登记")
