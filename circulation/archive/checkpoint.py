@@ -28,7 +28,15 @@ from django.conf import settings
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
-from circulation.archive.seal import Seal, load_seal, subject_name, trust_roots
+from circulation.archive.seal import (
+    Seal,
+    forget_token,
+    load_seal,
+    subject_name,
+    token_errors,
+    token_guard,
+    trust_roots,
+)
 from circulation.queueing import task
 from circulation.records.audit import GENESIS_HASH, ChainReport, Scope, event_hash, verify_chain
 from circulation.records.models import AuditChainHead, AuditEvent
@@ -83,8 +91,19 @@ def latest_checkpoint(directory: Path | None = None) -> Checkpoint | None:
 
 
 def sign_detached(data: bytes, seal: Seal) -> bytes:
-    """A detached CMS SignedData (DER) over ``data``, with the seal's certificate chain."""
-    signed = asyncio.run(seal.signer.async_sign_general_data(data, "sha256", detached=True))
+    """A detached CMS SignedData (DER) over ``data``, with the seal's certificate chain.
+
+    Raises :class:`CheckpointRefused` when a PKCS#11 token fails while signing (the seal and its
+    session are dropped, so the next checkpoint opens the token again)."""
+    try:
+        with token_guard(seal):
+            signed = asyncio.run(seal.signer.async_sign_general_data(data, "sha256", detached=True))
+    except token_errors() as exc:
+        forget_token(seal)
+        raise CheckpointRefused(
+            f"PKCS#11 令牌签名失败 / the PKCS#11 token failed while signing: "
+            f"{type(exc).__name__} {exc}"
+        ) from exc
     return bytes(signed.dump())
 
 

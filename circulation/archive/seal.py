@@ -13,6 +13,7 @@ The token's session is opened once per process (keyed by pid, so a forked worker
 and kept; the private key never leaves the token (pyHanko's ``PKCS11Signer``, python-pkcs11).
 """
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -93,6 +94,7 @@ def real_seal_configured() -> bool:
 
 
 _lock = threading.Lock()
+_token_lock = threading.Lock()  # one signature at a time through a PKCS#11 session
 _cache: dict[tuple[object, ...], Seal] = {}
 _sessions: dict[tuple[object, ...], Any] = {}  # PKCS#11 sessions by (pid, module, token label)
 
@@ -191,6 +193,39 @@ def _load_pkcs11() -> Seal:
     with _lock:
         _cache[key] = seal
     return seal
+
+
+def token_errors() -> tuple[type[Exception], ...]:
+    """What a PKCS#11 token raises when it fails while in use (pulled out, session lost, device
+    error): python-pkcs11's ``PKCS11Error``; nothing when python-pkcs11 is not installed."""
+    try:
+        from pkcs11.exceptions import PKCS11Error
+    except ImportError:
+        return ()
+    return (PKCS11Error,)
+
+
+def token_guard(seal: Seal) -> Any:
+    """Serialise the use of a PKCS#11 seal between the threads of a process (a python-pkcs11
+    session is not thread-safe); a PKCS#12 seal needs no guard."""
+    return _token_lock if seal.source.startswith("pkcs11:") else contextlib.nullcontext()
+
+
+def forget_token(seal: Seal) -> None:
+    """Drop a PKCS#11 seal that failed while signing, with its session: the next signature opens
+    the token again (e.g. after it is plugged back in) instead of reusing a dead session."""
+    if not seal.source.startswith("pkcs11:"):
+        return
+    session = getattr(seal.signer, "pkcs11_session", None)
+    with _lock:
+        for key in [k for k, cached in _cache.items() if cached is seal]:
+            del _cache[key]
+        for key in [k for k, open_session in _sessions.items() if open_session is session]:
+            del _sessions[key]
+    if session is not None:
+        # already closed or the device is gone: nothing is left to release
+        with contextlib.suppress(Exception):
+            session.close()
 
 
 def load_seal() -> Seal | None:

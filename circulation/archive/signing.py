@@ -24,7 +24,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from circulation.archive.seal import Seal, trust_roots
+from circulation.archive.seal import Seal, forget_token, token_errors, token_guard, trust_roots
 from circulation.archive.stamp import SIG_FIELD, SealMark
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,11 +93,15 @@ def sign_record(pdf: bytes, seal: Seal, *, use_tsa: bool = True) -> tuple[bytes,
     """Sign the stamped record's empty signature field (``stamp.apply_stamp(…, mark)``) with
     ``seal`` in an incremental update; its appearance stays as stamped."""
     try:
-        return _sign(pdf, seal, timestamper() if use_tsa else None)
+        with token_guard(seal):
+            return _sign(pdf, seal, timestamper() if use_tsa else None)
     except TimestampRequestError as exc:
         raise TimestampUnavailable(str(exc)[:300]) from exc
     except (SigningError, ValueError) as exc:
         raise SigningFailed(str(exc)[:300]) from exc
+    except token_errors() as exc:  # the token failed while signing: open it again next time
+        forget_token(seal)
+        raise SigningFailed(f"PKCS#11 token: {type(exc).__name__} {exc}"[:300]) from exc
 
 
 def _sign(

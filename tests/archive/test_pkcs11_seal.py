@@ -17,8 +17,9 @@ from pkcs11.util.rsa import decode_rsa_private_key
 from pkcs11.util.x509 import decode_x509_certificate
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from circulation.archive.checkpoint import verify_checkpoint, write_checkpoint
+from circulation.archive.checkpoint import CheckpointRefused, verify_checkpoint, write_checkpoint
 from circulation.archive.models import ArchivedRecord
+from circulation.archive.seal import load_seal
 from circulation.archive.verification import verify_record
 from circulation.records.actors import Actor
 from circulation.records.models import Notice
@@ -157,3 +158,42 @@ def test_a_missing_module_refuses_archiving(
         _archive(bureau, sample_completed)
     assert "SEAL_PKCS11_MODULE" in caught.value.message_en
     assert not ArchivedRecord.objects.exists()
+
+
+def test_a_token_that_fails_while_signing_refuses_archiving_and_is_opened_again(
+    bureau: Bureau, sample_completed: Notice, on_token: Any
+) -> None:
+    """The token's session dies between loading the seal and signing (the key pulled out, the
+    device reset): the archivist gets a 503 naming the token with nothing written, and the next
+    attempt opens the token again and archives."""
+    seal = load_seal()
+    assert seal is not None
+    assert seal.source.startswith("pkcs11:")
+    seal.signer.pkcs11_session.close()  # type: ignore[attr-defined]
+
+    with pytest.raises(SealUnavailable) as caught:
+        _archive(bureau, sample_completed)
+    assert caught.value.status == 503
+    assert caught.value.code == "signing_failed"
+    assert "PKCS#11 token" in caught.value.message_en
+    assert "电子签章失败" in caught.value.message
+    assert not ArchivedRecord.objects.exists()
+    sample_completed.refresh_from_db()
+    assert sample_completed.state == "completed"
+
+    record = _archive(bureau, sample_completed)  # the token is opened again
+    assert record.signature["signer"] == "测试县测试局电子印章"
+    assert verify_record(ArchivedRecord.objects.get(pk=record.pk)).ok
+    assert load_seal() is not seal
+
+
+def test_an_audit_checkpoint_through_a_failed_token_is_refused_and_the_next_one_signs(
+    bureau: Bureau, sample_completed: Notice, on_token: Any
+) -> None:
+    seal = load_seal()
+    assert seal is not None
+    seal.signer.pkcs11_session.close()  # type: ignore[attr-defined]
+    with pytest.raises(CheckpointRefused, match="PKCS#11"):
+        write_checkpoint()
+    assert write_checkpoint() is not None
+    assert verify_checkpoint().ok
