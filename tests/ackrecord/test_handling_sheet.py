@@ -33,7 +33,7 @@ from tests.ackrecord.conftest import (
     fonts_without_file,
     pdfa_identification,
 )
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement

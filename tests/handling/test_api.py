@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from circulation.records.models import Assignment, AuditEvent, Instruction, Notice
 from circulation.records.roles import CLERK, LEADER
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.handling.conftest import action_notice, proposal_body
 from tests.test_api_errors import assert_error

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from circulation.records.actors import Actor
 from circulation.records.models import Instruction, InstructionKind, Person
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.web.test_handling_pages import add_leaders, instruction_of, proposed
 from workflows.machines import InstructionState
 from workflows.services.delegation import DelegationInput, appoint_delegate

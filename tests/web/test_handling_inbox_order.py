@@ -16,7 +16,7 @@ from django.utils import timezone
 from circulation.records.actors import Actor
 from circulation.records.models import Instruction
 from circulation.web.views.handling import INBOX_SHOWN
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.web.test_handling_pages import add_leaders, html, proposed, signed_in
 from workflows.services.delegation import DelegationInput, appoint_delegate
 

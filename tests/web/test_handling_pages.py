@@ -23,7 +23,7 @@ from circulation.records.models import (
     Notice,
     Person,
 )
-from tests.conftest import SAMPLE, Bureau
+from tests.builders import SAMPLE, Bureau
 from tests.factories import PersonFactory
 from tests.handling.builders import add_leaders
 from tests.helpers import small_pdf

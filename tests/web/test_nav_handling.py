@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from circulation.records.models import Person
 from circulation.records.roles import LEADER, OFFICE_DIRECTOR
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
