@@ -169,12 +169,26 @@ def test_last_confirm_racing_withdraw_has_one_outcome(bureau: Bureau, api: Any) 
 def test_confirm_costs_a_fixed_number_of_queries(
     bureau: Bureau, api: Any, django_assert_num_queries: Any
 ) -> None:
-    """Token (with the organisation), BEGIN, the acknowledgement's lock, its write, the audit
-    append (one statement), COMMIT, and the completion check after the commit."""
+    """Token (with the organisation), BEGIN, the acknowledgement's lock (its notice, round, unit
+    and people read along), its write, the audit append (one statement), COMMIT, and the
+    completion check after the commit. The answer is the locked row serialised (no re-read):
+    what a GET of the acknowledgement shows afterwards."""
     notice = circulating_notice(bureau.clerk)
     first, second = opened_ack(notice, "gyg_1"), opened_ack(notice, "gyg_2")
     client_one, client_two = api(first.person), api(second.person)
     with django_assert_num_queries(7) as captured:
-        assert client_one.post(f"/api/v1/acknowledgements/{first.pk}/confirm/").status_code == 200
+        answer = client_one.post(
+            f"/api/v1/acknowledgements/{first.pk}/confirm/", {"comment": "已学习"}, format="json"
+        )
+    assert answer.status_code == 200
+    assert "FOR UPDATE" in captured.captured_queries[2]["sql"]
     with django_assert_num_queries(len(captured)):
         assert client_two.post(f"/api/v1/acknowledgements/{second.pk}/confirm/").status_code == 200
+    shown = client_one.get(f"/api/v1/acknowledgements/{first.pk}/").json()
+    assert answer.json() == shown
+    assert (shown["state"], shown["comment"], shown["recipient"]) == (
+        "confirmed",
+        "已学习",
+        "gyg_1",
+    )
+    assert (shown["doc_number"], shown["unit"]) == (notice.doc_number, "GYG")

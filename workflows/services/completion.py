@@ -14,8 +14,9 @@ a case ask the same question after their commit.
 """
 
 import logging
+from functools import cache
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -30,8 +31,28 @@ from workflows.machines import ACK_OPEN_STATES, HandlingState, NoticeState
 logger = logging.getLogger(__name__)
 
 
+@cache
+def _open_statement() -> str:
+    """``SELECT EXISTS (an open acknowledgement of the notice %s)``, written once from the
+    model's metadata: every answer asks it after its commit, and the ORM compiled it anew each
+    time (a tenth of a confirm's Python time). The (notice, state) index serves it."""
+    meta = Acknowledgement._meta
+    qn = connection.ops.quote_name
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608 (names from _meta)
+        f"WHERE {qn(meta.get_field('notice').column)} = %s "
+        f"AND {qn(meta.get_field('state').column)} = ANY(%s))"
+    )
+
+
+_OPEN_STATES = [str(state) for state in ACK_OPEN_STATES]
+
+
 def has_open_acknowledgements(notice_id: int) -> bool:
-    return Acknowledgement.objects.filter(notice_id=notice_id, state__in=ACK_OPEN_STATES).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_open_statement(), [notice_id, _OPEN_STATES])
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def handling_pending(notice: Notice) -> bool:

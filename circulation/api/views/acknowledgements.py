@@ -16,6 +16,7 @@ from circulation.api.params import int_param
 from circulation.api.serializers.acknowledgements import (
     AcknowledgementSerializer,
     ConfirmSerializer,
+    acknowledgement_answer,
 )
 from circulation.api.serializers.notices import ReasonSerializer
 from circulation.records.models import Acknowledgement
@@ -60,8 +61,9 @@ class AcknowledgementViewSet(
         return super().list(request, *args, **kwargs)
 
     def _answer(self, ack: Acknowledgement) -> Response:
-        """The acknowledgement as the service left it (notice, round and unit loaded with it)."""
-        return Response(AcknowledgementSerializer(ack).data)
+        """The acknowledgement as the service left it, locked and read with its notice, round,
+        unit and people (no re-read)."""
+        return Response(acknowledgement_answer(ack))
 
     @extend_schema(request=None, responses=AcknowledgementSerializer)
     @action(detail=True, methods=["post"])
