@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from circulation.records.models import AuditAction, AuditEvent, Person
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from workflows.models import Delegation
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.utils import timezone
 from circulation.records.actors import Actor
 from circulation.records.models import Person
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.helpers import registered_notice
 from workflows.models import Delegation, Notification, NotificationKind
 from workflows.services.delegation import cancel_delegation

@@ -11,7 +11,7 @@ from django.utils import timezone
 from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Person
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.factories import PASSWORD
 from tests.helpers import ack_of
 from tests.web.test_inbox import bulk_inbox, notice_to, signed_in

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.web.test_inbox import signed_in
 from workflows.models import Delegation
 

@@ -10,7 +10,7 @@ import pytest
 from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.helpers import opened_ack, race
 from tests.web.test_inbox import notice_to
 from workflows.machines import AckState

@@ -10,7 +10,7 @@ from circulation.ackrecord.renditions import current_record
 from circulation.records.actors import Actor
 from tests.ackrecord.conftest import pdf_text
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.helpers import ack_of
 from tests.web.test_inbox import notice_to
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement

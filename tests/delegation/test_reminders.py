@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.reminders.builders import at, circulate
 from tests.reminders.conftest import scheduled as scheduled  # the outbox recorded (autouse)
 from workflows.models import Digest, Notification

@@ -11,7 +11,7 @@ from circulation.records.actors import Actor
 from circulation.records.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from circulation.records.models import AuditEvent, Person
 from tests.builders import Bureau
-from tests.delegation.conftest import appoint
+from tests.delegation.builders import appoint
 from tests.factories import OrganisationFactory, PersonFactory
 from workflows.models import Delegation
 from workflows.services.delegation import (
