@@ -26,6 +26,7 @@ clerks, archivists, administrators, the organisation's leaders); everyone else g
 阅知 notice has no 处理笺: 404 as well, saying so.
 """
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -34,15 +35,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from circulation.ackrecord.access import record_notice
-from circulation.ackrecord.data import canonical_json
-from circulation.ackrecord.fonts import MissingGlyphs, describe, substitute
-from circulation.ackrecord.handling_sheet_data import SheetData
+from circulation.ackrecord.data import canonical_json, content_hash
+from circulation.ackrecord.fonts import FontUnavailable, MissingGlyphs, describe, substitute
+from circulation.ackrecord.handling_sheet_data import SheetData, collect_sheet_data
 from circulation.ackrecord.render import EmbeddedFile, render_html, substituted_data, warm_up
 from circulation.ackrecord.renditions import RecordUnavailable
+from circulation.ackrecord.sandbox import SandboxError
 from circulation.records.errors import Conflict, DomainError, NotVisible
 from circulation.records.models import Handling, Notice, Person
 
@@ -158,6 +161,29 @@ def render_failure(exc: Exception) -> DomainError:
         "处理笺暂时无法生成，请稍后重试",
         f"The handling sheet could not be rendered: {exc}",
         code="render_failed",
+    )
+
+
+def current_sheet(notice: Notice, *, timeout: float | None = None) -> HandlingSheet:
+    """The notice's 处理笺 rendered from its data as it stands now (read with the notice row
+    locked, rendered outside any transaction). Raises ``Conflict`` (409, ``missing_glyphs``) or
+    ``RecordUnavailable`` (503, ``render_failed``) when it cannot be rendered."""
+    with transaction.atomic(durable=True):
+        data = collect_sheet_data(notice.pk, lock=True)
+    digest = content_hash(data)
+    generated_at = timezone.now()
+    try:
+        pdf, pages = render_sheet(data, generated_at=generated_at, digest=digest, timeout=timeout)
+    except (MissingGlyphs, SandboxError, FontUnavailable) as exc:
+        logger.warning("handling sheet of notice %s not rendered: %s", notice.pk, exc)
+        raise render_failure(exc) from exc
+    return HandlingSheet(
+        pdf=pdf,
+        page_count=pages,
+        content_hash=digest,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        generated_at=generated_at,
+        doc_number=notice.doc_number,
     )
 
 
