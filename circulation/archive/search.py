@@ -89,6 +89,21 @@ def index_is_exact(terms: list[str]) -> bool:
     return bool(terms) and all(len(term) == 2 and " " not in term for term in terms)
 
 
+def trigram_served(term: str) -> bool:
+    """True when the trigram indexes (``pg_trgm``, migration 0009) serve the term: it has a run
+    of three characters or more and every run gives ``pg_trgm`` a trigram — the trigrams hold
+    the characters in order, so the candidates are about the matches (the bigram index also
+    returns every record holding the bigrams apart: 合力 … 力的 … 的通). A run next to a blank is
+    padded (工信 of 工信〔2022〕 gives 「工信 」), but a lone character at either end gives none:
+    教〔2015〕 would be found by the trigrams of 2015 alone, in tens of thousands of records,
+    where the bigram index has 教 as the end of a run."""
+    runs = term.split()
+    if not any(len(run) >= 3 for run in runs):
+        return False
+    inner = runs[1:-1]
+    return all(len(run) >= 2 or run in inner for run in runs)
+
+
 def _like_pattern(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -270,6 +285,28 @@ class _Search:
         return Density((cap + 1) * whole / max(min(span, whole), 1), exact=False), pairs
 
 
+def _index_condition(
+    terms: list[str], plan: TermPlan, field: str, vector: str
+) -> tuple[Q, Q | None]:
+    """How the indexes find the records holding every term in ``field``, and what must still
+    be tested on each (None: the exact ``LIKE`` of every term). Terms of three characters or
+    more go to the trigram index as a plain ``LIKE`` (exact itself: PostgreSQL rechecks each
+    candidate); the others to the bigram index, rechecked unless two characters (exact)."""
+    served = [term for term in terms if trigram_served(term)]
+    others = [term for term in terms if term not in served]
+    if not served:
+        return _indexed(plan, terms, vector), Q() if index_is_exact(terms) else None
+    condition = Q()
+    for term in served:
+        condition &= Q(**{f"{field}__contains": term})
+    recheck = Q()
+    if others:
+        condition &= _indexed(search_plan.plan_terms(others, _TABLE, vector), others, vector)
+        if not index_is_exact(others):
+            recheck = _like(others, field)
+    return condition, recheck
+
+
 def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     """Matches in 题名/文号, matches anywhere, and matches anywhere but in 题名/文号 (their
     shares as the statistics estimate them; see :func:`_learned` for after the count)."""
@@ -278,18 +315,22 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     all_plan = search_plan.plan_terms(terms, _TABLE, "search_vector")
     title_share, all_share = title_plan.share, all_plan.share
     rest_share = None if all_share is None else max(all_share - (title_share or 0.0), 0.0)
-    all_indexed = _indexed(all_plan, terms, "search_vector")
+    title_indexed, title_recheck = _index_condition(
+        terms, title_plan, "search_title", "title_vector"
+    )
+    all_indexed, all_recheck = _index_condition(terms, all_plan, "search_text", "search_vector")
     title_likely, all_likely = title_plan.likely, all_plan.likely
-    exact = index_is_exact(terms)
     light, heavy = search_plan.LIGHT_FETCH_US, search_plan.FETCH_US
+    # a candidate's 正文 is read unless the bigram index alone decides (two-character terms)
+    fetch_us = light if index_is_exact(terms) else heavy
     return (
         _Group(
             in_title,
-            _indexed(title_plan, terms, "title_vector"),
+            title_indexed,
             title_share,
             title_share,
             title_likely,
-            recheck=Q() if exact else None,
+            recheck=title_recheck,
             walk_us=search_plan.TITLE_WALK_US,  # 题名/文号 are short and stored in the row
             fetch_us=light,
         ),
@@ -299,8 +340,8 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
             all_share,
             all_share,
             all_likely,
-            Q() if exact else None,
-            fetch_us=light if exact else heavy,
+            all_recheck,
+            fetch_us=fetch_us,
         ),
         _Group(
             anywhere & ~in_title,
@@ -308,8 +349,8 @@ def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
             rest_share,
             all_share,
             all_likely,
-            ~in_title if exact else None,
-            fetch_us=light if exact else heavy,
+            None if all_recheck is None else all_recheck & ~in_title,
+            fetch_us=fetch_us,
         ),
     )
 
