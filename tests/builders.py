@@ -1,8 +1,7 @@
 """Builders the tests share: the sample notice's registration fields and the small bureau.
 
-Import them from here (``from tests.builders import Bureau``); ``tests/conftest.py`` makes the
-``bureau`` and ``sample_payload`` fixtures from them (and still exposes the names, for tests that
-import them from there)."""
+Import them from here (``from tests.builders import Bureau``), never from a conftest;
+``tests/conftest.py`` makes the ``bureau`` and ``sample_payload`` fixtures from them."""
 
 from dataclasses import dataclass
 

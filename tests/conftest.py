@@ -1,6 +1,7 @@
-"""Shared fixtures: a small bureau (clerk, archivist, three units of a head and three staff),
-API clients authenticated with real tokens, and the sample notice's registration payload (built
-by :mod:`tests.builders`)."""
+"""Shared fixtures: a small bureau (clerk, archivist, three units of a head and three staff) and
+its leaders, API clients authenticated with real tokens, the sample notice's registration payload
+(built by :mod:`tests.builders` and :mod:`tests.handling.builders`), and the outbox's hand-over to
+delivery recorded. Tests import builders from those modules, never from a conftest."""
 
 from collections.abc import Callable
 from typing import Any
@@ -13,13 +14,31 @@ from circulation.records.models import Person
 from circulation.records.roles import STAFF
 from tests.builders import SAMPLE, Bureau, build_bureau
 from tests.factories import PersonFactory
-
-__all__ = ["SAMPLE", "Bureau", "build_bureau"]  # re-exported for tests that import them from here
+from tests.handling.builders import add_leaders
 
 
 @pytest.fixture
 def bureau(db: Any) -> Bureau:
     return build_bureau()
+
+
+@pytest.fixture
+def leaders(bureau: Bureau) -> Bureau:
+    """The bureau with two leaders and the 办公室主任 (``tests.handling.builders.add_leaders``),
+    for the 批办 tests and the reminder and record tests of 批办 notices. (tests/delegation has a
+    ``leaders`` of its own: the two leaders of a 局领导班子.)"""
+    return add_leaders(bureau)
+
+
+@pytest.fixture
+def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Message ids handed to delivery (``schedule_delivery``), one list per call, instead of
+    queued (autouse in tests/reminders)."""
+    calls: list[list[int]] = []
+    monkeypatch.setattr(
+        "workflows.delivery.outbox.schedule_delivery", lambda ids: calls.append(list(ids))
+    )
+    return calls
 
 
 @pytest.fixture

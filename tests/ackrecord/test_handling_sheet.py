@@ -35,7 +35,7 @@ from tests.ackrecord.conftest import (
 )
 from tests.builders import SAMPLE, Bureau
 from tests.factories import OrganisationFactory, PersonFactory
-from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
+from tests.handling.builders import action_notice, proposal_body
 from workflows.services.acknowledging import confirm_acknowledgement, open_acknowledgement
 from workflows.services.instructing import InstructionInput, give_instruction
 from workflows.services.proposing import ProposalInput, propose_handling
@@ -103,7 +103,7 @@ def handle_to_the_end(bureau: Bureau, notice: Notice, **overrides: Any) -> None:
 
 
 @pytest.fixture
-def handled(leaders: Bureau) -> Notice:  # noqa: F811
+def handled(leaders: Bureau) -> Notice:
     with time_machine.travel(at(9, 29, 10, 0), tick=False):
         notice = action_notice(leaders)
     handle_to_the_end(leaders, notice)
@@ -117,7 +117,7 @@ def get_sheet(api: Any, user: Person, notice: Notice) -> Any:
 
 
 def test_the_sheet_shows_the_whole_path_on_one_a4_page(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
     handled: Notice,
     api: Any,
 ) -> None:
@@ -188,7 +188,7 @@ def test_the_sheet_shows_the_whole_path_on_one_a4_page(
     assert verify_chain().ok
 
 
-def test_user_text_is_printed_as_text_not_markup(leaders: Bureau, api: Any) -> None:  # noqa: F811
+def test_user_text_is_printed_as_text_not_markup(leaders: Bureau, api: Any) -> None:
     notice = action_notice(leaders)
     hostile = '<b>加粗</b><img src="http://example.invalid/x.png"> & 《意见》'
     propose_handling(Actor(leaders.clerk), notice.pk, ProposalInput(**proposal_body(text=hostile)))
@@ -200,7 +200,7 @@ def test_user_text_is_printed_as_text_not_markup(leaders: Bureau, api: Any) -> N
     assert "（尚未交办）" in squeezed
 
 
-def test_a_notice_not_yet_proposed_prints_the_blank_form(leaders: Bureau, api: Any) -> None:  # noqa: F811
+def test_a_notice_not_yet_proposed_prints_the_blank_form(leaders: Bureau, api: Any) -> None:
     notice = action_notice(leaders)
     response = get_sheet(api, leaders.person("leader_1"), notice)  # a leader may read it
     assert response.status_code == 200
@@ -211,7 +211,7 @@ def test_a_notice_not_yet_proposed_prints_the_blank_form(leaders: Bureau, api: A
     assert "待拟办" in squeezed
 
 
-def test_a_delegate_is_named_x_for_y(leaders: Bureau, handled: Notice, api: Any) -> None:  # noqa: F811
+def test_a_delegate_is_named_x_for_y(leaders: Bureau, handled: Notice, api: Any) -> None:
     # 批示 on behalf of a leader is not wired into the services yet: the sheet shows it already.
     Instruction.objects.filter(case__notice=handled, leader__username="leader_2").update(
         acted_by=leaders.person("director")
@@ -221,7 +221,7 @@ def test_a_delegate_is_named_x_for_y(leaders: Bureau, handled: Notice, api: Any)
 
 
 def test_only_the_record_readers_get_it_and_a_read_notice_has_none(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
     handled: Notice,
     api: Any,
 ) -> None:
@@ -248,7 +248,7 @@ def test_only_the_record_readers_get_it_and_a_read_notice_has_none(
 
 
 def test_the_data_is_read_in_a_constant_number_of_queries(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
     handled: Notice,
     api: Any,
 ) -> None:
@@ -275,7 +275,7 @@ def test_the_data_is_read_in_a_constant_number_of_queries(
 
 def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(
     client: Any,
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
     handled: Notice,
 ) -> None:
     client.force_login(leaders.clerk)
@@ -288,7 +288,7 @@ def test_the_notice_page_links_the_sheet_of_a_handled_notice_only(
     assert "handling-sheet.pdf" not in page
 
 
-def test_long_texts_flow_on_to_further_pages_and_nothing_is_lost(leaders: Bureau, api: Any) -> None:  # noqa: F811
+def test_long_texts_flow_on_to_further_pages_and_nothing_is_lost(leaders: Bureau, api: Any) -> None:
     """Every text at its 2,000-character limit: the boxes continue on the next pages (no page
     left half empty before a long box), each page names the 文号 and its number."""
     notice = action_notice(leaders)
@@ -333,7 +333,7 @@ def test_long_texts_flow_on_to_further_pages_and_nothing_is_lost(leaders: Bureau
 
 
 def test_the_archive_stamp_and_seal_would_cover_nothing(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
     handled: Notice,
     api: Any,
 ) -> None:

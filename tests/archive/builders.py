@@ -1,7 +1,7 @@
 """Builders of the archive tests: a notice registered, carried through a full circulation
 (its acknowledgement record is rendered when archived), and an archive row written directly.
-Import them from here; ``tests/archive/conftest.py`` keeps the fixtures (and still exposes these
-names)."""
+Import them from here (never from a conftest); ``tests/archive/conftest.py`` keeps the
+fixtures."""
 
 import io
 from datetime import date

@@ -6,16 +6,8 @@ from typing import Any
 import pytest
 
 from circulation.records.models import Notice
-from tests.archive.builders import (
-    circulate_to_completion,
-    completed_notice,
-    direct_record,
-    registered,
-)
+from tests.archive.builders import completed_notice
 from tests.builders import Bureau
-
-# re-exported for tests that import the builders from here
-__all__ = ["circulate_to_completion", "completed_notice", "direct_record", "registered"]
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from circulation.records.models import AuditAction, AuditEvent, Notice, Person
 from tests.ackrecord.test_handling_sheet import INSTRUCTION, at, handle_to_the_end
 from tests.archive.builders import completed_notice
 from tests.builders import Bureau
-from tests.handling.conftest import action_notice, leaders  # noqa: F401
+from tests.handling.builders import action_notice
 from tests.web.test_board import signed_in
 from workflows.services.archiving import archive_notice
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def archived(leaders: Bureau, sealed_with: Any) -> ArchivedRecord:  # noqa: F811
+def archived(leaders: Bureau, sealed_with: Any) -> ArchivedRecord:
     """A 批办 notice handled to the end (拟办, 批示, 承办, 传阅, 答复) and archived, signed."""
     sealed_with()
     with time_machine.travel(at(9, 29, 10, 0), tick=False):
@@ -112,7 +112,7 @@ def test_a_changed_byte_in_the_sheet_fails_verification_naming_it(
     archived: ArchivedRecord,
     media: Path,
     api: Any,
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     record = archived
     change_a_byte(media / record.sheet_file.name)
@@ -162,7 +162,7 @@ def test_the_endpoint_serves_the_sealed_sheet_once_archived(
     archived: ArchivedRecord,
     media: Path,
     api: Any,
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     response = api(leaders.clerk).get(
         f"/api/v1/notices/{archived.notice_id}/handling-sheet.pdf", HTTP_ACCEPT="application/pdf"
@@ -229,7 +229,7 @@ def test_the_admin_shows_the_sheet_hashes(archived: ArchivedRecord, client: Any)
 def test_the_record_page_links_the_sealed_sheet_for_the_archivist(
     archived: ArchivedRecord,
     media: Path,
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     client = signed_in(leaders.archivist)
     page = client.get(f"/archive/records/{archived.archival_code}/").content.decode()

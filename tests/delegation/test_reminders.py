@@ -9,11 +9,11 @@ import time_machine
 from tests.builders import Bureau
 from tests.delegation.builders import appoint
 from tests.reminders.builders import at, circulate
-from tests.reminders.conftest import scheduled as scheduled  # the outbox recorded (autouse)
 from workflows.models import Digest, Notification
 from workflows.services.sweep import run_reminder_sweep
 
-pytestmark = pytest.mark.django_db
+# the outbox's hand-over to delivery recorded, as in tests/reminders
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scheduled")]
 
 
 @pytest.mark.parametrize("in_force", [True, False])

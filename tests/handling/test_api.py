@@ -12,7 +12,7 @@ from circulation.records.models import Assignment, AuditEvent, Instruction, Noti
 from circulation.records.roles import CLERK, LEADER
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
-from tests.handling.conftest import action_notice, proposal_body
+from tests.handling.builders import action_notice, proposal_body
 from tests.test_api_errors import assert_error
 
 pytestmark = pytest.mark.django_db

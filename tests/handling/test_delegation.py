@@ -10,7 +10,7 @@ from django.utils import timezone
 from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Instruction, Notice
 from tests.builders import Bureau
-from tests.handling.conftest import proposal_body
+from tests.handling.builders import proposal_body
 from tests.test_api_errors import assert_error
 from workflows.services.delegation import DelegationInput, appoint_delegate, cancel_delegation
 

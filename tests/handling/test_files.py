@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from circulation.records.models import Assignment, AuditEvent, HandlingFile, Instruction, Notice
 from tests.builders import Bureau
-from tests.handling.conftest import proposal_body
+from tests.handling.builders import proposal_body
 from tests.helpers import small_pdf
 from tests.test_api_errors import assert_error
 

@@ -16,7 +16,7 @@ from circulation.records.models import (
     Notice,
 )
 from tests.builders import Bureau
-from tests.handling.conftest import proposal_body
+from tests.handling.builders import proposal_body
 from tests.helpers import race
 from workflows.services.proposing import ProposalInput, propose_handling
 

@@ -20,7 +20,7 @@ from circulation.records.models import (
 from circulation.records.roles import CLERK, LEADER
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
-from tests.handling.conftest import action_notice, proposal_body
+from tests.handling.builders import action_notice, proposal_body
 from tests.helpers import opened_ack
 from workflows.models import Notification
 from workflows.services.acknowledging import confirm_acknowledgement

@@ -1,6 +1,6 @@
 """Builders of the reminder tests: the clock in Asia/Shanghai, notices circulated at a chosen
-moment, confirmations and races. Import them from here; ``tests/reminders/conftest.py`` keeps the
-fixtures (and still exposes these names)."""
+moment, confirmations and races. Import them from here (never from a conftest);
+``tests/reminders/conftest.py`` keeps the fixtures."""
 
 import threading
 from collections.abc import Callable, Sequence

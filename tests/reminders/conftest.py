@@ -1,21 +1,13 @@
-"""Reminder test fixtures (the builders are in tests/reminders/builders.py): the
-outbox hand-over to delivery recorded instead of queued."""
+"""Reminder test fixtures (the builders are in tests/reminders/builders.py): the outbox hand-over
+to delivery recorded instead of queued (``scheduled``, tests/conftest.py), and the forward and
+return notifications left out unless asked for."""
 
 import pytest
 
-from tests.reminders.builders import SH, at, circulate, confirm, race
-
-__all__ = ["SH", "at", "circulate", "confirm", "race"]  # re-exported for older imports
-
 
 @pytest.fixture(autouse=True)
-def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """Message ids handed to delivery (``schedule_delivery``), one list per call."""
-    calls: list[list[int]] = []
-    monkeypatch.setattr(
-        "workflows.delivery.outbox.schedule_delivery", lambda ids: calls.append(list(ids))
-    )
-    return calls
+def _outbox_recorded(scheduled: list[list[int]]) -> None:
+    """Every test here records what is handed to delivery; ask for ``scheduled`` to read it."""
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,8 @@ from circulation.records.actors import Actor
 from circulation.records.audit import verify_chain
 from circulation.records.models import Assignment, AuditAction, AuditEvent, Notice
 from tests.builders import Bureau
-from tests.handling.conftest import action_notice, leaders, proposal_body  # noqa: F401
-from tests.reminders.conftest import at, circulate
+from tests.handling.builders import action_notice, proposal_body
+from tests.reminders.builders import at, circulate
 from workflows.models import (
     AssignmentReminder,
     Message,
@@ -61,7 +61,7 @@ def rows(notice: Notice, code: str, kind: str) -> list[tuple[str, str]]:
 
 
 def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     org_robot = WebhookChannel.objects.create(
         organisation=leaders.org,
@@ -162,7 +162,7 @@ def test_a_2_day_assignment_is_reminded_on_the_right_days_and_escalated_once(
 
 
 def test_a_batch_costs_the_same_statements_for_1_or_6_assignments(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     def count(serials: range) -> tuple[int, int]:
         with time_machine.travel(at(2022, 10, 13, 10), tick=False) as clock:
@@ -189,7 +189,7 @@ def test_a_batch_costs_the_same_statements_for_1_or_6_assignments(
 
 
 def test_a_person_with_an_acknowledgement_and_an_undertaking_gets_one_digest(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     with time_machine.travel(at(2022, 10, 13, 10), tick=False) as clock:
         handled(leaders, 71)
@@ -208,7 +208,7 @@ def test_a_person_with_an_acknowledgement_and_an_undertaking_gets_one_digest(
 
 
 def test_the_sweep_costs_the_same_statements_for_1_or_3_notices_undertaken(
-    leaders: Bureau,  # noqa: F811
+    leaders: Bureau,
 ) -> None:
     def sweep_counting(serials: range, thursday: int) -> tuple[int, Any]:
         with time_machine.travel(at(2022, 10, thursday, 10), tick=False) as clock:
