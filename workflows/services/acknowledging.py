@@ -57,6 +57,8 @@ def _lock_statement() -> tuple[str, tuple[str, ...], _Related]:
         if not isinstance(field, ForeignKey):
             raise TypeError(f"{name} is not a foreign key of the acknowledgement")
         model: type[Model] = field.related_model  # type: ignore[assignment]
+        if model._meta.parents:  # its columns would not all be in its own table
+            raise TypeError(f"{model.__name__} inherits from a concrete model")
         joins.append(
             f"{'LEFT JOIN' if field.null else 'JOIN'} {qn(model._meta.db_table)} t{index} "
             f"ON t{index}.{qn(model._meta.pk.column)} = t0.{qn(field.column)}"

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 def _open_statement() -> str:
     """``SELECT EXISTS (an open acknowledgement of the notice %s)``, written once from the
     model's metadata: every answer asks it after its commit, and the ORM compiled it anew each
-    time (a tenth of a confirm's Python time). The (notice, state) index serves it."""
+    time (6 % of a confirm's Python time). The (notice, state) index serves it."""
     meta = Acknowledgement._meta
     qn = connection.ops.quote_name
     return (

@@ -66,10 +66,10 @@ _per_thread = threading.local()
 def acknowledgement_answer(ack: Acknowledgement) -> ReturnDict[str, Any]:
     """``AcknowledgementSerializer(ack).data``, from a serializer built once per thread.
 
-    DRF deep-copies and binds the ~20 fields for every serializer instance: a fifth of the
-    Python time of an answer (read, confirm, return) that shows one object. The fields keep
-    nothing of the objects they represent and none reads the request, so one bound set serves
-    every answer of the thread.
+    DRF deep-copies and binds the ~20 fields for every serializer instance: a seventh of a
+    confirm's Python time, for an answer (read, confirm, return) that shows one object. The
+    fields keep nothing of the objects they represent and none reads the request, so one bound
+    set serves every answer of the thread.
     """
     serializer = getattr(_per_thread, "serializer", None)
     if serializer is None:
