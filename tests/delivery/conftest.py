@@ -1,23 +1,21 @@
 """Fixtures for the delivery tests: SMTP and webhook servers on loopback, the Celery app on the
-real Redis with a queue of its own, an in-process worker, and outbox rows written directly."""
+real Redis with a queue of its own, an in-process worker, and outbox rows written directly (the
+builders they use are in tests/delivery/builders.py)."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connections
 from django.utils import timezone
 
 from circulation.celery import app as celery_app
 from circulation.records.models import Person
+from tests.delivery.builders import BODY, NOTICE_NO, REDIS_URL, MakeMessage, running_worker
 from tests.delivery.servers import (
     BROKER_SETTINGS,
     MailCollector,
@@ -29,18 +27,6 @@ from tests.delivery.servers import (
 )
 from tests.factories import PersonFactory
 from workflows.models import Channel, Digest, Message, WebhookChannel, WebhookKind
-
-# The suite's Redis (scripts/test sets REDIS_URL); the same default when it is unset.
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-NOTICE_NO = "舞工信〔2022〕25号"
-NOTICE_TITLE = "舞阳县工业和信息化局关于转发《国务院关于加强数字政府建设的指导意见》的通知"
-DEADLINE = "2022-10-11 17:30"
-LINK = "http://localhost:8000/api/v1/notices/7/"
-BODY = (
-    f"您有 1 份收文待阅知确认：\n- {NOTICE_NO} {NOTICE_TITLE}\n"
-    f"  办理期限：{DEADLINE}\n  查看：{LINK}\n"
-)
 
 
 @pytest.fixture
@@ -92,24 +78,6 @@ def redis_broker() -> Iterator[tuple[str, str]]:
         purge_redis_queue(REDIS_URL, queue)
 
 
-def _close_thread_connections(**kwargs: Any) -> None:
-    """Tasks run in the worker's thread: close its database connection after each one, so the
-    test database can be flushed and dropped."""
-    connections.close_all()
-
-
-@contextmanager
-def running_worker(pool: str = "solo") -> Iterator[Any]:
-    task_postrun.connect(_close_thread_connections, weak=False)
-    try:
-        with start_worker(
-            celery_app, pool=pool, perform_ping_check=False, shutdown_timeout=30
-        ) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(_close_thread_connections)
-
-
 @pytest.fixture
 def worker(redis_broker: tuple[str, str]) -> Iterator[Any]:
     """A real Celery worker (in a thread of this process) on the test queue."""
@@ -120,9 +88,6 @@ def worker(redis_broker: tuple[str, str]) -> Iterator[Any]:
 @pytest.fixture
 def recipient(db: Any) -> Person:
     return PersonFactory(username=f"r{uuid.uuid4().hex[:6]}", display_name="张阅知")
-
-
-MakeMessage = Callable[..., Message]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circulation.records.models import Person
-from tests.delivery.conftest import MakeMessage
+from tests.delivery.builders import MakeMessage
 from workflows.delivery.dispatcher import deliver
 from workflows.models import (
     Channel,

@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests.delivery.conftest import MakeMessage
+from tests.delivery.builders import MakeMessage
 from tests.delivery.servers import MailCollector, wait_until
 from workflows.delivery import dispatcher, outbox
 from workflows.delivery.dispatcher import Outcome, deliver_many

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.builders import Bureau
-from tests.delivery.conftest import DEADLINE, LINK, NOTICE_NO, NOTICE_TITLE, MakeMessage
+from tests.delivery.builders import DEADLINE, LINK, NOTICE_NO, NOTICE_TITLE, MakeMessage
 from tests.delivery.servers import MailCollector
 from tests.helpers import circulating_notice, opened_ack
 from workflows.delivery.dispatcher import Outcome, backoff, deliver

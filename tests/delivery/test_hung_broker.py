@@ -26,7 +26,7 @@ from circulation.ackrecord.tasks import LOST_AT
 from circulation.celery import app as celery_app
 from circulation.records.models import Acknowledgement, Notice
 from tests.builders import Bureau
-from tests.delivery.conftest import REDIS_URL, running_worker
+from tests.delivery.builders import REDIS_URL, running_worker
 from tests.delivery.servers import HungBroker, MailCollector, use_broker, wait_until
 from tests.helpers import circulating_notice
 from tests.reminders.builders import confirm

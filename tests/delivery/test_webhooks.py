@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from circulation.records.models import Person
-from tests.delivery.conftest import DEADLINE, LINK, NOTICE_NO, NOTICE_TITLE, MakeMessage
+from tests.delivery.builders import DEADLINE, LINK, NOTICE_NO, NOTICE_TITLE, MakeMessage
 from tests.delivery.servers import WebhookServer
 from workflows.delivery.dispatcher import Outcome, deliver
 from workflows.delivery.webhooks import dingtalk_sign, signed_url

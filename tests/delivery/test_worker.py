@@ -14,7 +14,7 @@ from django.db import connections, transaction
 
 from circulation.celery import app as celery_app
 from tests.builders import Bureau
-from tests.delivery.conftest import REDIS_URL, MakeMessage, running_worker
+from tests.delivery.builders import REDIS_URL, MakeMessage, running_worker
 from tests.delivery.servers import MailCollector, use_broker, wait_until
 from tests.helpers import circulating_notice, opened_ack
 from workflows.delivery.dispatcher import Outcome, deliver

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.delivery.conftest import MakeMessage
+from tests.delivery.builders import MakeMessage
 from tests.delivery.servers import MailCollector, wait_until
 from workflows.delivery.dispatcher import LOST_REASON
 from workflows.delivery.email import message_id_header
