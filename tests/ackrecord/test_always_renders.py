@@ -10,7 +10,7 @@ from circulation.ackrecord.fonts import missing_characters, substitute
 from circulation.ackrecord.renditions import current_record
 from circulation.records.actors import Actor
 from circulation.records.models import Notice
-from tests.ackrecord.conftest import (
+from tests.ackrecord.builders import (
     confirm,
     embedded_files,
     font_names,

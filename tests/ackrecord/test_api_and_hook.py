@@ -9,7 +9,7 @@ from circulation.ackrecord import tasks
 from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.renditions import current_record
 from circulation.records.models import AuditEvent
-from tests.ackrecord.conftest import Circulated, confirm, forward, register_sample
+from tests.ackrecord.builders import Circulated, confirm, forward, register_sample
 from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db

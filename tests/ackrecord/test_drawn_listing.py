@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from circulation.ackrecord import drawn
 from circulation.ackrecord.render import build_page, render_html, render_record
-from tests.ackrecord.conftest import SHANGHAI, pdf_text, pdfa_identification, squeeze
+from tests.ackrecord.builders import SHANGHAI, pdf_text, pdfa_identification, squeeze
 from tests.ackrecord.test_render_units import minimal_data, recipient
 
 RENDITION = "5f0c1e2a-0000-4000-8000-000000000001"

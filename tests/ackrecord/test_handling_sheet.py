@@ -27,7 +27,7 @@ from circulation.records.models import (
     Person,
 )
 from circulation.records.roles import ARCHIVIST, CLERK
-from tests.ackrecord.conftest import (
+from tests.ackrecord.builders import (
     SHANGHAI,
     embedded_files,
     fonts_without_file,

@@ -11,7 +11,7 @@ from django.test import Client
 from circulation.records import selectors
 from circulation.records.models import Person, Unit, UnitKind
 from circulation.records.roles import LEADER, STAFF
-from tests.ackrecord.conftest import Circulated
+from tests.ackrecord.builders import Circulated
 from tests.builders import Bureau
 from tests.factories import PersonFactory, unit_with_staff
 from workflows.services import delegation, handling_common

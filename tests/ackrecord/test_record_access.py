@@ -12,7 +12,7 @@ from circulation.ackrecord.renditions import current_record
 from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent, Person, UnitKind
 from circulation.records.roles import ADMIN, ARCHIVIST, CLERK
-from tests.ackrecord.conftest import Circulated
+from tests.ackrecord.builders import Circulated
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory, unit_with_staff
 from workflows.services.archiving import archive_notice

@@ -12,9 +12,10 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.renditions import current_record, verify_rendition
 from circulation.records.actors import Actor
 from circulation.records.models import AuditEvent
-from tests.ackrecord.conftest import (
+from tests.ackrecord.builders import (
     RETURN_REASON,
     Circulated,
+    circulate_sample,
     embedded_files,
     font_names,
     fonts_without_file,
@@ -131,8 +132,6 @@ def test_generation_is_audited(
 def test_the_record_data_is_collected_in_constant_queries(
     bureau: Bureau, django_assert_num_queries: Any
 ) -> None:
-    from tests.ackrecord.conftest import circulate_sample
-
     notice = circulate_sample(bureau).notice
     with django_assert_num_queries(6):
         data = collect_record_data(notice.pk)

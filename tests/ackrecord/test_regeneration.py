@@ -11,7 +11,7 @@ from circulation.ackrecord.models import RecordRendition
 from circulation.ackrecord.renditions import current_record, freeze_record
 from circulation.records.errors import Conflict
 from circulation.records.models import Acknowledgement, AuditEvent
-from tests.ackrecord.conftest import confirm, forward, register_sample
+from tests.ackrecord.builders import confirm, forward, register_sample
 from tests.builders import Bureau
 
 

@@ -8,7 +8,7 @@ import io
 from pypdf import PdfReader
 
 from circulation.ackrecord.render import render_html
-from tests.ackrecord.conftest import squeeze
+from tests.ackrecord.builders import squeeze
 
 PAGES = 6
 HTML = f"""<!DOCTYPE html><html lang="zh-hans"><head><style>

@@ -16,7 +16,7 @@ from circulation.ackrecord.render import render_html
 from circulation.ackrecord.renditions import current_record
 from circulation.ackrecord.sandbox import SandboxError, run_limited
 from circulation.records.models import Acknowledgement, Notice
-from tests.ackrecord.conftest import Circulated, forward, pdf_text, register_sample, squeeze
+from tests.ackrecord.builders import Circulated, forward, pdf_text, register_sample, squeeze
 from tests.builders import Bureau
 
 PASSWD_MARKERS = (b"root:x:0:0", b"/bin/bash", b"nologin")

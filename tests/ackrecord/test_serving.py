@@ -11,7 +11,7 @@ from circulation.ackrecord import tasks
 from circulation.ackrecord.models import RecordRendition, RenderRequest
 from circulation.ackrecord.renditions import current_record
 from circulation.records.models import Acknowledgement, AuditEvent
-from tests.ackrecord.conftest import Circulated
+from tests.ackrecord.builders import Circulated
 from tests.builders import Bureau
 
 pytestmark = pytest.mark.django_db

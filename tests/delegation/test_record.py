@@ -8,7 +8,7 @@ import pytest
 from circulation.ackrecord.data import collect_record_data
 from circulation.ackrecord.renditions import current_record
 from circulation.records.actors import Actor
-from tests.ackrecord.conftest import pdf_text
+from tests.ackrecord.builders import pdf_text
 from tests.builders import Bureau
 from tests.delegation.builders import appoint
 from tests.helpers import ack_of
