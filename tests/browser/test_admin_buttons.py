@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from circulation.records.models import Person
-from tests.browser.conftest import WatchedPage
+from tests.browser.builders import WatchedPage
 from tests.builders import build_bureau
 from tests.factories import PASSWORD
 from tests.helpers import circulating_notice, registered_notice

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WatchedPage
+from tests.browser.builders import WatchedPage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

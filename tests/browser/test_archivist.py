@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from circulation.archive.models import ArchivedRecord
 from circulation.records.models import Person
 from tests.archive.builders import completed_notice
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Person
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

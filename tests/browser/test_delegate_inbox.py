@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from circulation.records.models import Acknowledgement, Notice
-from tests.browser.conftest import (
+from tests.browser.builders import (
     PASSWORD,
     PHONE,
     WatchedPage,

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from circulation.records.models import Assignment, HandlingCase, Instruction, Notice
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,
@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.helpers import small_pdf
 from tests.web.test_handling_pages import action_notice, add_leaders
 from workflows.machines import AssignmentState, HandlingState, InstructionState

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from circulation.records.models import Notice
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from circulation.records.models import AuditAction, AuditEvent
-from tests.browser.conftest import (
+from tests.browser.builders import (
     PASSWORD,
     PHONE,
     WatchedPage,

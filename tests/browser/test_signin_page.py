@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from circulation.records.actors import Actor
 from circulation.records.models import Acknowledgement, Notice
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

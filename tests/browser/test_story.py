@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from circulation.records.models import Acknowledgement, Notice, Person
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

@@ -12,7 +12,7 @@ import time_machine
 
 from circulation.records.actors import Actor
 from circulation.records.models import Person
-from tests.browser.conftest import (
+from tests.browser.builders import (
     DESKTOP,
     PASSWORD,
     PHONE,

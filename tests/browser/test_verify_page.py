@@ -16,7 +16,7 @@ from circulation.records.actors import Actor
 from circulation.records.models import Person
 from circulation.records.roles import STAFF
 from tests.archive.builders import completed_notice
-from tests.browser.conftest import PASSWORD, PHONE, WatchedPage
+from tests.browser.builders import PASSWORD, PHONE, WatchedPage
 from tests.browser.test_archivist import both_sizes, with_password
 from tests.builders import Bureau
 from tests.factories import OrganisationFactory, PersonFactory
