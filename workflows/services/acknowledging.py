@@ -7,9 +7,10 @@ action that already happened returns the acknowledgement unchanged and records n
 """
 
 from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Expression, ForeignKey, Model
+from django.db.models import Expression, Field, ForeignKey, Model
 from django.utils import timezone
 
 from circulation.records.actors import Actor
@@ -92,6 +93,32 @@ def _lock_ack(ack_id: int) -> Acknowledgement | None:
     return ack
 
 
+@cache
+def _update_statement(fields: tuple[str, ...]) -> tuple[str, tuple["Field[Any, Any]", ...]]:
+    """``UPDATE <acknowledgement> SET <fields> WHERE id = %s``, written once per set of fields
+    from the model's metadata, and the fields in the order of its parameters."""
+    meta = Acknowledgement._meta
+    qn = connection.ops.quote_name
+    columns = tuple(meta.get_field(name) for name in fields)
+    concrete = tuple(field for field in columns if isinstance(field, Field) and field.concrete)
+    if len(concrete) != len(fields):
+        raise TypeError(f"not all of {fields} are columns of the acknowledgement")
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in concrete)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
+    return sql, concrete
+
+
+def _write(ack: Acknowledgement, *fields: str) -> None:
+    """Store ``fields`` of the locked acknowledgement after its transition: what
+    ``ack.save(update_fields=fields)`` writes, from a statement written once instead of one
+    compiled on every answer (a seventh of a confirm's Python time). No signal is connected to
+    the acknowledgement's saves, so none is missed."""
+    sql, concrete = _update_statement(fields)
+    values = [field.get_db_prep_save(getattr(ack, field.attname), connection) for field in concrete]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, ack.pk])
+
+
 def _locked_own_ack(actor: Actor, ack_id: int) -> tuple[Acknowledgement, Acting]:
     """The caller's own acknowledgement (or their principal's), locked, with what the caller
     shows of it loaded, and who acts on it (the delegation row locked too: a cancellation
@@ -122,7 +149,7 @@ def open_acknowledgement(actor: Actor, ack_id: int) -> Acknowledgement:
         ack.mark_read()
         ack.opened_at = timezone.now()
         ack.acted_by = acting.acted_by
-        ack.save(update_fields=["state", "opened_at", "acted_by"])
+        _write(ack, "state", "opened_at", "acted_by")
         append_event(
             actor,
             AuditAction.ACK_READ,
@@ -165,16 +192,7 @@ def confirm_acknowledgement(
         ack.confirm_method = method
         ack.confirm_ip = actor.ip
         ack.acted_by = acting.acted_by
-        ack.save(
-            update_fields=[
-                "state",
-                "confirmed_at",
-                "comment",
-                "confirm_method",
-                "confirm_ip",
-                "acted_by",
-            ]
-        )
+        _write(ack, "state", "confirmed_at", "comment", "confirm_method", "confirm_ip", "acted_by")
         append_event(
             actor,
             AuditAction.ACK_CONFIRMED,
@@ -231,7 +249,7 @@ def return_acknowledgement(actor: Actor, ack_id: int, reason: str) -> Acknowledg
         ack.returned_at = timezone.now()
         ack.return_reason = reason
         ack.acted_by = acting.acted_by
-        ack.save(update_fields=["state", "returned_at", "return_reason", "acted_by"])
+        _write(ack, "state", "returned_at", "return_reason", "acted_by")
         # 退回通知 to the clerk who forwarded it, at once (sent after commit).
         announce_return(ack, actor.user, ack.returned_at)
         append_event(
