@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def fresh_bureau() -> Bureau:
-    """An empty database (ids from 1 again) with the small bureau of ``tests.conftest``, every
+    """An empty database (ids from 1 again) with the small bureau of ``tests.builders``, every
     display name fixed, so that two builds are the same row for row."""
     call_command("flush", interactive=False, verbosity=0)
     bureau = build_bureau(with_archivist=False)
