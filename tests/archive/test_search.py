@@ -223,7 +223,7 @@ def test_a_search_leaves_the_planner_settings_as_they_were(
 # --- the plan choice: a phrase whose bigrams are common but which is rare ------------------------
 
 
-def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]]) -> list[Any]:
+def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]], year: int = 2023) -> list[Any]:
     """Archive rows (title, body) written in bulk, oldest first; the table analysed after."""
     from datetime import datetime, time
 
@@ -239,18 +239,18 @@ def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]]) -> list[Any]:
         Notice(
             organisation=bureau.org,
             state="archived",
-            doc_number=f"舞计〔2023〕{n}号",
-            doc_number_original=f"舞计〔2023〕{n}号",
+            doc_number=f"舞计〔{year}〕{n}号",
+            doc_number_original=f"舞计〔{year}〕{n}号",
             issuer_code="舞计",
-            year=2023,
+            year=year,
             serial=n,
             title=title,
             issuer="舞阳县统计局",
             doc_type="通知",
-            issued_on=date(2023, 1, 1),
+            issued_on=date(year, 1, 1),
             secrecy="public",
             body=body,
-            received_at=datetime.combine(date(2023, 1, 2), time(9), tz),
+            received_at=datetime.combine(date(year, 1, 2), time(9), tz),
             received_by=bureau.clerk,
         )
         for n, (title, body) in enumerate(rows, start=1)
@@ -259,9 +259,9 @@ def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]]) -> list[Any]:
         ArchivedRecord(
             notice=notice,
             organisation=bureau.org,
-            archival_code=f"Z109-WS·2023-D10-BGS-{n:04d}",
+            archival_code=f"Z109-WS·{year}-D10-BGS-{n:04d}",
             fonds_code="Z109",
-            year=2023,
+            year=year,
             retention="D10",
             unit=bureau.units["BGS"],
             unit_code="BGS",
@@ -271,7 +271,7 @@ def _bulk_records(bureau: Bureau, rows: list[tuple[str, str]]) -> list[Any]:
             issuer=notice.issuer,
             issued_on=notice.issued_on,
             secrecy="public",
-            file=f"archive/Z109/2023/{n}.pdf",
+            file=f"archive/Z109/{year}/{n}.pdf",
             page_count=1,
             record_sha256="0" * 64,
             record_size=1,

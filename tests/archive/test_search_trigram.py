@@ -17,7 +17,7 @@ from tests.builders import Bureau
 pytestmark = pytest.mark.django_db
 
 
-def test_the_migration_builds_both_trigram_indexes() -> None:
+def test_the_migrations_build_the_trigram_indexes() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -26,8 +26,8 @@ def test_the_migration_builds_both_trigram_indexes() -> None:
             " AND indexdef LIKE '%%gin_trgm_ops%%' ORDER BY indexname"
         )
         found = dict(cursor.fetchall())
-    assert set(found) == {"archive_search_text_trgm", "archive_search_title_trgm"}
-    assert "(search_text gin_trgm_ops)" in found["archive_search_text_trgm"]
+    assert set(found) == {"archive_search_text_year_trgm", "archive_search_title_trgm"}
+    assert "(year, search_text gin_trgm_ops)" in found["archive_search_text_year_trgm"]
     assert "(search_title gin_trgm_ops)" in found["archive_search_title_trgm"]
 
 
@@ -80,7 +80,7 @@ def test_through_the_index_a_phrase_reads_only_its_own_records(
     assert "search_vector" not in count_sql  # no bigram condition for this term
     scans = _bitmap_scans(count_sql)
     assert [n["Index Name"] for n in scans if n["Node Type"] == "Bitmap Index Scan"] == [
-        "archive_search_text_trgm"
+        "archive_search_text_year_trgm"
     ]
     heap = next(n for n in scans if n["Node Type"] == "Bitmap Heap Scan")
     assert heap["Actual Rows"] == 54
@@ -153,3 +153,29 @@ def test_a_phrase_whose_bigrams_are_only_apart_is_not_found_nor_fetched(
     heap = next(n for n in _bitmap_scans(count_sql) if n["Node Type"] == "Bitmap Heap Scan")
     assert heap["Actual Rows"] == 1
     assert heap.get("Rows Removed by Index Recheck", 0) == 0  # the 59 others never fetched
+
+
+@pytest.mark.parametrize("way", ["chosen", "walk", "index", "narrow"])
+def test_a_year_and_a_trigram_term_stay_exact(
+    bureau: Bureau,
+    common_bigrams: dict[str, list[int]],  # noqa: F811 - the fixture: 54 matches of 2023
+    way: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """保障的意 in 54 records of 2023 and 2 of the 300 of 2021: with 年度 2021 (the trigram index
+    holds the year, migration 0010) exactly those 2, title match first, whichever way."""
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import ArchiveFilters
+
+    rows = [(f"关于电力保障工作的意见（{n}）", "请认真抓好落实。") for n in range(300)]
+    rows[100] = ("关于落实意见的通知", "做好电力保障的意见反馈。")
+    rows[200] = ("关于电力保障的意见", "请认真抓好落实。")
+    older = _bulk_records(bureau, rows, year=2021)
+    if way != "chosen":
+        monkeypatch.setattr(search_plan, "choose", lambda *a, **k: Plan(way))
+    base = ArchivedRecord.objects.all()
+    page = search_archive(base, "保障的意", ArchiveFilters(year=2021))
+    assert [r.pk for r in page.results] == [older[200].pk, older[100].pk]
+    assert (page.count, page.count_capped) == (2, False)
+    assert search_archive(base, "保障的意", ArchiveFilters(year=2023)).count == 54
+    assert search_archive(base, "保障的意").count == 56
