@@ -276,8 +276,6 @@ class _Search:
         whole = max(self.last_id - search_plan.id_range(_TABLE)[0] + 1, 1)
         if plan.window is None and plan.mode == "index":  # the oldest matches (heap order)
             span = max(found) - (self.last_id - whole + 1) + 1
-            density = (cap + 1) * whole / max(min(span, whole), 1)
-            return Density(density, exact=False, oldest=True), pairs
         elif plan.window is None or min(found) > self.last_id - plan.window:
             span = self.last_id - min(found) + 1  # the newest matches, walked
         else:  # the window was short of matches: about that density, at least cap + 1
@@ -370,10 +368,6 @@ def _learned(
         low = 0.5 / len(pairs)
         title_share = anywhere * max(in_title / len(pairs), low)
         rest_share = anywhere * max(1 - in_title / len(pairs), low)
-        if density.oldest:  # a term more frequent lately would be underestimated: an ordered
-            # page through the index then fetches and sorts every title match (国务院办公厅:
-            # 5,948 of them, 5,685 buffers); a title walk is cheap and bounded by its window
-            title_share = max(title_share, title.share)
         return (
             replace(title, share=title_share, walk_share=None),
             replace(rest, share=rest_share, walk_share=None),

@@ -88,13 +88,10 @@ class Plan:
 
 @dataclass(frozen=True)
 class Density:
-    """What the count taught: matches among the filtered rows (exact when ``exact``).
-    ``oldest``: measured on the oldest matches (the index hands them over in heap order), so
-    about the early records, not the newest ones the pages show."""
+    """What the count taught: matches among the filtered rows (exact when ``exact``)."""
 
     matches: float
     exact: bool
-    oldest: bool = False
 
 
 def _cached(key: str, load: Any) -> Any:
