@@ -7,8 +7,12 @@ every run) in a generated ``tsvector`` with a GIN index (migration 0002). A two-
 (数字, 政府) is one index lexeme, a longer one (数字政府) contains all of its bigrams, and the exact
 normalised substring (``LIKE``) decides, so results are exact. 文号 fragments work the same way:
 ``工信〔2022〕`` and ``工信[2022]`` both normalise to ``工信 2022``. Several blank-separated terms
-must all match. How each query runs (index, walk newest first, or the filters' indexes) is chosen
-and enforced by :mod:`circulation.archive.search_plan`.
+must all match. A term with a run of three characters or more (:func:`trigram_served`) is found
+instead through ``pg_trgm`` trigram indexes over the same normalised text (migrations 0009–0010;
+the full-text one holds the 年度 too): trigrams keep the characters in order, so its candidates
+are about its matches, where the bigram index also hands over every record holding the bigrams
+apart. How each query runs (index, walk newest first, or the filters' indexes) is chosen and
+enforced by :mod:`circulation.archive.search_plan`.
 
 Ranking: records whose 题名 or 文号 contain the terms come first (their own bigram index,
 ``title_vector``), then those matching only in 责任者 or 正文; newest first within each group.

@@ -21,8 +21,9 @@ and runs each query in one of three ways, enforced with ``SET LOCAL`` planner se
             newest rows (:attr:`Plan.window`, a few times the rows the estimate expects to walk);
             matches older than the window come from the index, so a wrong estimate costs at most
             the window;
-``index``   the GIN index with every bigram of the terms (GIN intersects them, skipping through
-            the common ones), ``LIKE`` on its candidates;
+``index``   the GIN indexes: every bigram of the terms (GIN intersects them, skipping through
+            the common ones), or for a term of three characters or more its trigrams
+            (``pg_trgm``), ``LIKE`` on the candidates;
 ``narrow``  the filters' own b-tree indexes and ``LIKE``, when they leave few rows;
 
 whichever a small cost model (:func:`choose`) says is cheapest.

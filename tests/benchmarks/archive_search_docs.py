@@ -106,14 +106,44 @@ def render_section(
 
 EXPLAINED = [
     "Why the planner is told what to do: the archive stores normalised text (NFKC, lower case, "
-    "punctuation → blank) and a generated `tsvector` of its character bigrams with a GIN index "
-    "(a second one over 题名+文号 ranks title matches first); `LIKE` on the normalised text "
-    "makes every answer exact. PostgreSQL estimates an AND of a phrase's bigrams as if they "
-    "were independent, so `search_plan.py` estimates for itself and enforces one of three ways "
-    "per query with `SET LOCAL`: walk the primary key newest first testing `LIKE`, the GIN "
-    "index, or the filters' b-tree indexes.",
+    "punctuation → blank) with three kinds of GIN index: a generated `tsvector` of its character "
+    "bigrams (and one over 题名+文号, which ranks title matches first), and `pg_trgm` trigram "
+    "indexes over the same text (`gin (year, search_text gin_trgm_ops)` and "
+    "`gin (search_title gin_trgm_ops)`); `LIKE` on the normalised text makes every answer exact. "
+    "PostgreSQL estimates an AND of a phrase's bigrams as if they were independent, so "
+    "`search_plan.py` estimates for itself and enforces one of three ways per query with `SET "
+    "LOCAL`: walk the primary key newest first testing `LIKE`, the GIN indexes, or the filters' "
+    "b-tree indexes.",
     "",
-    "What changed for issue 12 (the estimate of multi-bigram terms):",
+    "What changed for issue 12, last round (2026-12-04 evening; buffers are the shared buffers "
+    "of every statement of one call, `EXPLAIN (ANALYZE, BUFFERS)`, the benchmark's 160 terms "
+    "before → after, on a machine at load 3–6):",
+    "",
+    "- **Trigram indexes** (archive 0009 and 0010, `pg_trgm` and `btree_gin`, both trusted "
+    "contrib extensions of Debian's PostgreSQL 15, the postgres:15 image and the embedded "
+    "PostgreSQL): a term with a run of three characters or more, and no lone character at "
+    "either end (`search.trigram_served`), is found by a plain `LIKE` on the column, which the "
+    "trigram index serves. Trigrams keep the characters in order, so the candidates are about "
+    "the matches, where the bigram index also handed over every record holding the bigrams "
+    "apart: 合力的通 (absent) 40,760 → 4,485 buffers (its 2,000-row walk probe is what remains), "
+    "全县农 6,476 → 1,021, 905号 5,445 → 1,057, 〔2020〕970号 1,848 → 245. Two-character terms "
+    "stay on the bigram index (exact alone, and `LIKE` on two characters has no trigram), and "
+    "so do 文号 fragments like 教〔2015〕, whose 教 gives `pg_trgm` nothing: the trigrams of "
+    "2015 alone read 38,000 buffers. Medians by kind: 文号 fragments 1,842 → 636, 年度 filter "
+    "1,116 → 526 (p90 3,471 → 1,569), title substrings 1,289 → 1,022; by band 21–200 972 → "
+    "296, 201–2,000 2,146 → 1,071 (p90 5,009 → 2,141).",
+    "- **The 年度 in the trigram index** (0010: `gin (year, search_text gin_trgm_ops)`, a "
+    "multicolumn GIN index serves a condition on either column): PostgreSQL rechecks a "
+    "candidate's `LIKE`, detoasting its 正文, before it tests the row's 年度; with the year in "
+    "the index condition the bitmap holds that year's candidates only — 全县农 in 2023: its "
+    "count read 3,389 buffers through the bigram index, 4,335 through 0009's trigram index "
+    "without the year, 451 with it (20 → 1.3 ms).",
+    "- **One statement fewer per search**: the filters' row estimate (`EXPLAIN`) is cached for "
+    "300 s like the statistics it comes from, keyed by the SQL of the filtered ids (compiling "
+    "the whole `select_related` statement for the key was a fifth of the search's Python). "
+    "The search page issues 11 statements (was 12).",
+    "",
+    "Earlier in issue 12 (the estimate of multi-bigram terms):",
     "",
     "- **Finer statistics** (archive 0007, statistics target 1000 on both vectors): at the "
     "default target `most_common_elems` kept about 1,000 bigrams, the rarest of them in 15 % of "
@@ -129,35 +159,45 @@ EXPLAINED = [
     "density and the flags the share in 题名/文号 — measured, not estimated — and the pages plan "
     "with those. A phrase's count walks at most a 2,000-row probe on its guessed share before "
     "the index; a walk must be 1.5× cheaper than the index to be chosen.",
-    "- **No `LIKE` where the index is exact** (2026-12-04): a two-character term (数字) is one "
-    "lexeme, present exactly where the text has it, so through the index it is not rechecked "
-    "against the detoasted 正文 (数字's count 642 → 192 shared buffers). **A run followed by a "
-    "blank ends a run of the text**, and the last character of every run is a lexeme: 教 of "
-    "教〔2015〕 joins the index condition (was left to `LIKE`, so the digit bigrams of 2015 chose "
-    "the candidates: 56,075 → 4,624 buffers). **The row's cheap conditions before its 正文**: "
-    "the 正文 `LIKE` is written `(search_text || '')`, a costlier expression to the planner, so "
-    "年度 and the other filters are tested before the text is detoasted (the 年度 sample's p95 "
-    "7,515 → 3,585 buffers).",
+    "- **No `LIKE` where the index is exact**: a two-character term (数字) is one lexeme, "
+    "present exactly where the text has it, so through the index it is not rechecked against "
+    "the detoasted 正文 (数字's count 642 → 192 shared buffers). **A run followed by a blank "
+    "ends a run of the text**, and the last character of every run is a lexeme: 教 of "
+    "教〔2015〕 joins the index condition (56,075 → 4,624 buffers). **The row's cheap conditions "
+    "before its 正文**: the walk's 正文 `LIKE` is written `(search_text || '')`, a costlier "
+    "expression to the planner, so 年度 and the other filters are tested before the text is "
+    "detoasted (the 年度 sample's p95 7,515 → 3,585 buffers).",
     "- **Bounded walks**: a walk covers at most four times the rows it expects to need (at least "
     "500) and the index answers for the older rows, so a wrong estimate costs at most that "
     "window, not a walk through the archive (the old 77–100 ms of 保障的意).",
     "- **A phrase's prior**: before the count, a walk expects the geometric mean of the "
     "phrase's bounds (its rarest bigram, and all its bigrams as if independent).",
     "",
-    "Options measured on this data (`EXPLAIN ANALYZE`, machine busy at load 9–12, so "
-    "milliseconds here are about 4× a quiet run): for 工作要求 (rarest bigram 作要 in 45,652 "
-    "records, the phrase in about 15 %) the index costs 66–90 ms with the rarest bigram alone and "
-    "100–138 ms with all three — building a bitmap of a common bigram is expensive either way — "
-    "while walking to its first 201 matches costs 19 ms (1,286 rows); so *always materialising "
-    "the bitmap for multi-bigram terms* was rejected, and a phrase of common bigrams walks "
-    "(bounded). Extended statistics do not cover `tsvector` elements and were not tried. What "
-    "remains slow: a phrase whose bigrams are common and often in the same records but rarely "
-    "adjacent — 合力的通 (absent): 7,985 records hold 合力, 力的 and 的通, each fetched and its "
-    "正文 detoasted to find none (about 36,000 shared buffers); 全县农 (1,061 matches) reads "
-    "about 12 candidates per match. The bigram index cannot tell those apart; a trigram index "
-    "over the normalised text (pg_trgm, available in Debian's PostgreSQL 15 and the embedded "
-    "18; it does not serve two-character terms, which stay on the bigrams) would, and is not "
-    "built.",
+    "What remains slow, and what was tried: **frequent phrases** (the > 20,000 band is mostly "
+    "template sentences in about 45,000 records, 15 %): the count needs 201 matches, either a "
+    "walk of about 1,400 of the newest rows detoasting each 正文 (about 3,000 buffers) or a "
+    "trigram bitmap of all 45,000 candidates (about 800 buffers, but decoding the posting lists "
+    "costs more time than the walk: 13–15 ms against 7–12 ms at load 3–6). Skipping the "
+    "2,000-row probe for trigram terms was tried and rejected: on the likely share it sent those "
+    "phrases to the bitmap; on the statistics' bound it changed nothing in the sample (合力的通 "
+    "still probes). **A term denser lately than in the oldest records**: 国务院办公厅 (33,933 "
+    "records) is counted through the index, which hands over the oldest matches, so its density "
+    "is underestimated sixfold and the title page fetches and sorts its 5,948 title matches "
+    "(5,685 buffers; was 17,596). Taking the statistics' title bound when it is larger fixed it "
+    "(227 buffers) but sent six other terms to title walks 1,000–2,500 buffers dearer, and was "
+    "dropped. **Python**: medians of 4–6 ms of CPU a call for terms that match, at load 3–6, "
+    "about half of it compiling the ORM statements (`cProfile`); the next candidates "
+    "are compiling the page statements once per process and the per-row cost of the TOASTed "
+    "正文 (about 2.3 buffers a walked row; LZ4 compression or a shorter inline search text "
+    "would need the table rewritten).",
+    "",
+    "Options measured earlier (`EXPLAIN ANALYZE`, machine busy at load 9–12, so milliseconds "
+    "here are about 4× a quiet run): for 工作要求 (rarest bigram 作要 in 45,652 records, the "
+    "phrase in about 15 %) the bigram index costs 66–90 ms with the rarest bigram alone and "
+    "100–138 ms with all three, while walking to its first 201 matches costs 19 ms (1,286 rows); "
+    "so *always materialising the bitmap for multi-bigram terms* was rejected, and a phrase of "
+    "common bigrams walks (bounded). Extended statistics do not cover `tsvector` elements and "
+    "were not tried.",
 ]
 
 
