@@ -1,7 +1,8 @@
 """Bulk load of archived records (notices and their archive rows; no PDFs: search and the
 archive pages read only the rows). The generated bigram columns are computed by PostgreSQL on
-insert; for a large load the two GIN indexes are dropped first and built again at the end
-(several times faster than maintaining them row by row), then the table is analysed.
+insert; for a large load the GIN indexes (two bigram, two trigram) are dropped first and built
+again at the end (several times faster than maintaining them row by row), then the table is
+analysed.
 
 :func:`build_archived_records` is the entry point for other benchmarks too (the web pages):
 ``build_archived_records(count, using=alias)`` adds ``count`` archived records of a new
