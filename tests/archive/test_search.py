@@ -11,7 +11,7 @@ from circulation.archive.search import normalise, query_terms, tsquery_for
 from circulation.archive.search_plan import Plan, choose  # choose: before any test forces it
 from circulation.records.roles import ADMIN, CLERK, STAFF
 from tests.archive.builders import direct_record
-from tests.conftest import Bureau
+from tests.builders import Bureau
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
