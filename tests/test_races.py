@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from circulation.records.audit import verify_chain
 from circulation.records.models import Acknowledgement, AuditEvent, Notice
@@ -181,7 +182,14 @@ def test_confirm_costs_a_fixed_number_of_queries(
             f"/api/v1/acknowledgements/{first.pk}/confirm/", {"comment": "已学习"}, format="json"
         )
     assert answer.status_code == 200
-    assert "FOR UPDATE" in captured.captured_queries[2]["sql"]
+    # The lock is a statement prepared once per connection (planned once, not per answer).
+    assert captured.captured_queries[2]["sql"].startswith("EXECUTE circulation_ack_lock(")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'circulation_ack_lock'"
+        )
+        (statement,) = cursor.fetchone()
+    assert "FOR UPDATE OF t0" in statement
     with django_assert_num_queries(len(captured)):
         assert client_two.post(f"/api/v1/acknowledgements/{second.pk}/confirm/").status_code == 200
     shown = client_one.get(f"/api/v1/acknowledgements/{first.pk}/").json()

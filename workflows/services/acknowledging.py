@@ -6,6 +6,7 @@ its audit event names the recipient (``on_behalf_of``); anyone else gets "not fo
 action that already happened returns the acknowledgement unchanged and records nothing.
 """
 
+import hashlib
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Expression, Field, ForeignKey, Model
 from django.utils import timezone
 
+from circulation.records import prepared
 from circulation.records.actors import Actor
 from circulation.records.audit import append_event
 from circulation.records.errors import Conflict, InvalidInput
@@ -79,7 +81,7 @@ def _lock_ack(ack_id: int) -> Acknowledgement | None:
     loaded as ``select_related`` would (one statement), or None."""
     sql, own, related = _lock_statement()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ack_id])
+        prepared.execute(cursor, "circulation_ack_lock", sql, [ack_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -108,6 +110,12 @@ def _update_statement(fields: tuple[str, ...]) -> tuple[str, tuple["Field[Any, A
     return sql, concrete
 
 
+@cache
+def _write_name(fields: tuple[str, ...]) -> str:
+    """The prepared statement's name for this set of fields (a digest: names end at 63 bytes)."""
+    return "circulation_ack_write_" + hashlib.sha256(",".join(fields).encode()).hexdigest()[:16]
+
+
 def _write(ack: Acknowledgement, *fields: str) -> None:
     """Store ``fields`` of the locked acknowledgement after its transition: what
     ``ack.save(update_fields=fields)`` writes, from a statement written once instead of one
@@ -116,7 +124,7 @@ def _write(ack: Acknowledgement, *fields: str) -> None:
     sql, concrete = _update_statement(fields)
     values = [field.get_db_prep_save(getattr(ack, field.attname), connection) for field in concrete]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, ack.pk])
+        prepared.execute(cursor, _write_name(fields), sql, [*values, ack.pk])
 
 
 def _locked_own_ack(actor: Actor, ack_id: int) -> tuple[Acknowledgement, Acting]:

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from circulation.ackrecord.serving import request_render
+from circulation.records import prepared
 from circulation.records.actors import Actor
 from circulation.records.audit import append_event
 from circulation.records.models import Acknowledgement, AuditAction, Notice
@@ -50,7 +51,9 @@ _OPEN_STATES = [str(state) for state in ACK_OPEN_STATES]
 
 def has_open_acknowledgements(notice_id: int) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(_open_statement(), [notice_id, _OPEN_STATES])
+        prepared.execute(
+            cursor, "circulation_ack_open", _open_statement(), [notice_id, _OPEN_STATES]
+        )
         row = cursor.fetchone()
     return bool(row and row[0])
 
