@@ -3,9 +3,10 @@ file (the other benchmarks' sections, hand-written text) is kept as it is."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
+
+from tests.benchmarks.docs import replace_section
 
 GOAL_MS = 20.0
 
@@ -222,11 +223,6 @@ def write_section(path: Path, name: str, body: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if not text.strip():
         text = _fresh_file()
-    block = f"<!-- bench:{name}:start -->\n{body.rstrip()}\n<!-- bench:{name}:end -->"
-    pattern = re.compile(rf"<!-- bench:{name}:start -->.*?<!-- bench:{name}:end -->", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+    text = replace_section(text, name, body)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

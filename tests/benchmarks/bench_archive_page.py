@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 from tests.benchmarks.bench_archive_search import DEFAULT_URL as SEARCH_DEFAULT_URL
 from tests.benchmarks.common import TimedRequests
+from tests.benchmarks.docs import replace_section
 
 DEFAULT_URL = SEARCH_DEFAULT_URL  # the same records as the archive-search benchmark
 SIZES = {"small": (3_000, 10, 2), "full": (300_000, 200, 20)}  # rows, requests, warm-up
@@ -253,17 +254,7 @@ def _reading(results: list[Result], extra: dict[str, str]) -> list[str]:
 def write_section(body: str) -> None:
     """Between this benchmark's markers, placed right after the archive-search section."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks (性能基准)\n"
-    block = f"<!-- bench:{SECTION}:start -->\n{body.rstrip()}\n<!-- bench:{SECTION}:end -->"
-    pattern = re.compile(
-        rf"<!-- bench:{SECTION}:start -->.*?<!-- bench:{SECTION}:end -->", re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text)
-    elif AFTER in text:
-        text = text.replace(AFTER, f"{AFTER}\n\n{block}", 1)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    DOCS.write_text(replace_section(text, SECTION, body, after=AFTER), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.common import TimedRequests
+from tests.benchmarks.docs import replace_section
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/circulation_bench_handling"
 GOAL_MS = 50.0
@@ -390,17 +391,7 @@ def render_section(r: Result, size: Size, info: dict[str, str], extra: dict[str,
 def write_section(body: str) -> None:
     """Between this benchmark's markers, placed right after the archive page's section."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks (性能基准)\n"
-    block = f"<!-- bench:{SECTION}:start -->\n{body.rstrip()}\n<!-- bench:{SECTION}:end -->"
-    pattern = re.compile(
-        rf"<!-- bench:{SECTION}:start -->.*?<!-- bench:{SECTION}:end -->", re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text)
-    elif AFTER in text:
-        text = text.replace(AFTER, f"{AFTER}\n\n{block}", 1)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    DOCS.write_text(replace_section(text, SECTION, body, after=AFTER), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

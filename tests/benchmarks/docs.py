@@ -360,6 +360,18 @@ def _block(name: str, body: str) -> str:
     return f"<!-- bench:{name}:start -->\n{body.rstrip()}\n<!-- bench:{name}:end -->"
 
 
+def replace_section(text: str, name: str, body: str, *, after: str | None = None) -> str:
+    """``text`` with the section ``name`` (between its ``bench:`` markers) set to ``body``; a new
+    section goes right after the line ``after`` when given and present, else at the end."""
+    block = _block(name, body)
+    pattern = re.compile(rf"<!-- bench:{name}:start -->.*?<!-- bench:{name}:end -->", re.DOTALL)
+    if pattern.search(text):
+        return pattern.sub(lambda _match: block, text)
+    if after and after in text:
+        return text.replace(after, f"{after}\n\n{block}", 1)
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
 def write_docs(results: dict[str, Any], path: Path = DOCS) -> Path:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if not text.strip():
@@ -368,14 +380,7 @@ def write_docs(results: dict[str, Any], path: Path = DOCS) -> Path:
     for name, render in SECTIONS.items():
         if name not in results:
             continue
-        block = _block(name, render(results))
-        pattern = re.compile(
-            rf"<!-- bench:{name}:start -->.*?<!-- bench:{name}:end -->", flags=re.DOTALL
-        )
-        if pattern.search(text):
-            text = pattern.sub(lambda _match, block=block: block, text)
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
+        text = replace_section(text, name, render(results))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
