@@ -26,8 +26,10 @@ RUN groupadd --system --gid 10001 circulation \
 WORKDIR /app
 COPY . /app
 
-# flower is not a project dependency: the optional `flower` compose profile uses it.
-RUN pip install . "flower>=2,<3"
+# flower is not a project dependency: the optional `flower` compose profile uses it. The pkcs11
+# extra (python-pkcs11, a manylinux wheel) lets SEAL_PKCS11_MODULE point at a vendor's token
+# library mounted into the container; without that setting it is never imported.
+RUN pip install ".[pkcs11]" "flower>=2,<3"
 
 # Static files are baked into the image (whitenoise serves them). The key only lets the settings
 # load at build time; it is not used at run time.

@@ -336,7 +336,14 @@ def test_dockerfile_installs_fonts_and_pango() -> None:
 
 def test_dockerfile_installs_the_project_and_flower_and_collects_static() -> None:
     runs = [args for keyword, args in _dockerfile() if keyword == "RUN"]
-    assert any(re.search(r"pip install[^&]* \.(\s|$)", run) for run in runs)
+    project = [
+        match
+        for run in runs
+        if (match := re.search(r'pip install[^&]* "?\.(\[[\w,]+\])?"?(\s|$)', run))
+    ]
+    assert project, "the image does not pip install the project"
+    # a seal on a PKCS#11 token (SEAL_PKCS11_MODULE) must work in the image as well
+    assert "pkcs11" in (project[0].group(1) or ""), project[0].group(0)
     assert any("pip install" in run and "flower" in run for run in runs)
     assert any("collectstatic" in run and "SECRET_KEY=" in run for run in runs)
 
