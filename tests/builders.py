@@ -5,7 +5,9 @@ Import them from here (``from tests.builders import Bureau``), never from a conf
 
 from dataclasses import dataclass
 
-from circulation.records.models import Organisation, Person, Unit, UnitKind
+from django.contrib.auth.hashers import make_password
+
+from circulation.records.models import Membership, Organisation, Person, Unit, UnitKind
 from circulation.records.roles import ARCHIVIST, CLERK
 from tests.factories import OrganisationFactory, PersonFactory, member, unit_with_staff
 
@@ -60,3 +62,25 @@ def build_bureau(*, with_archivist: bool = True) -> Bureau:
     org.filing_unit = units["BGS"]
     org.save()
     return Bureau(org=org, clerk=clerk, archivist=archivist, units=units)
+
+
+def big_units(bureau: Bureau, people: int, units: int = 10) -> list[str]:
+    """``units`` more 股室 (BIG0, BIG1, …) sharing ``people`` staff, made in bulk; their codes."""
+    password = make_password(None)
+    codes = []
+    for index in range(units):
+        unit = Unit.objects.create(
+            organisation=bureau.org, code=f"BIG{index}", name=f"大机构{index}", kind="section"
+        )
+        codes.append(unit.code)
+        members = Person.objects.bulk_create(
+            Person(
+                username=f"big{index}_{n}",
+                display_name=f"人员{index}-{n}",
+                organisation=bureau.org,
+                password=password,
+            )
+            for n in range(people // units)
+        )
+        Membership.objects.bulk_create(Membership(person=p, unit=unit) for p in members)
+    return codes

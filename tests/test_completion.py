@@ -3,13 +3,17 @@
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.models import Q
 
 from circulation.records.actors import Actor
-from circulation.records.models import AuditEvent, Notice
-from tests.builders import Bureau
-from tests.helpers import circulating_notice, opened_ack
-from workflows.services import acknowledging
+from circulation.records.models import Acknowledgement, AuditEvent, Notice
+from tests.builders import Bureau, big_units
+from tests.helpers import circulating_notice, opened_ack, registered_notice
+from workflows.machines import ACK_OPEN_STATES
+from workflows.services import acknowledging, completion
 from workflows.services.acknowledging import confirm_acknowledgement
+from workflows.services.forwarding import ForwardRequest, forward_notice
 from workflows.services.sweep import run_reminder_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,3 +100,43 @@ def test_a_failing_completion_check_does_not_fail_the_confirmation(
     assert Notice.objects.get(pk=notice.pk).state == "circulating"
     run_reminder_sweep()
     assert Notice.objects.get(pk=notice.pk).state == "completed"
+
+
+def _plan_of_the_completion_check(notice_id: int) -> str:
+    """The generic plan — what a connection runs from the check's sixth execution on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            assert completion.has_open_acknowledgements(notice_id)
+            cursor.execute(f"EXPLAIN EXECUTE circulation_ack_open({int(notice_id)})")
+            return "\n".join(line for (line,) in cursor.fetchall())
+        finally:
+            cursor.execute("RESET plan_cache_mode")
+
+
+def test_the_completion_check_reads_the_open_answers_index_however_large_the_table(
+    bureau: Bureau,
+) -> None:
+    """Every answer asks, after its commit, whether its notice still has an open answer. With
+    most of the table open, the check's generic plan used to scan the table from its start — a
+    cost that grew with every notice ever circulated — instead of the notice's open rows."""
+    codes = big_units(bureau, 2_000, units=2)
+    earlier, later = (
+        forward_notice(
+            Actor(bureau.clerk),
+            registered_notice(bureau.clerk, f"舞工信〔2022〕{n}号").pk,
+            ForwardRequest(unit_codes=codes),
+        ).notice.pk
+        for n in (1, 2)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Acknowledgement._meta.db_table}")
+
+    plan = _plan_of_the_completion_check(later)
+
+    assert completion.OPEN_INDEX in plan, plan
+    assert "Seq Scan" not in plan, plan
+    # the statement's states are the index's condition, or the index could not serve it
+    index = next(i for i in Acknowledgement._meta.indexes if i.name == completion.OPEN_INDEX)
+    assert index.condition == Q(state__in=[str(s) for s in ACK_OPEN_STATES])
+    assert completion.has_open_acknowledgements(earlier)

@@ -3,38 +3,16 @@
 from typing import Any
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.records.actors import Actor
-from circulation.records.models import Acknowledgement, Membership, Person, Unit
-from tests.builders import Bureau
+from circulation.records.models import Acknowledgement
+from tests.builders import Bureau, big_units
 from tests.helpers import registered_notice
 from workflows.services.forwarding import ForwardRequest, forward_notice
 
 pytestmark = pytest.mark.django_db
-
-
-def big_units(bureau: Bureau, people: int, units: int = 10) -> list[str]:
-    password = make_password(None)
-    codes = []
-    for index in range(units):
-        unit = Unit.objects.create(
-            organisation=bureau.org, code=f"BIG{index}", name=f"大机构{index}", kind="section"
-        )
-        codes.append(unit.code)
-        members = Person.objects.bulk_create(
-            Person(
-                username=f"big{index}_{n}",
-                display_name=f"人员{index}-{n}",
-                organisation=bureau.org,
-                password=password,
-            )
-            for n in range(people // units)
-        )
-        Membership.objects.bulk_create(Membership(person=p, unit=unit) for p in members)
-    return codes
 
 
 def forward_and_count(bureau: Bureau, doc_number: str, request: ForwardRequest) -> tuple[int, int]:

@@ -34,28 +34,41 @@ logger = logging.getLogger(__name__)
 
 @cache
 def _open_statement() -> str:
-    """``SELECT EXISTS (an open acknowledgement of the notice %s)``, written once from the
-    model's metadata: every answer asks it after its commit, and the ORM compiled it anew each
-    time (6 % of a confirm's Python time). The (notice, state) index serves it."""
+    """One open acknowledgement of the notice %s, if any — written once from the model's
+    metadata: every answer asks it after its commit, and the ORM compiled it anew each time.
+
+    It reads the partial index of open answers, ``ack_open_notice_due`` (a notice's 待阅 and 已阅
+    rows only; a killed entry of an answered row costs nothing after the first scan). A prepared
+    statement runs a generic plan from its sixth execution on, and that plan takes the index only
+    if the open states are written into the statement (a parameter cannot prove the index's
+    condition) and a row order is asked for: as ``EXISTS (… state = ANY(%s))`` the generic plan
+    was a sequential scan — with most of the table open, the notice's first open row looked one
+    row away — that walked every row stored before the notice's: 1.7–5 ms at 24,000 answers,
+    growing with the table, against 0.04 ms through the index.
+    """
     meta = Acknowledgement._meta
     qn = connection.ops.quote_name
+    notice = qn(meta.get_field("notice").column)
+    for state in _OPEN_STATES:
+        if not state.isidentifier():
+            raise ValueError(f"not a state name: {state!r}")
+    states = ", ".join(f"'{state}'" for state in _OPEN_STATES)
     return (
-        f"SELECT EXISTS (SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608 (names from _meta)
-        f"WHERE {qn(meta.get_field('notice').column)} = %s "
-        f"AND {qn(meta.get_field('state').column)} = ANY(%s))"
+        f"SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608 (names from _meta, fixed states)
+        f"WHERE {notice} = %s AND {qn(meta.get_field('state').column)} IN ({states}) "
+        f"ORDER BY {notice}, {qn(meta.get_field('due_at').column)} LIMIT 1"
     )
 
 
 _OPEN_STATES = [str(state) for state in ACK_OPEN_STATES]
+OPEN_INDEX = "ack_open_notice_due"
 
 
 def has_open_acknowledgements(notice_id: int) -> bool:
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, "circulation_ack_open", _open_statement(), [notice_id, _OPEN_STATES]
-        )
+        prepared.execute(cursor, "circulation_ack_open", _open_statement(), [notice_id])
         row = cursor.fetchone()
-    return bool(row and row[0])
+    return row is not None
 
 
 def handling_pending(notice: Notice) -> bool:
