@@ -40,6 +40,7 @@ RUN SECRET_KEY=collectstatic-build-only DEBUG=false python manage.py collectstat
 USER circulation
 
 EXPOSE 8000
-# circulation/gunicorn_conf.py: each worker freezes its heap after its first requests (gc.freeze(),
-# no full garbage collection pass on the request path; docs/benchmarks.md, confirm latency).
-CMD ["gunicorn", "circulation.wsgi:application", "-c", "circulation/gunicorn_conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# circulation/gunicorn_conf.py: sync workers, WEB_CONCURRENCY of them (default 2 × cores + 1), each
+# freezing its heap after its first requests (gc.freeze(): no full garbage collection pass on the
+# request path); docs/benchmarks.md, confirm latency.
+CMD ["gunicorn", "circulation.wsgi:application", "-c", "circulation/gunicorn_conf.py", "--bind", "0.0.0.0:8000", "--timeout", "60"]

@@ -1,6 +1,16 @@
 """gunicorn settings of the web process: ``gunicorn -c python:circulation.gunicorn_conf …``
 (the Dockerfile's CMD, docker-compose.yml's web, the confirm benchmark's server).
 
+The worker model: ``sync`` workers, ``WEB_CONCURRENCY`` of them (default 2 × CPU cores + 1, as
+gunicorn's documentation advises). A sync worker answers one request at a time and accepts a
+connection only when it is idle, so a request is taken by a free worker — never parked behind a
+busy one while another idles, which a ``gthread`` worker does (it accepts while its threads are
+busy and keeps each kept-alive connection). Measured open loop on 2 cores (docs/benchmarks.md,
+"Confirm, open loop"): at 75 % of the closed-loop capacity, gthread (4 × 2 threads) saturated
+(confirm p50 0.1–4 s) while 6 sync workers answered with p50 10 ms, p99 50 ms. Sync workers
+expect a buffering reverse proxy (nginx) in front for slow clients, as gunicorn's documentation
+says; a command-line ``--workers`` / ``-k`` still overrides these.
+
 Garbage collection off the request path. A full (generation 2) collection walks every tracked
 object of the worker with the GIL held, so every thread of the worker waits for it: 50–220 ms
 in the confirm benchmark's workers, which set the open-loop p99 on their own
@@ -26,6 +36,19 @@ import os
 from typing import Any
 
 
+def _web_workers() -> int:
+    value = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not value:
+        return 2 * (os.cpu_count() or 1) + 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"WEB_CONCURRENCY must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+worker_class = "sync"
+workers = _web_workers()
+
+
 def _freeze_after() -> int:
     value = os.environ.get("GC_FREEZE_AFTER_REQUESTS", "").strip()
     if not value:
@@ -37,7 +60,7 @@ def _freeze_after() -> int:
 
 _FREEZE_AFTER = _freeze_after()
 # Requests this worker has answered. next() on a count is atomic under the GIL, so exactly one
-# of the gthread worker's threads sees the N-th.
+# thread sees the N-th (should a gthread worker be chosen on the command line).
 _answered = itertools.count(1)
 
 

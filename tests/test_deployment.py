@@ -428,7 +428,7 @@ def test_web_workers_freeze_their_heap_once_after_the_warm_up(
         port = sock.getsockname()[1]
     served = list(image)
     served[served.index("--bind") + 1] = f"127.0.0.1:{port}"
-    served[served.index("--workers") + 1] = "1"
+    served += ["--workers", "1"]
     env = _clean_env(
         DEBUG="false",
         SECRET_KEY="k" * 60,
@@ -469,6 +469,35 @@ def test_web_workers_freeze_their_heap_once_after_the_warm_up(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _served_config(**env: str) -> dict[str, str]:
+    """The settings gunicorn would serve the image's command with (``--print-config``)."""
+    words = _image_command()
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    printed = _run(
+        [gunicorn, *words[1:], "--print-config"],
+        env=_clean_env(DEBUG="false", SECRET_KEY="k" * 60, ALLOWED_HOSTS="example.gov.cn", **env),
+    )
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    pairs = (line.split("=", 1) for line in printed.stdout.splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_the_web_server_runs_sync_workers_two_per_core_plus_one() -> None:
+    """A sync worker takes a connection only when idle, so no request waits behind a busy
+    worker while another idles (docs/benchmarks.md, confirm open loop); WEB_CONCURRENCY sets
+    how many."""
+    served = _served_config()
+    assert served["worker_class"] == "sync"
+    assert int(served["workers"]) == 2 * (os.cpu_count() or 1) + 1
+    assert _served_config(WEB_CONCURRENCY="7")["workers"] == "7"
+
+
+def test_a_bad_worker_count_stops_gunicorn() -> None:
+    loaded = _gunicorn_check(_image_command(), SECRET_KEY="k" * 60, WEB_CONCURRENCY="0")
+    assert loaded.returncode != 0
+    assert "WEB_CONCURRENCY must be a whole number of at least 1" in loaded.stdout + loaded.stderr
 
 
 def test_a_bad_gc_freeze_setting_stops_gunicorn() -> None:

@@ -418,17 +418,22 @@ class Gunicorn:
     def __init__(
         self,
         db: Database,
-        workers: int,
+        workers: int | None,
         threads: int,
         logdir: Path,
-        worker_class: str = "gthread",
+        worker_class: str | None = None,
         gc_freeze: bool = True,
     ) -> None:
+        """``workers`` / ``worker_class`` None: the production settings'
+        (``circulation/gunicorn_conf.py``: sync, ``WEB_CONCURRENCY`` or 2 × cores + 1)."""
+        from circulation import gunicorn_conf
+
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
+        self.production_model = workers is None and worker_class is None
+        self.workers = workers or gunicorn_conf.workers
         self.threads = threads
-        self.worker_class = worker_class
+        self.worker_class = worker_class or gunicorn_conf.worker_class
         self.gc_freeze = gc_freeze
         self.log = logdir / "gunicorn.log"
         self.cmd = [
@@ -436,16 +441,16 @@ class Gunicorn:
             "circulation.wsgi:application",
             "-b",
             f"127.0.0.1:{self.port}",
-            "-w",
-            str(workers),
-            "-k",
-            worker_class,
             "--timeout",
             "60",
             "-c",
             str(GUNICORN_CONF),
         ]
-        if worker_class == "gthread":
+        if workers is not None:
+            self.cmd += ["-w", str(workers)]
+        if worker_class is not None:
+            self.cmd += ["-k", worker_class]
+        if self.worker_class == "gthread":
             self.cmd += ["--threads", str(threads)]
         self.env = _gunicorn_env(db)
         self.gc_log = logdir / "gc"
@@ -467,7 +472,8 @@ class Gunicorn:
             if self.gc_freeze
             else " (GC_FREEZE_AFTER_REQUESTS=0: no gc.freeze() after the warm-up)"
         )
-        return f"-w {self.workers} -k {self.worker_class}{threads}{freeze}"
+        production = " (the production settings' worker model)" if self.production_model else ""
+        return f"-w {self.workers} -k {self.worker_class}{threads}{production}{freeze}"
 
     def gc_events(self) -> list[tuple[float, float, int]]:
         """(start, seconds, generation) of the workers' collections, once they have exited."""
@@ -966,7 +972,7 @@ def _write_pairs(path: Path, acks: list[tuple[int, int]], tokens: dict[int, str]
 def run(
     db: Database,
     size: str = "full",
-    workers: int = 4,
+    workers: int | None = None,
     threads: int = 2,
     connections: int = 16,
     wrk_threads: int = 2,
@@ -976,7 +982,7 @@ def run(
     open_seconds: float | None = None,
     open_fractions: tuple[float, ...] = OPEN_FRACTIONS,
     open_capacity: float | None = None,
-    worker_class: str = "gthread",
+    worker_class: str | None = None,
     gc_freeze: bool = True,
 ) -> ConfirmResult:
     """Measure; with ``attempts`` > 1 a run disturbed by other work on the machine (other

@@ -2,6 +2,9 @@
 (``circulation/gunicorn_conf.py``, what the Dockerfile and docker-compose.yml run) plus a log of
 the workers' garbage collections.
 
+* The production worker model: ``worker_class`` and ``workers`` (sync, ``WEB_CONCURRENCY`` or
+  2 × cores + 1); ``run.py --worker-class`` / ``--workers`` override them on the command line.
+
 * The production hook: each worker collects once and freezes its heap (``gc.freeze()``) after its
   first ``GC_FREEZE_AFTER_REQUESTS`` requests (default 50), so that the full (generation 2)
   passes, which stop every thread of the worker, no longer walk the ~300,000 objects of the
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from circulation.gunicorn_conf import post_request as production_post_request
+from circulation.gunicorn_conf import worker_class, workers  # noqa: F401 (production's model)
 
 _events: list[tuple[float, float, int]] = []
 _started: list[float] = [0.0]

@@ -60,9 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="print profiles (always done when a full-size goal is missed)",
     )
-    # -w 4 --threads 2: chosen on the 2-core benchmark machine (docs/benchmarks.md, "gunicorn").
-    parser.add_argument("--workers", type=int, default=4, help="confirm: gunicorn workers")
-    parser.add_argument("--threads", type=int, default=2, help="confirm: threads per worker")
+    # Unset: the production settings' worker model (circulation/gunicorn_conf.py: sync workers,
+    # WEB_CONCURRENCY or 2 x cores + 1), what the Dockerfile and docker-compose.yml serve.
+    parser.add_argument(
+        "--workers", type=int, help="confirm: gunicorn workers (default: production's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="confirm: threads per gthread worker"
+    )
     parser.add_argument("--connections", type=int, default=16, help="confirm: wrk connections")
     parser.add_argument(
         "--open-seconds",
@@ -79,8 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-class",
         choices=["gthread", "sync"],
-        default="gthread",
-        help="confirm: gunicorn worker class (--threads applies to gthread only)",
+        help="confirm: gunicorn worker class (default: production's, sync; --threads applies "
+        "to gthread only)",
     )
     parser.add_argument(
         "--no-gc-freeze",
@@ -120,7 +125,12 @@ def command_line(args: argparse.Namespace) -> str:
     if args.only:
         parts += ["--only", args.only]
     if args.only != "forward":
-        parts += ["--workers", str(args.workers), "--threads", str(args.threads)]
+        if args.workers is not None:
+            parts += ["--workers", str(args.workers)]
+        if args.worker_class is not None:
+            parts += ["--worker-class", args.worker_class]
+        if args.worker_class == "gthread":
+            parts += ["--threads", str(args.threads)]
         if args.connections != 16:
             parts += ["--connections", str(args.connections)]
         if args.open_seconds is not None:
@@ -129,8 +139,6 @@ def command_line(args: argparse.Namespace) -> str:
             parts += ["--open-rates", args.open_rates]
         if args.open_capacity:
             parts += ["--open-capacity", f"{args.open_capacity:g}"]
-        if args.worker_class != "gthread":
-            parts += ["--worker-class", args.worker_class]
         if not args.gc_freeze:
             parts.append("--no-gc-freeze")
     if args.runs != 7 and args.only != "confirm":
