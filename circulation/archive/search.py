@@ -21,19 +21,21 @@ first and returns each match's id and whether it is in 题名/文号: with at mo
 all the matches and a page is cut from them and fetched by id; with more, the share of them in
 题名/文号 is measured, and the two page queries plan with it. A term of two characters (数字) is
 exact in the bigram index, so through the index it needs no ``LIKE`` (:func:`index_is_exact`).
+The conditions are written as SQL (:class:`~circulation.archive.search_sql.Sql`) and put into
+statements Django compiles once per process (:mod:`circulation.archive.search_sql`).
 """
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 
-from circulation.archive import search_plan
+from circulation.archive import search_plan, search_sql
 from circulation.archive.models import ArchivedRecord
 from circulation.archive.search_plan import COUNT_CAP, Density, Plan, TermPlan
+from circulation.archive.search_sql import NOTHING, Sql
 
 MAX_WINDOWED_ROWS = 1000  # a deeper page runs as one query (OFFSET), without a walk window
 MAX_TERMS = 8
@@ -113,35 +115,45 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _like(terms: list[str], field: str) -> Q:
-    """Every term a substring of ``field``. For 正文 (``search_text``, usually TOASTed) the
-    column is written ``(search_text || '')``: the same text, but a costlier expression to the
-    planner, so it tests the cheap conditions of the row first (年度, 保管期限 … and the 题名
-    exclusion of the other matches) and detoasts only the rows that pass them — PostgreSQL
-    otherwise puts this ``LIKE`` first (a 年度 search's count read 6,316 buffers, now 2,386)."""
-    condition = Q()
+def _column(field: str) -> str:
+    return f'"{_TABLE}"."{field}"'
+
+
+def _like_sql(terms: list[str], field: str) -> Sql:
+    """Every term a substring of ``field``, the column written ``(field || '')``: the same
+    text, but an expression no index serves and a costlier one to the planner. For 正文
+    (``search_text``, usually TOASTed) PostgreSQL then tests the cheap conditions of the row
+    first (年度, 保管期限 … and the 题名 exclusion of the other matches) and detoasts only the
+    rows that pass them — it otherwise puts this ``LIKE`` first (a 年度 search's count read
+    6,316 buffers, now 2,386). For 题名/文号, a recheck of the bigram index's candidates does
+    not call in the trigram index too: for 教〔2015〕 (whose 教 gives ``pg_trgm`` nothing) it
+    ANDed the trigrams of 2015, in 29,943 titles (8.6 ms of a 16 ms page). Where the trigram
+    index is wanted, :func:`_contains` writes the plain column."""
+    condition = NOTHING
     for term in terms:
-        if field == "search_text":
-            condition &= Q(
-                RawSQL(  # noqa: S611 - fixed column name; the pattern is a bound parameter
-                    f'("{_TABLE}"."search_text" || \'\') LIKE %s',
-                    [_like_pattern(term)],
-                    output_field=BooleanField(),
-                )
-            )
-        else:
-            condition &= Q(**{f"{field}__contains": term})
+        condition &= Sql(f"({_column(field)} || '') LIKE %s", (_like_pattern(term),))
     return condition
 
 
-def _indexed(plan: TermPlan | None, terms: list[str], vector: str) -> Q:
+def _contains(field: str, term: str) -> Sql:
+    """``field__contains=term`` as the ORM writes it (the trigram index serves it)."""
+    return Sql(f"{_column(field)}::text LIKE %s", (_like_pattern(term),))
+
+
+def _like(terms: list[str], field: str) -> Q:
+    """:func:`_like_sql` for the ORM."""
+    return _like_sql(terms, field).q()
+
+
+def _indexed_sql(plan: TermPlan | None, terms: list[str], vector: str) -> Sql:
     """The GIN condition: every bigram of the terms."""
     query = plan.tsquery if plan and plan.tsquery else tsquery_for(terms)
-    return Q(
-        RawSQL(  # noqa: S611 - fixed column names; the query text is a bound parameter
-            f'"{_TABLE}"."{vector}" @@ %s::tsquery', [query], output_field=BooleanField()
-        )
-    )
+    return Sql(f"{_column(vector)} @@ %s::tsquery", (query,))
+
+
+def _indexed(plan: TermPlan | None, terms: list[str], vector: str) -> Q:
+    """:func:`_indexed_sql` for the ORM."""
+    return _indexed_sql(plan, terms, vector).q()
 
 
 @dataclass(frozen=True)
@@ -180,19 +192,30 @@ class _Group:
     """One ranked group of matches: its exact condition (LIKE), its index condition, the
     estimated share of records in it, and the share the index reads (its rarest bigram)."""
 
-    like: Q
-    indexed: Q
+    like: Sql
+    indexed: Sql
     share: float | None
     posting_share: float | None = None
     walk_share: float | None = None  # the share a walk should expect (see TermPlan.likely)
-    recheck: Q | None = None  # with the index, instead of ``like`` (see index_is_exact)
+    recheck: Sql | None = None  # with the index, instead of ``like`` (see index_is_exact)
     walk_us: float = search_plan.WALK_US  # a row walked, a candidate fetched (see choose)
     fetch_us: float = search_plan.FETCH_US
 
     @property
-    def via_index(self) -> Q:
+    def via_index(self) -> Sql:
         """The condition as the index runs it: every bigram, then ``LIKE`` unless exact."""
         return self.indexed & (self.like if self.recheck is None else self.recheck)
+
+    def condition(self, mode: str) -> Sql:
+        return self.via_index if mode == "index" else self.like
+
+
+def _id_above(floor: int) -> Sql:
+    return Sql(f"{_column('id')} > %s", (floor,))
+
+
+def _id_at_most(floor: int) -> Sql:
+    return Sql(f"{_column('id')} <= %s", (floor,))
 
 
 @dataclass
@@ -202,6 +225,10 @@ class _Search:
     total: float = 1.0  # rows in the table (estimated)
     last_id: int = 0  # the newest id (cached): walk windows end there
     mode: str = ""  # the planner settings in force in this transaction
+    statements: search_sql.Statements = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.statements = search_sql.Statements(self.records)
 
     def _set(self, mode: str) -> None:
         if mode != self.mode:
@@ -222,39 +249,32 @@ class _Search:
         )
 
     def newest(
-        self, group: _Group, n: int, plan: Plan, *, ids: bool = False, flag: Q | None = None
+        self, group: _Group, n: int, plan: Plan, *, ids: bool = False, flag: Sql | None = None
     ) -> list[Any]:
         """Up to ``n`` matches of the group, newest first (ordered by id; with ``ids`` and the
         index, in no order): the plan's way, or a walk of the newest ``plan.window`` rows and
         the index for the older ones. With ``ids``: their ids, or with ``flag`` too, (id,
         whether ``flag`` holds) pairs."""
+        statements = self.statements
 
-        def shaped(records: QuerySet[ArchivedRecord], order: bool = True) -> list[Any]:
-            records = records.order_by("-id") if order else records.order_by()
+        def shaped(condition: Sql, order: bool = True) -> list[Any]:
             if not ids:
-                return list(records[:n])
-            if flag is None:
-                return list(records.values_list("id", flat=True)[:n])
-            flagged = records.annotate(
-                _flag=ExpressionWrapper(flag, output_field=BooleanField())
-            ).values_list("id", "_flag")
-            return list(flagged[:n])
+                return statements.rows(condition, limit=n)
+            return statements.ids(condition, ordered=order, limit=n, flag=flag)
 
         if plan.window is None:
             self._set(plan.mode)
-            condition = group.via_index if plan.mode == "index" else group.like
-            return shaped(self.records.filter(condition), order=not ids or plan.mode == "walk")
+            return shaped(group.condition(plan.mode), order=not ids or plan.mode == "walk")
         floor = self.last_id - plan.window
         self._set("walk")
-        found = shaped(self.records.filter(group.like, pk__gt=floor))
+        found = shaped(group.like & _id_above(floor))
         if len(found) < n:
             self._set("index")
-            older = self.records.filter(group.via_index, pk__lte=floor)
             n -= len(found)
-            found += shaped(older, order=not ids)
+            found += shaped(group.via_index & _id_at_most(floor), order=not ids)
         return found
 
-    def count(self, group: _Group, cap: int, in_title: Q) -> tuple[Density, list[Any]]:
+    def count(self, group: _Group, cap: int, in_title: Sql) -> tuple[Density, list[Any]]:
         """The matches (up to ``cap + 1``) as (id, matches in 题名/文号) pairs, and what they
         say about how many there are. With at most ``cap`` of them they are every match, so
         the pages need no further search; with more, the share of them matching in 题名/文号
@@ -266,12 +286,7 @@ class _Search:
             plan = Plan("walk", window=min(plan.window, search_plan.PROBE_WINDOW))
         if plan.mode == "narrow":  # the filters leave few rows: count them all
             self._set("narrow")
-            flagged = self.records.filter(group.like).order_by()
-            pairs = list(
-                flagged.annotate(
-                    _flag=ExpressionWrapper(in_title, output_field=BooleanField())
-                ).values_list("id", "_flag")[: cap + 1]
-            )
+            pairs = self.statements.ids(group.like, ordered=False, limit=cap + 1, flag=in_title)
             return Density(float(len(pairs)), exact=len(pairs) <= cap), pairs
         pairs = self.newest(group, cap + 1, plan, ids=True, flag=in_title)
         if len(pairs) <= cap:
@@ -279,7 +294,12 @@ class _Search:
         found = [pk for pk, _flag in pairs]
         whole = max(self.last_id - search_plan.id_range(_TABLE)[0] + 1, 1)
         if plan.window is None and plan.mode == "index":  # the oldest matches (heap order)
-            span = max(found) - (self.last_id - whole + 1) + 1
+            # Heap order is only about id order: a row inserted later into an old page's
+            # free space (id 10,331 on page 189 of the benchmark's table) would stretch the
+            # span fivefold. The span of the first nine tenths of them (by id) ignores that.
+            kept = sorted(found)[: max(1, len(found) * 9 // 10)]
+            first = self.last_id - whole + 1
+            span = (kept[-1] - first + 1) * len(found) / len(kept)
         elif plan.window is None or min(found) > self.last_id - plan.window:
             span = self.last_id - min(found) + 1  # the newest matches, walked
         else:  # the window was short of matches: about that density, at least cap + 1
@@ -291,7 +311,7 @@ class _Search:
 
 def _index_condition(
     terms: list[str], plan: TermPlan, field: str, vector: str
-) -> tuple[Q, Q | None]:
+) -> tuple[Sql, Sql | None]:
     """How the indexes find the records holding every term in ``field``, and what must still
     be tested on each (None: the exact ``LIKE`` of every term). Terms of three characters or
     more go to the trigram index as a plain ``LIKE`` (exact itself: PostgreSQL rechecks each
@@ -299,22 +319,23 @@ def _index_condition(
     served = [term for term in terms if trigram_served(term)]
     others = [term for term in terms if term not in served]
     if not served:
-        return _indexed(plan, terms, vector), Q() if index_is_exact(terms) else None
-    condition = Q()
+        return _indexed_sql(plan, terms, vector), NOTHING if index_is_exact(terms) else None
+    condition = NOTHING
     for term in served:
-        condition &= Q(**{f"{field}__contains": term})
-    recheck = Q()
+        condition &= _contains(field, term)
+    recheck = NOTHING
     if others:
-        condition &= _indexed(search_plan.plan_terms(others, _TABLE, vector), others, vector)
+        others_plan = search_plan.plan_terms(others, _TABLE, vector)
+        condition &= _indexed_sql(others_plan, others, vector)
         if not index_is_exact(others):
-            recheck = _like(others, field)
+            recheck = _like_sql(others, field)
     return condition, recheck
 
 
 def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:
     """Matches in 题名/文号, matches anywhere, and matches anywhere but in 题名/文号 (their
     shares as the statistics estimate them; see :func:`_learned` for after the count)."""
-    in_title, anywhere = _like(terms, "search_title"), _like(terms, "search_text")
+    in_title, anywhere = _like_sql(terms, "search_title"), _like_sql(terms, "search_text")
     title_plan = search_plan.plan_terms(terms, _TABLE, "title_vector")
     all_plan = search_plan.plan_terms(terms, _TABLE, "search_vector")
     title_share, all_share = title_plan.share, all_plan.share
@@ -423,13 +444,16 @@ def _page(search: _Search, group: _Group, offset: int, limit: int) -> list[Archi
         plan = Plan("walk")  # a deep page: one query with an OFFSET
     if plan.window is None:
         search._set(plan.mode)
-        condition = group.via_index if plan.mode == "index" else group.like
-        return list(search.records.filter(condition).order_by("-id")[offset:wanted])
+        condition = group.condition(plan.mode)
+        return search.statements.rows(condition, offset=offset, limit=limit)
     return search.newest(group, wanted, plan)[offset:]
 
 
 def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int) -> SearchPage:
-    search.kept = search_plan.estimated_rows(search.records)
+    statements = search.statements
+    search.kept = search_plan.estimated_rows(
+        search.records, (statements.ids_sql, statements.ids_params)
+    )
     search.total = search_plan.table_rows(_TABLE)
     search.last_id = search_plan.id_range(_TABLE)[1]
     title, anywhere, rest = _groups(terms)
@@ -441,7 +465,7 @@ def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int
         wanted = ranked[offset : offset + limit]
         if not wanted:
             return SearchPage([], count, False)
-        rows = {record.pk: record for record in search.records.filter(pk__in=wanted)}
+        rows = {record.pk: record for record in search.statements.by_ids(wanted)}
         return SearchPage([rows[pk] for pk in wanted], count, False)
     title, rest = _learned(title, rest, density, search.kept, pairs)
     first = _page(search, title, offset, limit)
@@ -453,8 +477,7 @@ def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int
     else:  # a page beyond the title group: how many are there?
         plan = search.plan(title, None, ordered=False)
         search._set(plan.mode)
-        condition = title.via_index if plan.mode == "index" else title.like
-        title_total = search.records.filter(condition).count()
+        title_total = search.statements.count(title.condition(plan.mode))
     rest_offset = max(0, offset - title_total)
     second = _page(search, rest, rest_offset, limit - len(first))
     return SearchPage(first + second, count, capped)

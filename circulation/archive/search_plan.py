@@ -146,13 +146,16 @@ def id_range(table: str) -> tuple[int, int]:
     return bounds
 
 
-def estimated_rows(records: QuerySet[Any]) -> float:
+def estimated_rows(
+    records: QuerySet[Any], ids_sql: tuple[str, tuple[Any, ...]] | None = None
+) -> float:
     """The planner's estimate of the rows the filters keep, cached like the statistics it comes
     from (keyed by the statement and its parameters): one ``EXPLAIN`` fewer per search. Only
     the ids are selected: the same conditions and estimate, without compiling every column of
-    the records and of their ``select_related`` rows for the key."""
+    the records and of their ``select_related`` rows for the key (``ids_sql``: that statement,
+    if the caller has compiled it already)."""
     ids = records.order_by().values_list("pk")
-    sql, params = ids.query.sql_with_params()
+    sql, params = ids_sql if ids_sql is not None else ids.query.sql_with_params()
 
     def load() -> float:
         plan = json.loads(ids.explain(format="json"))

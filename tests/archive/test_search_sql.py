@@ -1,0 +1,116 @@
+"""The archive search's statements compiled once per process (circulation.archive.search_sql):
+a search after the first compiles only its filtered ids (the key), and the kept statements give
+the same records as the ORM for every caller's values — another organisation's records never."""
+
+from typing import Any
+
+import pytest
+from django.db.models import Value
+
+from circulation.archive import search_plan, search_sql
+from circulation.archive.search import ArchiveFilters, search_archive
+from tests.archive.test_search import records  # noqa: F401 - a fixture (pytestmark)
+from tests.builders import Bureau
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("records")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    search_plan._cache.clear()
+    search_sql._templates.clear()
+
+
+def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from django.db.models.sql.compiler import SQLCompiler
+
+    seen: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sql, params = original(self, *args, **kwargs)
+        seen.append(sql)
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", spy)
+    return seen
+
+
+def test_a_search_compiles_its_statements_once(
+    bureau: Bureau, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from circulation.archive.models import ArchivedRecord
+
+    base = ArchivedRecord.objects.filter(organisation=bureau.org).select_related("archived_by")
+    first = search_archive(base, "数字", ArchiveFilters(year=2022))
+    compiled = _compiles(monkeypatch)
+    again = search_archive(base, "数字", ArchiveFilters(year=2022))
+    assert [r.pk for r in again.results] == [r.pk for r in first.results]
+    assert len(compiled) == 1  # the filtered ids: the key of the kept statements
+    assert 'SELECT "archive_archivedrecord"."id"' in compiled[0]
+    other_year = search_archive(base, "数字政府 工信", ArchiveFilters(year=2021))
+    assert other_year.results == []
+    # other values, the same statements: the ids again, and their EXPLAIN for the new 年度 (the
+    # planner's estimate of the rows it keeps, cached from then on)
+    assert len(compiled) == 3
+    assert all('SELECT "archive_archivedrecord"."id"' in sql for sql in compiled)
+
+
+def test_kept_statements_take_each_callers_values(bureau: Bureau) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from circulation.archive.models import ArchivedRecord
+
+    mine = ArchivedRecord.objects.filter(organisation=bureau.org).select_related("archived_by")
+    found = search_archive(mine, "数字")
+    assert found.count == 4
+    with CaptureQueriesContext(connection) as captured:
+        codes = [r.doc_number for r in found.results]
+        people = [r.archived_by.username for r in found.results]  # select_related, as before
+    assert len(captured) == 0
+    assert len(codes) == len(people) == 4
+    # the same statements for another organisation: its own records (none), not these
+    theirs = ArchivedRecord.objects.filter(organisation_id=bureau.org.pk + 1000).select_related(
+        "archived_by"
+    )
+    assert search_archive(theirs, "数字").count == 0
+    assert search_archive(theirs, "数字", limit=1, offset=1).results == []
+    by_year = search_archive(mine, "数字", ArchiveFilters(year=2021))
+    assert [r.doc_number for r in by_year.results] == ["舞政办〔2021〕12号"]
+
+
+def test_rows_are_the_orms_rows(bureau: Bureau) -> None:
+    """Fields converted from the database (JSON, dates) and related rows as the ORM has them."""
+    from circulation.archive.models import ArchivedRecord
+
+    base = ArchivedRecord.objects.filter(organisation=bureau.org).select_related("archived_by")
+    statements = search_sql.Statements(base)
+    condition = search_sql.Sql(
+        '("archive_archivedrecord"."search_text" || \'\') LIKE %s', ("%数字%",)
+    )
+    ours = statements.rows(condition, limit=10)
+    theirs = list(base.filter(condition.q()).order_by("-id")[:10])
+    assert [r.pk for r in ours] == [r.pk for r in theirs]
+    for mine, orm in zip(ours, theirs, strict=True):
+        assert {
+            f.attname: getattr(mine, f.attname) for f in ArchivedRecord._meta.concrete_fields
+        } == {f.attname: getattr(orm, f.attname) for f in ArchivedRecord._meta.concrete_fields}
+        assert mine.archived_by == orm.archived_by
+    assert statements.count(condition) == 4
+    assert statements.ids(condition, ordered=True, limit=2) == [r.pk for r in theirs[:2]]
+    assert {r.pk for r in statements.by_ids([theirs[1].pk])} == {theirs[1].pk}
+
+
+def test_an_unusual_queryset_is_searched_as_it_is(bureau: Bureau) -> None:
+    from circulation.archive.models import ArchivedRecord
+
+    annotated = ArchivedRecord.objects.filter(organisation=bureau.org).annotate(marked=Value(7))
+    found = search_archive(annotated, "数字")
+    assert found.count == 4
+    assert {r.marked for r in found.results} == {7}
+    assert not search_sql._templates  # not kept: its key would not describe it
+    prefetching = ArchivedRecord.objects.filter(organisation=bureau.org).prefetch_related("unit")
+    page = search_archive(prefetching, "数字政府")
+    assert [r.doc_number for r in page.results] == ["舞工信〔2022〕25号", "漯工信〔2022〕31号"]
+    assert all("unit" in r._state.fields_cache for r in page.results)
