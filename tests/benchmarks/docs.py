@@ -241,8 +241,10 @@ def confirm_section(results: dict[str, Any]) -> str:
         "",
         f"Method: {r['recipients']:,} recipients of one circulating notice (forwarded with "
         "`forward_notice`), every acknowledgement set to 已阅 with one ORM update, one DRF token "
-        "each. The Lua script gives each wrk thread every other (acknowledgement, token) pair and "
-        "sends each pair once, so every request is a recipient's first confirm (a repeat would be "
+        "each. The Lua script gives each wrk thread its share of the (acknowledgement, token) "
+        "pairs (every n-th of n threads; one thread by default, so that all its connections stop "
+        "issuing at the same moment) and sends each pair once, so every request is a "
+        "recipient's first confirm (a repeat would be "
         "a cheap no-op). A thread stops issuing after the duration (or when its pairs run out), "
         "waits for its requests in flight and stops; the rate is answered requests over the "
         "window from the first request to the last response, and every request issued is "
