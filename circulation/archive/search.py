@@ -225,6 +225,7 @@ class _Search:
     total: float = 1.0  # rows in the table (estimated)
     last_id: int = 0  # the newest id (cached): walk windows end there
     mode: str = ""  # the planner settings in force in this transaction
+    terms_text: str = ""  # the search's terms, joined
     statements: search_sql.Statements = field(init=False)
 
     def __post_init__(self) -> None:
@@ -274,6 +275,19 @@ class _Search:
             found += shaped(group.via_index & _id_at_most(floor), order=not ids)
         return found
 
+    def _worth_probing(self, group: _Group, wanted: int) -> bool:
+        """A phrase of Chinese characters whose every bigram is frequent enough that, if the
+        phrase were as frequent as its rarest bigram, a walk of :data:`PROBE_WINDOW` newest
+        rows would find the count's matches: such phrases are mostly as frequent (template
+        sentences: 确保数据真实 in 15 % of the records, counted by a walk of about 1,340 rows in
+        6 ms against 11 ms through the trigram index, which decodes the posting lists of all
+        six trigrams, 45,000 entries each). Digits combine freely (85 and 53 are in many
+        numbers, 853 in few), so a term with digits keeps the estimate's way."""
+        share = (group.share or 0.0) * self.kept / max(self.total, 1.0)
+        if share * search_plan.PROBE_WINDOW < wanted:
+            return False
+        return not any(ch.isdigit() for ch in self.terms_text)
+
     def count(self, group: _Group, cap: int, in_title: Sql) -> tuple[Density, list[Any]]:
         """The matches (up to ``cap + 1``) as (id, matches in 题名/文号) pairs, and what they
         say about how many there are. With at most ``cap`` of them they are every match, so
@@ -284,6 +298,8 @@ class _Search:
         if plan.window is not None and guessed:  # a phrase: its density is a guess, its
             # candidates through the index are at least its matches, so walk only a probe
             plan = Plan("walk", window=min(plan.window, search_plan.PROBE_WINDOW))
+        elif guessed and plan.mode == "index" and self._worth_probing(group, cap + 1):
+            plan = Plan("walk", window=search_plan.PROBE_WINDOW)
         if plan.mode == "narrow":  # the filters leave few rows: count them all
             self._set("narrow")
             pairs = self.statements.ids(group.like, ordered=False, limit=cap + 1, flag=in_title)
@@ -456,6 +472,7 @@ def _search(search: _Search, terms: list[str], offset: int, limit: int, cap: int
     )
     search.total = search_plan.table_rows(_TABLE)
     search.last_id = search_plan.id_range(_TABLE)[1]
+    search.terms_text = " ".join(terms)
     title, anywhere, rest = _groups(terms)
     density, pairs = search.count(anywhere, cap, title.like)
     count = min(int(density.matches), cap) if density.exact else cap

@@ -114,3 +114,25 @@ def test_an_unusual_queryset_is_searched_as_it_is(bureau: Bureau) -> None:
     page = search_archive(prefetching, "数字政府")
     assert [r.doc_number for r in page.results] == ["舞工信〔2022〕25号", "漯工信〔2022〕31号"]
     assert all("unit" in r._state.fields_cache for r in page.results)
+
+
+def test_a_phrase_of_frequent_bigrams_is_counted_by_a_walk_probe(bureau: Bureau) -> None:
+    """Template sentences (确保数据真实 in 15 % of the benchmark's records) are about as frequent
+    as their rarest bigram: the count walks the newest rows. Not with digits (853号: 85 and 53
+    are in many numbers, the phrase in few), nor when the bound says the probe would be short."""
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import _Group, _Search
+    from circulation.archive.search_sql import NOTHING
+
+    search = _Search(ArchivedRecord.objects.filter(organisation=bureau.org))
+    search.kept = search.total = 300_000.0
+
+    def probes(text: str, share: float) -> bool:
+        search.terms_text = text
+        return search._worth_probing(_Group(NOTHING, NOTHING, share), 201)
+
+    assert probes("确保数据真实", 0.15)
+    assert not probes("853号", 0.15)
+    assert not probes("确保数据真实", 0.05)  # 201 matches would take 4,000 rows
+    search.kept = 30_000.0  # a 年度 filter keeps a tenth: the walk meets a tenth of the rows
+    assert not probes("确保数据真实", 0.15)
