@@ -337,15 +337,36 @@ def _index_condition(
     if not served:
         return _indexed_sql(plan, terms, vector), NOTHING if index_is_exact(terms) else None
     condition = NOTHING
+    split = [term for term in served if trigram_pieces(term) != [term]]
     for term in served:
-        condition &= _contains(field, term)
-    recheck = NOTHING
+        for piece in trigram_pieces(term):
+            condition &= _contains(field, piece)
+    recheck = _like_sql(split, field)  # the pieces apart are not the term: test it whole
     if others:
         others_plan = search_plan.plan_terms(others, _TABLE, vector)
         condition &= _indexed_sql(others_plan, others, vector)
         if not index_is_exact(others):
-            recheck = _like_sql(others, field)
+            recheck &= _like_sql(others, field)
     return condition, recheck
+
+
+def trigram_pieces(term: str) -> list[str]:
+    """The substrings of a trigram-served term whose ``LIKE`` the trigram index is asked for:
+    each run, the blank after it kept (工信 of 工信 2022: 「工信 」), the blank before it only
+    if the run is shorter than three characters. pg_trgm pads a word after a blank with two
+    blanks, and the trigrams 「  2」 and 「 20」 of a year are in nearly every record: for
+    舞政办〔2017〕 they were two of the four posting lists of 300,000 entries that the index
+    decoded for its 999 candidates (4.8 ms of a 6 ms count). Every piece is in every match,
+    so the candidates are still a superset of the matches; the term is tested whole after."""
+    runs = term.split()
+    if len(runs) == 1:
+        return [term]
+    pieces = []
+    for position, run in enumerate(runs):
+        before = " " if position > 0 and len(run) < 3 else ""
+        after = " " if position < len(runs) - 1 else ""
+        pieces.append(before + run + after)
+    return pieces
 
 
 def _groups(terms: list[str]) -> tuple[_Group, _Group, _Group]:

@@ -136,3 +136,25 @@ def test_a_phrase_of_frequent_bigrams_is_counted_by_a_walk_probe(bureau: Bureau)
     assert not probes("确保数据真实", 0.05)  # 201 matches would take 4,000 rows
     search.kept = 30_000.0  # a 年度 filter keeps a tenth: the walk meets a tenth of the rows
     assert not probes("确保数据真实", 0.15)
+
+
+def test_a_doc_number_fragment_is_found_by_its_pieces_and_tested_whole(bureau: Bureau) -> None:
+    """The trigram index is asked for each run of 工信〔2022〕25号 apart (so the padded
+    trigrams of 2022, in nearly every record, are not decoded); a record holding every piece but
+    not the 文号 is a candidate only, never a match."""
+    from circulation.archive.models import ArchivedRecord
+    from circulation.archive.search import trigram_pieces
+    from tests.archive.builders import direct_record
+
+    assert trigram_pieces("工信 2022 25号") == ["工信 ", "2022 ", "25号"]
+    assert trigram_pieces("舞政办 2017") == ["舞政办 ", "2017"]
+    assert trigram_pieces("2022 5 号码") == ["2022 ", " 5 ", " 号码"]  # short: padded
+    assert trigram_pieces("保障的意") == ["保障的意"]
+    direct_record(
+        bureau, "舞工信〔2021〕9号", "关于转发有关文件的通知", body="依据〔2022〕25号文件办理。"
+    )
+    base = ArchivedRecord.objects.filter(organisation=bureau.org)
+    for text in ("工信〔2022〕25号", "舞工信〔2022〕25号"):
+        found = search_archive(base, text)
+        assert [r.doc_number for r in found.results] == ["舞工信〔2022〕25号"], text
+    assert search_archive(base, "〔2022〕25号").count == 2  # the body cites it: a match
