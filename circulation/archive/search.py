@@ -145,9 +145,14 @@ def _like(terms: list[str], field: str) -> Q:
     return _like_sql(terms, field).q()
 
 
-def _indexed_sql(plan: TermPlan | None, terms: list[str], vector: str) -> Sql:
-    """The GIN condition: every bigram of the terms."""
+def _indexed_sql(
+    plan: TermPlan | None, terms: list[str], vector: str, *, lean: bool = False
+) -> Sql:
+    """The GIN condition: every bigram of the terms (with ``lean``, when ``LIKE`` tests the
+    candidates after: those not in most records, :attr:`TermPlan.lean_tsquery`)."""
     query = plan.tsquery if plan and plan.tsquery else tsquery_for(terms)
+    if lean and plan and plan.lean_tsquery:
+        query = plan.lean_tsquery
     return Sql(f"{_column(vector)} @@ %s::tsquery", (query,))
 
 
@@ -335,7 +340,8 @@ def _index_condition(
     served = [term for term in terms if trigram_served(term)]
     others = [term for term in terms if term not in served]
     if not served:
-        return _indexed_sql(plan, terms, vector), NOTHING if index_is_exact(terms) else None
+        exact = index_is_exact(terms)
+        return _indexed_sql(plan, terms, vector, lean=not exact), NOTHING if exact else None
     condition = NOTHING
     split = [term for term in served if trigram_pieces(term) != [term]]
     for term in served:
@@ -344,8 +350,9 @@ def _index_condition(
     recheck = _like_sql(split, field)  # the pieces apart are not the term: test it whole
     if others:
         others_plan = search_plan.plan_terms(others, _TABLE, vector)
-        condition &= _indexed_sql(others_plan, others, vector)
-        if not index_is_exact(others):
+        exact = index_is_exact(others)
+        condition &= _indexed_sql(others_plan, others, vector, lean=not exact)
+        if not exact:
             recheck &= _like_sql(others, field)
     return condition, recheck
 

@@ -51,6 +51,7 @@ WALK_US, POSTING_US, FETCH_US = 2.0, 0.25, 3.0
 # index and chunks); a title walk about 0.2 and a candidate about 1.4 (EXPLAIN BUFFERS).
 TITLE_WALK_US, LIGHT_FETCH_US = 0.25, 1.2
 WALK_RISK = 1.5  # a walk's cost rests on the matches being spread evenly, the index's does not
+COMMON_LEXEME = 0.8  # a bigram in this share of the records is left to LIKE (TermPlan.lean)
 PROBE_WINDOW = 2_000  # rows: the most a count walks on a guess (a phrase's likely share)
 WINDOW_FACTOR = 4.0  # a walk goes at most this many times the rows it is expected to need
 MIN_WINDOW = 500  # rows: a window smaller than this is not worth a second query
@@ -71,6 +72,7 @@ class TermPlan:
     share: float | None  # estimated share of rows containing all the terms; None: no statistics
     bound_only: bool  # share is only an upper bound (a run of three or more characters)
     independent: float | None = None  # the share if the bigrams were independent (a low guess)
+    lean_tsquery: str = ""  # without the bigrams in most records, when ``LIKE`` decides after
 
     @property
     def likely(self) -> float | None:
@@ -175,6 +177,7 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     freqs = _frequencies(table, column)
     floor = min(freqs.values(), default=0.0) / 2  # unlisted lexemes are rarer than every listed
     lexemes: list[str] = []
+    plain: list[str] = []  # the lexemes unquoted
     prefixes: list[str] = []  # one-character runs: every bigram starting with the character
     share, independent, bound_only = 1.0, 1.0, False
     for term in terms:
@@ -191,6 +194,7 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
                 continue
             grams = ending + list(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
             lexemes.extend(quote_lexeme(gram) for gram in grams)
+            plain.extend(grams)
             share *= min(freqs.get(gram, floor) for gram in grams)
             independent *= math.prod(freqs.get(gram, floor) for gram in grams)
             bound_only = bound_only or len(grams) > 1
@@ -198,7 +202,13 @@ def plan_terms(terms: list[str], table: str, column: str) -> TermPlan:
     tsquery = " & ".join(dict.fromkeys(lexemes or prefixes))
     if not freqs:
         return TermPlan(tsquery, None, bound_only)
-    return TermPlan(tsquery, share, bound_only, independent)
+    # A bigram in most records (20 of every year) barely narrows the candidates, but the index
+    # decodes its whole posting list: 教〔2015〕's '20' (every record) and '01' (55 %).
+    lean = [gram for gram in dict.fromkeys(plain) if freqs.get(gram, floor) < COMMON_LEXEME]
+    if plain and not lean:
+        lean = [min(plain, key=lambda gram: freqs.get(gram, floor))]
+    lean_tsquery = " & ".join(quote_lexeme(gram) for gram in lean) if lean else tsquery
+    return TermPlan(tsquery, share, bound_only, independent, lean_tsquery)
 
 
 def choose(

@@ -158,3 +158,24 @@ def test_a_doc_number_fragment_is_found_by_its_pieces_and_tested_whole(bureau: B
         found = search_archive(base, text)
         assert [r.doc_number for r in found.results] == ["舞工信〔2022〕25号"], text
     assert search_archive(base, "〔2022〕25号").count == 2  # the body cites it: a match
+
+
+def test_bigrams_in_most_records_are_left_to_like(monkeypatch: pytest.MonkeyPatch) -> None:
+    """教〔2015〕 through the bigram index: '20' is in every record, so its posting list (decoded
+    whole) narrows nothing; LIKE tests the candidates anyway. A term exact in the index alone
+    (数字) keeps its bigrams."""
+    freqs = {"20": 1.0, "01": 0.55, "15": 0.27, "教": 0.03, "数字": 0.9}
+    monkeypatch.setattr(search_plan, "_frequencies", lambda table, column: freqs)
+    plan = search_plan.plan_terms(["教 2015"], "archive_archivedrecord", "search_vector")
+    assert plan.tsquery == "'教' & '20' & '01' & '15'"
+    assert plan.lean_tsquery == "'教' & '01' & '15'"
+    only_common = search_plan.plan_terms(["数字"], "archive_archivedrecord", "search_vector")
+    assert only_common.lean_tsquery == "'数字'"  # the rarest stays: something to look up
+    from circulation.archive.search import _index_condition
+
+    condition, recheck = _index_condition(["教 2015"], plan, "search_text", "search_vector")
+    assert condition.params == ("'教' & '01' & '15'",)
+    assert recheck is None  # the whole term's LIKE
+    exact, none = _index_condition(["数字"], only_common, "search_text", "search_vector")
+    assert exact.params == ("'数字'",)
+    assert none == search_sql.NOTHING
