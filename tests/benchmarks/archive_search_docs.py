@@ -116,9 +116,48 @@ EXPLAINED = [
     "LOCAL`: walk the primary key newest first testing `LIKE`, the GIN indexes, or the filters' "
     "b-tree indexes.",
     "",
-    "What changed for issue 12, last round (2026-12-04 evening; buffers are the shared buffers "
-    "of every statement of one call, `EXPLAIN (ANALYZE, BUFFERS)`, the benchmark's 160 terms "
-    "before → after, on a machine at load 3–6):",
+    "What changed for issue 12, this round (2026-12-04 night; in-process, 5 shuffled rounds of "
+    "the same 160 terms with `cProfile` off, the tree before → after on the same database, "
+    "machine at load 1–2: pooled p50 8.4 → 6.1 ms, p95 20.3 → 13.4 ms; Python CPU a call, "
+    "median of the terms, 3.6 → 2.0 ms):",
+    "",
+    "- **Statements compiled once per process** (`circulation/archive/search_sql.py`): about "
+    "half of a call's CPU was Django compiling its three to six statements (cloning the query, "
+    "resolving each condition, writing the `select_related` columns). Each form a search "
+    "uses (ids with the 题名/文号 flag, ids, a page, rows by id, a count) is compiled once with "
+    "markers where the search's condition goes; a call splices its condition (SQL with bound "
+    "parameters, as the ORM wrote it) and the caller's values (organisation, 年度 …) into that "
+    "text and builds the rows as the ORM does. PostgreSQL receives the same statements, so the "
+    "plans enforced with `SET LOCAL` are unchanged, and the statement counts too. Only the "
+    "filtered ids are still compiled per call (the key of the kept statements and of the "
+    "filters' cached estimate).",
+    "- **A page picks its 20 ids before it joins** (`id = ANY(ARRAY(…))`): selecting the rows "
+    "with the page joined every candidate to its 归档人 before the sort (994 for 教〔2015〕).",
+    "- **The 题名 recheck no longer calls in the trigram index**: `(search_title || '') LIKE` "
+    "like the 正文's. For 教〔2015〕 (whose 教 gives `pg_trgm` nothing) PostgreSQL ANDed the "
+    "bigram index with the trigrams of 2015, in 29,943 titles: its title page 16 → 5 ms.",
+    "- **A density that ignores stray ids**: a count through the index sees the oldest matches "
+    "in heap order, which is only about id order — a row inserted later into an old page's free "
+    "space (id 10,331 on page 189) made 国务院办公厅 look six times rarer than it is, and its "
+    "title page fetched and sorted all 5,948 title matches. The span of the first nine tenths "
+    "of the matches by id is used: 44 → 12 ms a call.",
+    "- **Template phrases counted by a walk probe**: a phrase of Chinese characters whose rarest "
+    "bigram says a 2,000-row walk would find the count's 201 matches is counted by walking the "
+    "newest rows first (确保数据真实, in 15 % of the records: about 1,340 rows, 6 ms) instead of "
+    "the trigram index, which decodes all six trigrams' posting lists of 45,000 entries (11 "
+    "ms): the eight template phrases of the sample 14–17 → 9–11 ms. Not for terms with digits "
+    "(853号: 85 and 53 are in many numbers, the phrase in few — tried: 6 → 16 ms).",
+    "- **文号 fragments by their pieces**: the trigram index is asked for each run of the term "
+    "apart (舞政办〔2017〕: 「舞政办 」 and 「2017」) and the whole term is tested after. pg_trgm "
+    "pads a word after a blank, and the padded trigrams of a year (「  2」, 「 20」) are in nearly "
+    "every record: they were two of the four 300,000-entry posting lists decoded for 999 "
+    "candidates (the count's index scan 4.7 → 2.2 ms, same candidates; these fragments 17–18 → "
+    "13 ms a call). Likewise, through the bigram index, a bigram in 80 % of the records or more "
+    "is left to `LIKE` (教〔2015〕's 20).",
+    "",
+    "What changed for issue 12, the round before (2026-12-04 evening; buffers are the shared "
+    "buffers of every statement of one call, `EXPLAIN (ANALYZE, BUFFERS)`, the benchmark's 160 "
+    "terms before → after, on a machine at load 3–6):",
     "",
     "- **Trigram indexes** (archive 0009 and 0010, `pg_trgm` and `btree_gin`, both trusted "
     "contrib extensions of Debian's PostgreSQL 15, the postgres:15 image and the embedded "
@@ -174,23 +213,19 @@ EXPLAINED = [
     "- **A phrase's prior**: before the count, a walk expects the geometric mean of the "
     "phrase's bounds (its rarest bigram, and all its bigrams as if independent).",
     "",
-    "What remains slow, and what was tried: **frequent phrases** (the > 20,000 band is mostly "
-    "template sentences in about 45,000 records, 15 %): the count needs 201 matches, either a "
-    "walk of about 1,400 of the newest rows detoasting each 正文 (about 3,000 buffers) or a "
-    "trigram bitmap of all 45,000 candidates (about 800 buffers, but decoding the posting lists "
-    "costs more time than the walk: 13–15 ms against 7–12 ms at load 3–6). Skipping the "
-    "2,000-row probe for trigram terms was tried and rejected: on the likely share it sent those "
-    "phrases to the bitmap; on the statistics' bound it changed nothing in the sample (合力的通 "
-    "still probes). **A term denser lately than in the oldest records**: 国务院办公厅 (33,933 "
-    "records) is counted through the index, which hands over the oldest matches, so its density "
-    "is underestimated sixfold and the title page fetches and sorts its 5,948 title matches "
-    "(5,685 buffers; was 17,596). Taking the statistics' title bound when it is larger fixed it "
-    "(227 buffers) but sent six other terms to title walks 1,000–2,500 buffers dearer, and was "
-    "dropped. **Python**: medians of 4–6 ms of CPU a call for terms that match, at load 3–6, "
-    "about half of it compiling the ORM statements (`cProfile`); the next candidates "
-    "are compiling the page statements once per process and the per-row cost of the TOASTed "
-    "正文 (about 2.3 buffers a walked row; LZ4 compression or a shorter inline search text "
-    "would need the table rewritten).",
+    "What remains slow, and what was tried (this round): the slowest terms are now 10–16 ms "
+    "in-process at load 1–2, most of it in PostgreSQL: 文号 fragments with a lone character "
+    "(教〔2015〕, 急〔2022〕: the bigram index's posting lists of 01 and 15 or 02 and 22), "
+    "body substrings of digits (738, 020, 2020年9: counted through the index, their pages "
+    "walk), and the template phrases' walk probe (about 4.5 µs a walked row: each 正文 is "
+    "detoasted and decompressed). Next candidates: an estimate of a phrase's frequency that "
+    "does not rest on its bigrams (a small in-process sample of the texts, say), so the probe "
+    "serves phrases with digits too; LZ4 or an inline search text for the walk (a table "
+    "rewrite); the `SET LOCAL` sent with the statement it governs (one round trip fewer). "
+    "From the rounds before: skipping the 2,000-row probe for every trigram term was "
+    "rejected (on the likely share it sent frequent phrases to the bitmap), and so was taking "
+    "the statistics' title bound for the title page (one term better, six 1,000–2,500 buffers "
+    "dearer) — the stray-id fix above is what 国务院办公厅 needed.",
     "",
     "Options measured earlier (`EXPLAIN ANALYZE`, machine busy at load 9–12, so milliseconds "
     "here are about 4× a quiet run): for 工作要求 (rarest bigram 作要 in 45,652 records, the "
