@@ -66,21 +66,27 @@ def build_bureau(*, with_archivist: bool = True) -> Bureau:
 
 def big_units(bureau: Bureau, people: int, units: int = 10) -> list[str]:
     """``units`` more 股室 (BIG0, BIG1, …) sharing ``people`` staff, made in bulk; their codes."""
-    password = make_password(None)
     codes = []
     for index in range(units):
         unit = Unit.objects.create(
             organisation=bureau.org, code=f"BIG{index}", name=f"大机构{index}", kind="section"
         )
         codes.append(unit.code)
-        members = Person.objects.bulk_create(
-            Person(
-                username=f"big{index}_{n}",
-                display_name=f"人员{index}-{n}",
-                organisation=bureau.org,
-                password=password,
-            )
-            for n in range(people // units)
-        )
+        members = bulk_people(bureau, f"big{index}_", people // units)
         Membership.objects.bulk_create(Membership(person=p, unit=unit) for p in members)
     return codes
+
+
+def bulk_people(bureau: Bureau, prefix: str, count: int) -> list[Person]:
+    """``count`` people of the bureau, ``<prefix>0`` … (display name 人员<n>), made with one
+    INSERT and an unusable password (no hashing)."""
+    password = make_password(None)
+    return Person.objects.bulk_create(
+        Person(
+            username=f"{prefix}{n}",
+            display_name=f"人员{n}",
+            organisation=bureau.org,
+            password=password,
+        )
+        for n in range(count)
+    )

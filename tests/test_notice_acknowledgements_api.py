@@ -7,13 +7,12 @@ queries do not grow with the rows.
 from typing import Any
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.records.actors import Actor
 from circulation.records.models import Membership, Person
-from tests.builders import Bureau
+from tests.builders import Bureau, bulk_people
 from tests.helpers import ack_of, circulating_notice, opened_ack, registered_notice
 from workflows.services.acknowledging import confirm_acknowledgement, return_acknowledgement
 from workflows.services.forwarding import ForwardRequest, forward_notice
@@ -97,17 +96,8 @@ def test_my_own_list_filters_by_notice(bureau: Bureau, api: Any) -> None:
 
 
 def _notice_with(bureau: Bureau, recipients: int, serial: int) -> int:
-    password = make_password(None)
     unit = bureau.units["ZXFW"]
-    people = Person.objects.bulk_create(
-        Person(
-            username=f"r{serial}_{n}",
-            display_name=f"人员{n}",
-            organisation=bureau.org,
-            password=password,
-        )
-        for n in range(recipients)
-    )
+    people = bulk_people(bureau, f"r{serial}_", recipients)
     notice = registered_notice(bureau.clerk, f"舞工信〔2022〕{serial}号")
     forward_notice(
         Actor(bureau.clerk),

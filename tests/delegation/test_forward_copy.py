@@ -4,14 +4,12 @@ an in-app copy (【代 name】, pointing at their inbox, no email), the others n
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circulation.records.actors import Actor
-from circulation.records.models import Person
-from tests.builders import Bureau
+from tests.builders import Bureau, bulk_people
 from tests.delegation.builders import appoint
 from tests.helpers import registered_notice
 from workflows.models import Delegation, Notification, NotificationKind
@@ -59,16 +57,7 @@ def test_no_copy_once_the_delegation_is_cancelled(bureau: Bureau) -> None:
 
 def test_the_copies_cost_one_statement_for_any_number_of_delegates(bureau: Bureau) -> None:
     now = timezone.now()
-    password = make_password(None)
-    people = Person.objects.bulk_create(
-        Person(
-            username=f"many_{n}",
-            display_name=f"人员{n}",
-            organisation=bureau.org,
-            password=password,
-        )
-        for n in range(400)
-    )
+    people = bulk_people(bureau, "many_", 400)
     principals, deputies = people[:200], people[200:]
     Delegation.objects.bulk_create(
         Delegation(
