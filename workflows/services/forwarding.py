@@ -31,6 +31,7 @@ from circulation.records.permissions import not_found, require_perm, require_sam
 from circulation.records.validation import INSTRUCTION, clean_due_at, clean_text
 from workflows.calendar import add_working_days
 from workflows.machines import NoticeState
+from workflows.reminders import sql
 from workflows.reminders.announcements import announce_forward
 
 FORWARDABLE = (NoticeState.REGISTERED, NoticeState.CIRCULATING, NoticeState.COMPLETED)
@@ -282,7 +283,8 @@ def _forward(
 
 def _insert_acknowledgements(template: Acknowledgement, recipients: dict[int, int | None]) -> None:
     """One pending acknowledgement per (person, unit) of ``recipients``, otherwise like
-    ``template``: one ``INSERT … SELECT … FROM unnest(people, units)``.
+    ``template``: one ``INSERT … SELECT … FROM unnest(people, units)``, the two columns as
+    array parameters (:mod:`workflows.reminders.sql`, as the sweep writes its batches).
 
     ``bulk_create`` built a model instance per recipient and prepared each of its 18 values
     (10,001 instances and 170,000 values to forward to 10,001 people: most of the forward's Python
@@ -306,11 +308,10 @@ def _insert_acknowledgements(template: Acknowledgement, recipients: dict[int, in
         value = field.get_db_prep_save(field.pre_save(template, add=True), connection)
         values.append(f"CAST(%s AS {field.db_type(connection)})")
         params.append(value)
-    people, units = list(recipients), list(recipients.values())
-    sql = (
+    statement = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 (names from _meta)
         f"SELECT {', '.join(values)} "
-        "FROM unnest(CAST(%s AS bigint[]), CAST(%s AS bigint[])) AS people(person_id, unit_id)"
+        f"FROM {sql.unnest(('id', 'id'))} AS people(person_id, unit_id)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, people, units])
+    people, units = sql.ids_array(recipients), sql.ids_array(recipients.values())
+    sql.execute(statement, [*params, people, units])
